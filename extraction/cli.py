@@ -1,0 +1,217 @@
+"""`xxgk`: a thin command line over the library. Exit code 1 when any document failed."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from extraction import export, ingest, pipeline, store, template
+from extraction.schema import Finding, Table
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Verified tables from 政府信息公开工作年度报告.")
+console = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[Path, typer.Option("--db", envvar="XXGK_DB", help="SQLite store (env XXGK_DB).")]
+MaxMb = Annotated[
+    float, typer.Option("--max-file-mb", envvar="XXGK_MAX_FILE_MB", help="Larger files are recorded as failed.")
+]
+DEFAULT_DB = Path("xxgk.db")
+_STATUS_STYLE = {"accepted": "green", "queued": "yellow", "reviewed": "cyan", "failed": "red", "ingested": "white"}
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+
+
+def _summarise(outcomes: list[pipeline.Outcome]) -> None:
+    table = RichTable("document", "status", "detail", title="Documents", title_justify="left")
+    for o in outcomes:
+        style = _STATUS_STYLE.get(o.status, "white")
+        table.add_row(Path(o.name).name, f"[{style}]{o.status}[/]", o.detail)
+    console.print(table)
+    counts = Counter(o.status for o in outcomes)
+    console.print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    if counts.get("failed"):
+        err.print(f"[red]{counts['failed']} document(s) failed[/]: see the detail column; the rest were processed.")
+        raise typer.Exit(1)
+
+
+@app.command("ingest")
+def ingest_command(
+    paths: Annotated[list[str], typer.Argument(help="Files, folders or globs.")],
+    db: DbOption = DEFAULT_DB,
+    max_file_mb: MaxMb = ingest.DEFAULT_MAX_MB,
+) -> None:
+    """Record report files in the store (same bytes twice: no-op; unreadable: failed, with why)."""
+    database = store.open_db(db)
+    with _progress() as bar:
+        task = bar.add_task("ingest", total=None)
+        outcomes = pipeline.ingest_paths(database, paths, max_mb=max_file_mb, progress=lambda _: bar.advance(task))
+    _summarise(outcomes)
+
+
+@app.command("extract")
+def extract_command(
+    db: DbOption = DEFAULT_DB,
+    force: Annotated[bool, typer.Option(help="Re-extract every readable document; reviews are kept.")] = False,
+) -> None:
+    """Extract and check every pending document."""
+    database = store.open_db(db)
+    todo = pipeline.pending(database, force=force)
+    with _progress() as bar:
+        task = bar.add_task("extract", total=len(todo))
+        outcomes = pipeline.extract_documents(database, todo, progress=lambda _: bar.advance(task))
+    if not outcomes:
+        console.print("Nothing pending. Use [bold]xxgk ingest[/] first, or --force to re-extract.")
+        return
+    _summarise(outcomes)
+
+
+@app.command("run")
+def run_command(
+    paths: Annotated[list[str], typer.Argument(help="Files, folders or globs.")],
+    db: DbOption = DEFAULT_DB,
+    max_file_mb: MaxMb = ingest.DEFAULT_MAX_MB,
+) -> None:
+    """Ingest, extract and check: the main job."""
+    database = store.open_db(db)
+    with _progress() as bar:
+        task = bar.add_task("run", total=None)
+        outcomes = pipeline.run(database, paths, max_mb=max_file_mb, progress=lambda _: bar.advance(task))
+    _summarise(outcomes)
+
+
+@app.command("status")
+def status_command(db: DbOption = DEFAULT_DB) -> None:
+    """Counts by status and the most frequent failing checks."""
+    database = store.open_db(db)
+    counts = store.status_counts(database)
+    table = RichTable("status", "documents", title="Store " + str(db), title_justify="left")
+    for status, n in counts.items():
+        table.add_row(f"[{_STATUS_STYLE.get(status, 'white')}]{status}[/]", str(n))
+    console.print(table)
+    top = store.top_failing_checks(database)
+    if top:
+        checks_table = RichTable("check", "documents", title="Top failing hard checks", title_justify="left")
+        for check_id, n in top:
+            checks_table.add_row(check_id, str(n))
+        console.print(checks_table)
+
+
+@app.command("queue")
+def queue_command(db: DbOption = DEFAULT_DB) -> None:
+    """Documents waiting for a reviewer, oldest first, with why they wait."""
+    database = store.open_db(db)
+    table = RichTable("doc", "agency", "year", "why", title="Review queue", title_justify="left")
+    for doc in store.documents(database, "queued"):
+        failing = [f for f in store.findings(database, doc["current_extraction"]) if f.blocks_acceptance]
+        reasons = Counter(_reason(f.id) for f in failing)
+        why = ", ".join(f"{r} x{n}" if n > 1 else r for r, n in reasons.most_common())
+        table.add_row(doc["id"][:12], doc["agency"] or "", str(doc["year"] or ""), why)
+    console.print(table)
+
+
+def _reason(check_id: str) -> str:
+    """applications.balance.natural_person -> applications.balance."""
+    parts = check_id.split(".")
+    return ".".join(parts[:2] + (["blank_total"] if parts[-1] == "blank_total" else []))
+
+
+@app.command("show")
+def show_command(
+    doc: Annotated[str, typer.Argument(help="Document id, id prefix or name.")], db: DbOption = DEFAULT_DB
+) -> None:
+    """The tables and findings of one document."""
+    database = store.open_db(db)
+    row = store.find_document(database, doc)
+    if row is None:
+        err.print(f"[red]No single document matches {doc!r}[/]; see [bold]xxgk export[/] for ids.")
+        raise typer.Exit(2)
+    style = _STATUS_STYLE.get(row["status"], "white")
+    console.print(f"[bold]{row['name']}[/]  {row['id'][:12]}  [{style}]{row['status']}[/]")
+    console.print(f"agency: {row['agency'] or '—'}   year: {row['year'] or '—'}")
+    if row["status"] == "failed":
+        console.print(f"[red]failed:[/] {row['error']}")
+        raise typer.Exit(0)
+    meta: dict[str, Any] = {}
+    report, findings = export.current_report(database, row, meta)
+    if report is None:
+        console.print("Not extracted yet: run [bold]xxgk extract[/].")
+        return
+    console.print(f"values from: {meta.get('extractor')}")
+    failing = [f for f in findings if f.status == "fail"]
+    flagged = {(s, r, c) for f in failing for s, r, c in f.cells}
+    for table in report.tables():
+        console.print(_render(table, flagged))
+    _print_findings(failing)
+
+
+def _render(table: Table, flagged: set[tuple[str, str, str]]) -> RichTable:
+    title = f"{template.SECTION_TITLES[table.section]}  ({table.version} template)"
+    spec = template.spec(table.section, table.version)
+    columns = list(dict.fromkeys(c for row in spec.rows for c in row.columns))
+    out = RichTable("", *[c.label for c in columns], title=title, title_justify="left", show_lines=False)
+    for row in spec.rows:
+        shown = []
+        for column in columns:
+            if column not in row.columns:
+                shown.append("")
+                continue
+            cell = table.cell(row.key, column.key)
+            text = "/" if cell.kind.value == "not_applicable" else ("" if cell.value is None else str(cell.value))
+            if (table.section, row.key, column.key) in flagged:
+                text = f"[bold red]{text or '□'}[/]"
+            shown.append(text)
+        out.add_row(row.name, *shown)
+    return out
+
+
+def _print_findings(failing: list[Finding]) -> None:
+    if not failing:
+        console.print("[green]All hard checks pass.[/]")
+        return
+    table = RichTable("severity", "check", "what is wrong", title="Failing checks", title_justify="left")
+    for f in failing:
+        table.add_row(f.severity, f.id, f.message)
+    console.print(table)
+
+
+@app.command("export")
+def export_command(
+    db: DbOption = DEFAULT_DB,
+    format: Annotated[str, typer.Option("--format", help="jsonl (EXPORT.md) or csv (one row per cell).")] = "jsonl",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write; default stdout.")] = None,
+) -> None:
+    """Write every document in the export format."""
+    if format not in ("jsonl", "csv"):
+        err.print(f"[red]Unknown format {format!r}[/]: use jsonl or csv.")
+        raise typer.Exit(2)
+    database = store.open_db(db)
+    writer = export.write_jsonl if format == "jsonl" else export.write_csv
+    if output is None:
+        writer(database, sys.stdout)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with output.open("w", encoding="utf-8", newline="") as handle:
+        count = writer(database, handle)
+    err.print(f"wrote {count} {'records' if format == 'jsonl' else 'cells'} to {output}")
+
+
+def main() -> None:  # pragma: no cover - console script entry
+    app()

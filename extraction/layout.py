@@ -1,0 +1,398 @@
+"""The deterministic, template-aware layout parser: free, instant, and honest about doubt.
+
+It reads the tables the way the text carries them. Two layout families so far:
+
+- ``cell_per_line`` (Word saved as text): every cell starts a line with a tab, a line without
+  a tab continues the cell above (vertical headers, wrapped labels), an empty line ends a row.
+- ``tab_rows`` (one row per line, cells split by tabs): converters drop or add empty fields,
+  so a row may have too few or too many cells and the numbers shift.
+
+Where the text alone does not say which column a number belongs to (a short row), every
+order-preserving placement is a candidate reading; the identities of TEMPLATE.md pick the one
+that balances, and when several readings remain equally good the parser keeps the most
+plausible one and records an ambiguity finding that lists the others: never a silent guess.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from extraction import checks, sections, template
+from extraction.normalize import is_blank, looks_like_value, parse_cell
+from extraction.schema import Cell, Extraction, Finding, Report, Table
+from extraction.template import Section, Version
+
+EXTRACTOR = "layout"
+_MAX_COMBINATIONS = 4096
+_HEADER_WORDS = ("自然人", "商业企业", "申请人情况", "勾稽关系", "法人或其他组织")
+
+
+@dataclass
+class RawCell:
+    text: str
+    start: int
+    end: int
+
+    @property
+    def blank(self) -> bool:
+        return is_blank(self.text)
+
+
+Row = list[RawCell]
+Reading = tuple[RawCell | None, ...]  # one entry per template column; None = a blank that collapsed
+
+
+# --- Tokenising ------------------------------------------------------------------------------
+
+
+def _lines(text: str, start: int, end: int) -> list[tuple[int, str]]:
+    out = []
+    offset = start
+    for line in text[start:end].splitlines(keepends=True):
+        out.append((offset, line.rstrip("\r\n")))
+        offset += len(line)
+    return out
+
+
+def detect_family(text: str, span: sections.Span) -> str | None:
+    lines = [content for _, content in _lines(text, span.start, span.end)]
+    inner_tabs = sum(1 for c in lines if "\t" in c.lstrip("\t") and c.strip())
+    leading_tabs = sum(1 for c in lines if c.startswith("\t"))
+    if inner_tabs >= 3:
+        return "tab_rows"
+    if leading_tabs >= 3:
+        return "cell_per_line"
+    return None
+
+
+def tokenize(text: str, span: sections.Span, family: str) -> list[Row]:
+    rows: list[Row] = []
+    row: Row = []
+    for offset, content in _lines(text, span.start, span.end):
+        if family == "tab_rows":
+            if content.strip():
+                rows.append(_split_tabs(content, offset))
+            continue
+        if not content.strip() and not content.startswith("\t"):
+            if row:
+                rows.append(row)
+            row = []
+        elif content.startswith("\t"):
+            row.extend(_split_tabs(content, offset)[1:])
+        elif row:
+            # A line without a tab continues the cell above it: "商\n业\n企\n业", "本年新\n制作数量".
+            last = row[-1]
+            row[-1] = RawCell(last.text + content, last.start, offset + len(content))
+    if row:
+        rows.append(row)
+    return rows
+
+
+def _split_tabs(content: str, offset: int) -> Row:
+    cells = []
+    position = offset
+    for part in content.split("\t"):
+        cells.append(RawCell(part, position, position + len(part)))
+        position += len(part) + 1
+    return cells
+
+
+def split_row(row: Row) -> tuple[str, Row]:
+    """A row's label (its text cells joined) and the value cells after the last label cell."""
+    last_label = -1
+    for i, cell in enumerate(row):
+        if not _is_value(cell.text):
+            last_label = i
+    label = "".join(c.text.strip() for c in row[: last_label + 1])
+    return label, row[last_label + 1 :]
+
+
+def _is_value(text: str) -> bool:
+    return any(looks_like_value(text, kind) for kind in ("count", "change", "money"))
+
+
+# --- Candidate readings of a row -------------------------------------------------------------
+
+
+def readings(values: Row, width: int, family: str) -> list[tuple[int, Reading]]:
+    """Every plausible way to lay `values` over `width` columns, each with a cost.
+
+    In ``tab_rows`` the converter loses empty fields on the left and adds a trailing one, so the
+    right-aligned reading after dropping trailing empties costs nothing and every other placement
+    costs one. In ``cell_per_line`` cells are explicit, so a short row has no preferred placement.
+    """
+    found: dict[tuple[int | None, ...], tuple[int, Reading]] = {}
+
+    def add(cost: int, reading: Reading) -> None:
+        key = tuple(None if c is None or c.blank else id(c) for c in reading)
+        if key not in found or found[key][0] > cost:
+            found[key] = (cost, reading)
+
+    cells = list(values)
+    if family == "tab_rows":
+        if len(cells) <= width:
+            for cost, reading in _placements(cells, width, prefer_right=False):
+                add(cost + 1, reading)  # the fields as they stand, trailing empties included
+        while cells and cells[-1].blank:
+            cells.pop()
+    while len(cells) > width and cells[0].blank:
+        cells.pop(0)
+    while len(cells) > width and cells[-1].blank:
+        cells.pop()
+    if len(cells) > width:
+        return []
+    for cost, reading in _placements(cells, width, prefer_right=family == "tab_rows"):
+        add(cost, reading)
+    return sorted(found.values(), key=lambda item: item[0])
+
+
+def _placements(cells: Row, width: int, prefer_right: bool) -> list[tuple[int, Reading]]:
+    if len(cells) == width:
+        return [(0, tuple(cells))]
+    out = []
+    for positions in itertools.combinations(range(width), len(cells)):
+        reading: list[RawCell | None] = [None] * width
+        for position, cell in zip(positions, cells, strict=True):
+            reading[position] = cell
+        right_aligned = positions == tuple(range(width - len(cells), width))
+        out.append((0 if right_aligned or not prefer_right else 1, tuple(reading)))
+    return out
+
+
+# --- Sections --------------------------------------------------------------------------------
+
+
+def parse(text: str) -> Extraction:
+    """Read the three tables of a report's text."""
+    agency, year = sections.title_info(text)
+    spans = sections.locate(text)
+    report = Report()
+    findings: list[Finding] = []
+    layouts: dict[str, str] = {}
+    for section in template.SECTIONS:
+        span = spans.get(section)
+        if span is None:
+            findings.append(_unread(section, "not found in the text"))
+            continue
+        family = detect_family(text, span)
+        if family is None:
+            findings.append(_unread(section, "found, but in a layout the parser does not read yet"))
+            continue
+        layouts[section] = family
+        rows = tokenize(text, span, family)
+        reader = {"proactive": _proactive, "applications": _applications, "review_litigation": _review}[section]
+        table, doubts = reader(rows, family)
+        findings.extend(doubts)
+        setattr(report, section, table)
+    return Extraction(report=report, extractor=EXTRACTOR, agency=agency, year=year, findings=findings, layouts=layouts)
+
+
+def _proactive(rows: list[Row], family: str) -> tuple[Table | None, list[Finding]]:
+    header = "".join(c.text for row in rows for c in row if not _is_value(c.text))
+    version = template.proactive_version(header)
+    found: dict[str, Row] = {}
+    for row in rows:
+        label, values = split_row(row)
+        key = template.match_proactive_row(label)
+        if key and values and key not in found:
+            found[key] = values
+    if not found:
+        return None, [_unread("proactive", "has no recognisable rows")]
+    findings = []
+    if version is None:
+        # No version words in the headers: the licensing row's width still tells them apart.
+        licensing = found.get("licensing", [])
+        version = "2019" if sum(not c.blank for c in licensing) > 1 else "2021"
+        findings.append(_doubt("proactive", "version", f"no version headers; read as the {version} template"))
+    spec = template.spec("proactive", version)
+    table = Table.empty("proactive", version)
+    for row_spec in spec.rows:
+        values = found.get(row_spec.key)
+        if values is None:
+            findings.append(_doubt("proactive", row_spec.key, f"row {row_spec.label} not found"))
+            continue
+        options = readings(values, len(row_spec.columns), family)
+        if not options:
+            findings.append(_doubt("proactive", row_spec.key, f"{row_spec.label}: more values than columns"))
+            continue
+        best = [r for cost, r in options if cost == options[0][0]]
+        if len(best) > 1:
+            shown = "; ".join(_show(r) for r in best[:4])
+            findings.append(_doubt("proactive", row_spec.key, f"{row_spec.label}: cells do not line up ({shown})"))
+        for column, raw in zip(row_spec.columns, best[0], strict=True):
+            _fill(table, findings, row_spec.key, column, raw)
+    return table, findings
+
+
+def _applications(rows: list[Row], family: str) -> tuple[Table | None, list[Finding]]:
+    found: dict[str, Row] = {}
+    findings: list[Finding] = []
+    previous: str | None = None
+    for row in rows:
+        label, values = split_row(row)
+        if any(word in template.compact(label) for word in _HEADER_WORDS):
+            continue
+        key = template.match_application_row(label, previous)
+        if key is None or not values:
+            if values and any(not c.blank for c in values):
+                findings.append(_doubt("applications", "unknown", f"row {label or '(no label)'!r} not recognised"))
+            continue
+        if key in found:
+            findings.append(_doubt("applications", key, f"row {label!r} printed twice; the first is kept"))
+            continue
+        found[key] = values
+        previous = key
+    if not found:
+        return None, [_unread("applications", "has no recognisable rows")]
+    split_other = {"other_overdue_correction", "other_unpaid_fee", "other_misc"} & set(found)
+    version: Version = "2021" if split_other else "2019"
+    if split_other and "other_handling" in found:
+        findings.append(_doubt("applications", "other_handling", "both the single and the split （六） rows"))
+    spec = template.spec("applications", version)
+    width = len(template.APPLICANT_COLUMNS)
+    options: dict[str, list[tuple[int, Reading]]] = {}
+    for row_spec in spec.rows:
+        values = found.get(row_spec.key)
+        if values is None:
+            findings.append(_doubt("applications", row_spec.key, f"row {row_spec.label} not found"))
+            continue
+        options[row_spec.key] = readings(values, width, family) or []
+        if not options[row_spec.key]:
+            findings.append(_doubt("applications", row_spec.key, f"{row_spec.label}: more values than columns"))
+            del options[row_spec.key]
+    table, doubts = _choose(Table.empty("applications", version), options, template.APPLICANT_COLUMNS)
+    return table, findings + doubts
+
+
+def _review(rows: list[Row], family: str) -> tuple[Table | None, list[Finding]]:
+    data = [values for label, values in map(split_row, rows) if not label and len(values) >= 5]
+    if not data:
+        return None, [_unread("review_litigation", "has no data row")]
+    width = len(template.REVIEW_LITIGATION.rows) * len(template.OUTCOME_COLUMNS)
+    options = readings(data[-1], width, family)
+    if not options:
+        return None, [_unread("review_litigation", f"data row has more than {width} cells")]
+    columns = tuple(
+        template.Column(f"{g.key}.{c.key}", c.label) for g in template.REVIEW_LITIGATION.rows for c in g.columns
+    )
+    return _choose(Table.empty("review_litigation", "2019"), {"*": options}, columns)
+
+
+def _choose(
+    table: Table, options: dict[str, list[tuple[int, Reading]]], columns: tuple[template.Column, ...]
+) -> tuple[Table, list[Finding]]:
+    """Pick, across rows, the readings with the fewest failing identities, then the lowest cost."""
+    fixed = {row: opts[0][1] for row, opts in options.items() if len(opts) == 1}
+    open_rows = [row for row, opts in options.items() if len(opts) > 1]
+    choices = [options[row] for row in open_rows]
+    total = 1
+    for opts in choices:
+        total *= len(opts)
+    findings: list[Finding] = []
+    if total > _MAX_COMBINATIONS:
+        choices = [opts[:1] for opts in choices]
+        findings.append(_doubt(table.section, "*", f"too many possible readings ({total}); cheapest kept"))
+    scored = []
+    for combo in itertools.product(*choices):
+        chosen = dict(fixed)
+        cost = 0
+        for row, (row_cost, reading) in zip(open_rows, combo, strict=True):
+            chosen[row] = reading
+            cost += row_cost
+        candidate = _build(table, chosen, columns, findings=None)
+        failures = sum(f.failed for f in checks.hard_checks(candidate))
+        scored.append(((failures, cost), chosen, candidate))
+    scored.sort(key=lambda item: item[0])
+    best_key = scored[0][0]
+    survivors = [s for s in scored if s[0] == best_key]
+    result = _build(table, survivors[0][1], columns, findings=findings)
+    differing = _differences([s[2] for s in survivors])
+    if differing:
+        listed = "; ".join(f"{row}.{col}: {' or '.join(vals)}" for (row, col), vals in differing[:6])
+        findings.append(
+            Finding(
+                id=f"{table.section}.layout.ambiguous",
+                severity="hard",
+                status="fail",
+                formula="exactly one reading of the printed cells satisfies the identities",
+                message=f"{len(survivors)} readings fit equally well; kept the first. Differs in {listed}",
+                cells=[(table.section, row, col) for (row, col), _ in differing],
+            )
+        )
+    return result, findings
+
+
+def _build(
+    table: Table, chosen: dict[str, Reading], columns: tuple[template.Column, ...], findings: list[Finding] | None
+) -> Table:
+    out = table.model_copy(deep=True)
+    for row, reading in chosen.items():
+        for column, raw in zip(columns, reading, strict=True):
+            if row == "*":  # section 四: one data row of 3 groups x 5 outcomes
+                group, key = column.key.split(".")
+                _fill(out, findings, group, template.Column(key, column.label), raw)
+            else:
+                _fill(out, findings, row, column, raw)
+    return out
+
+
+def _fill(table: Table, findings: list[Finding] | None, row: str, column: template.Column, raw: RawCell | None) -> None:
+    if raw is None:
+        table.set(row, column.key, Cell())
+        return
+    try:
+        cell = parse_cell(raw.text, column.kind, span=(raw.start, raw.end))
+    except ValueError:
+        cell = Cell(raw=raw.text, span=(raw.start, raw.end))
+        if findings is not None:
+            findings.append(
+                Finding(
+                    id=f"{table.section}.layout.unreadable_value",
+                    severity="hard",
+                    status="fail",
+                    formula=f"a {column.label} cell holds a {column.kind}",
+                    message=f"{row}.{column.key}: cannot read {raw.text.strip()!r} as a {column.kind}",
+                    cells=[(table.section, row, column.key)],
+                )
+            )
+    table.set(row, column.key, cell)
+
+
+def _differences(tables: list[Table]) -> list[tuple[tuple[str, str], list[str]]]:
+    out = []
+    for row, cols in tables[0].cells.items():
+        for col in cols:
+            seen = []
+            for t in tables:
+                shown = "blank" if t.value(row, col) is None else str(t.value(row, col))
+                if shown not in seen:
+                    seen.append(shown)
+            if len(seen) > 1:
+                out.append(((row, col), seen))
+    return out
+
+
+def _show(reading: Reading) -> str:
+    return "|".join("" if c is None else c.text.strip() for c in reading)
+
+
+def _unread(section: Section, why: str) -> Finding:
+    return Finding(
+        id=f"{section}.layout.unread",
+        severity="hard",
+        status="fail",
+        formula=f"section {template.SECTION_TITLES[section]} is read",
+        message=f"section {template.SECTION_TITLES[section]} {why}",
+    )
+
+
+def _doubt(section: Section, row: str, message: str) -> Finding:
+    return Finding(
+        id=f"{section}.layout.{row}",
+        severity="hard",
+        status="fail",
+        formula="every printed row is read exactly once",
+        message=message,
+        cells=[(section, row, "*")] if row not in ("*", "unknown", "version") else [],
+    )

@@ -1,0 +1,106 @@
+"""Turning the text of one printed table cell into a value, without losing what was printed.
+
+One shared module so every extractor reads `增1`, `３７７３６３１元` or `22（其中修订16件）` the same
+way. The raw text is always kept beside the value; a blank cell stays blank (never 0), and
+`/` or `-` stays "not applicable".
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from extraction.schema import Cell, CellKind
+
+_FULLWIDTH = str.maketrans(
+    "０１２３４５６７８９．，－＋／：（）　",
+    "0123456789.,-+/:() ",
+)
+# Spaces of every kind that Word, web pages and OCR put inside and around numbers.
+_SPACES = re.compile(r"[\s\u3000\xa0\u2002\u2003\u2009\u200b\ufeff]+")
+_NOT_APPLICABLE = {"/", "-", "—", "——", "－", "–", "\\", "无", "N/A", "n/a", "／", "―"}
+_ANNOTATION = re.compile(r"^(?P<num>[^()]+?)\s*\((?P<note>.*)\)\s*$")
+_CHANGE = re.compile(r"^(?P<sign>增加?|减少?|\+|-|−)?(?P<num>\d[\d,]*(?:\.\d+)?)$")
+_MONEY = re.compile(r"^(?P<num>\d[\d,]*(?:\.\d+)?)(?P<unit>万元|万|元)?$")
+# A sign is accepted so that a printed "-3" count reaches identity 5 instead of vanishing.
+_COUNT = re.compile(r"^[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)$")
+
+WAN = Decimal(10000)
+
+
+def squeeze(raw: str) -> str:
+    """Full-width digits and punctuation to ASCII, every kind of space removed."""
+    return _SPACES.sub("", raw.translate(_FULLWIDTH))
+
+
+def is_blank(raw: str) -> bool:
+    return squeeze(raw) == ""
+
+
+def parse_cell(raw: str, kind: str = "count", span: tuple[int, int] | None = None) -> Cell:
+    """Read one cell. `kind` is the column's kind: count, change or money.
+
+    Raises ValueError when the text is not a value of that kind (a label, prose, a number of the
+    wrong form); callers decide whether that makes the cell a label or a finding.
+    """
+    text = squeeze(raw)
+    if text == "":
+        return Cell(value=None, raw=raw, kind=CellKind.blank, span=span)
+    if text in _NOT_APPLICABLE:
+        return Cell(value=None, raw=raw, kind=CellKind.not_applicable, span=span)
+    annotation = None
+    match = _ANNOTATION.match(text)
+    if match and re.search(r"\d", match["num"]):
+        text, annotation = match["num"], match["note"]
+    value = _parse_number(text, kind)
+    cell_kind = CellKind.zero if value == 0 else CellKind.number
+    return Cell(value=value, raw=raw, kind=cell_kind, annotation=annotation, span=span)
+
+
+def looks_like_value(raw: str, kind: str = "count") -> bool:
+    """True when the text reads as a cell value of this kind (blank and '/' included)."""
+    try:
+        parse_cell(raw, kind)
+    except ValueError:
+        return False
+    return True
+
+
+def _parse_number(text: str, kind: str) -> int | Decimal:
+    if kind == "change":
+        match = _CHANGE.match(text)
+        if not match:
+            raise ValueError(f"not a change: {text!r}")
+        value = _to_decimal(match["num"])
+        if match["sign"] and match["sign"][0] in "减-−":
+            value = -value
+        return _int_if_whole(value)
+    if kind == "money":
+        match = _MONEY.match(text)
+        if not match:
+            raise ValueError(f"not an amount: {text!r}")
+        value = _to_decimal(match["num"])
+        if match["unit"] == "元":
+            value = value / WAN
+        return _tidy(value)
+    if not _COUNT.match(text):
+        raise ValueError(f"not a count: {text!r}")
+    return int(text.replace(",", "").replace("−", "-"))
+
+
+def _to_decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text.replace(",", ""))
+    except InvalidOperation as exc:  # pragma: no cover - the regexes only pass digits
+        raise ValueError(text) from exc
+
+
+def _tidy(value: Decimal) -> Decimal:
+    """377.36310 -> 377.3631 and 925.00 -> 925, never 9.25E+2."""
+    if value == value.to_integral_value():
+        return Decimal(int(value))
+    return value.normalize()
+
+
+def _int_if_whole(value: Decimal) -> int | Decimal:
+    return int(value) if value == value.to_integral_value() else value

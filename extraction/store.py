@@ -1,0 +1,383 @@
+"""The SQLite store: every document, every extraction attempt, every finding, every human decision.
+
+Nothing is overwritten that a later question may need: extractions and reviews are appended,
+a document points at its current extraction, and a reviewed document stays reviewed whatever
+is re-extracted or re-checked afterwards. WAL and a busy timeout let a bulk run and reviewers
+share one file.
+
+Document status: ingested -> extracted -> accepted | queued -> reviewed, or failed (with why).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from extraction.schema import Extraction, Finding, Report
+
+STATUSES = ("ingested", "extracted", "accepted", "queued", "reviewed", "failed")
+REVIEW_ACTIONS = ("fixed", "accepted_as_printed")
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def dumps(value: Any) -> str:
+    """JSON with Decimal money kept exact (as a number, not a float round-trip)."""
+
+    def default(obj: Any) -> Any:
+        if isinstance(obj, Decimal):
+            return float(obj) if obj != obj.to_integral_value() else int(obj)
+        raise TypeError(f"not JSON: {type(obj).__name__}")
+
+    return json.dumps(value, ensure_ascii=False, default=default)
+
+
+def open_db(path: str | Path) -> sqlite_utils.Database:
+    """Open (and create if needed) a store at `path`."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite_utils.Database(path)
+    db.conn.execute("PRAGMA busy_timeout = 30000")
+    db.enable_wal()
+    _ensure_schema(db)
+    return db
+
+
+def _ensure_schema(db: sqlite_utils.Database) -> None:
+    with db.conn:
+        db["documents"].create(
+            {
+                "id": str,
+                "name": str,
+                "format": str,
+                "size": int,
+                "text": str,
+                "ingested_at": str,
+                "status": str,
+                "error": str,
+                "agency": str,
+                "year": int,
+                "current_extraction": int,
+                "updated_at": str,
+            },
+            pk="id",
+            if_not_exists=True,
+        )
+        db["extractions"].create(
+            {
+                "id": int,
+                "doc_id": str,
+                "extractor": str,
+                "model": str,
+                "prompt_version": str,
+                "report": str,
+                "agency": str,
+                "year": int,
+                "layouts": str,
+                "usage": str,
+                "duration_ms": float,
+                "error": str,
+                "accepted": int,
+                "created_at": str,
+            },
+            pk="id",
+            foreign_keys=[("doc_id", "documents", "id")],
+            if_not_exists=True,
+        )
+        db["findings"].create(
+            {
+                "id": int,
+                "doc_id": str,
+                "extraction_id": int,
+                "check_id": str,
+                "severity": str,
+                "status": str,
+                "message": str,
+                "finding": str,
+                "created_at": str,
+            },
+            pk="id",
+            if_not_exists=True,
+        )
+        db["reviews"].create(
+            {
+                "id": int,
+                "doc_id": str,
+                "extraction_id": int,
+                "reviewer": str,
+                "action": str,
+                "report": str,
+                "diff": str,
+                "note": str,
+                "source_inconsistent": int,
+                "created_at": str,
+            },
+            pk="id",
+            if_not_exists=True,
+        )
+        db["gold"].create(
+            {
+                "id": int,
+                "doc_id": str,
+                "review_id": int,
+                "reviewer": str,
+                "report": str,
+                "source_inconsistent": int,
+                "created_at": str,
+            },
+            pk="id",
+            if_not_exists=True,
+        )
+        for table, columns in (
+            ("documents", ["status"]),
+            ("extractions", ["doc_id"]),
+            ("findings", ["extraction_id"]),
+            ("reviews", ["doc_id"]),
+        ):
+            db[table].create_index(columns, if_not_exists=True)
+
+
+# --- Documents -------------------------------------------------------------------------------
+
+
+def add_document(
+    db: sqlite_utils.Database,
+    doc_id: str,
+    name: str,
+    fmt: str,
+    size: int,
+    text: str | None,
+    error: str | None = None,
+) -> bool:
+    """Record a file; the same bytes twice is a no-op. Returns True when the document is new."""
+    with db.conn:
+        if db["documents"].count_where("id = ?", [doc_id]):
+            return False
+        stamp = now()
+        db["documents"].insert(
+            {
+                "id": doc_id,
+                "name": name,
+                "format": fmt,
+                "size": size,
+                "text": text,
+                "ingested_at": stamp,
+                "status": "failed" if error else "ingested",
+                "error": error,
+                "current_extraction": None,
+                "updated_at": stamp,
+            }
+        )
+    return True
+
+
+def document(db: sqlite_utils.Database, doc_id: str) -> dict[str, Any]:
+    return db["documents"].get(doc_id)
+
+
+def find_document(db: sqlite_utils.Database, ref: str) -> dict[str, Any] | None:
+    """A document by id, unique id prefix, or the name it was ingested under."""
+    rows = list(db["documents"].rows_where("id = ? or name = ?", [ref, ref]))
+    if not rows and len(ref) >= 4:
+        rows = list(db["documents"].rows_where("id like ?", [ref + "%"]))
+    if not rows:
+        rows = list(db["documents"].rows_where("name like ?", ["%" + ref]))
+    return rows[0] if len(rows) == 1 else None
+
+
+def documents(db: sqlite_utils.Database, status: str | None = None) -> Iterator[dict[str, Any]]:
+    where, args = ("status = ?", [status]) if status else (None, [])
+    yield from db["documents"].rows_where(where, args, order_by="ingested_at, id")
+
+
+def set_failed(db: sqlite_utils.Database, doc_id: str, error: str) -> None:
+    with db.conn:
+        db["documents"].update(doc_id, {"status": "failed", "error": error, "updated_at": now()})
+
+
+# --- Extractions and findings ----------------------------------------------------------------
+
+
+def add_extraction(
+    db: sqlite_utils.Database,
+    doc_id: str,
+    extraction: Extraction,
+    findings: list[Finding],
+    accepted: bool,
+    duration_ms: float,
+    model: str | None = None,
+    prompt_version: str | None = None,
+    usage: dict[str, Any] | None = None,
+) -> int:
+    """Append an extraction with its findings and make it current, in one transaction.
+
+    A reviewed document keeps its status: re-extraction never loses a human decision.
+    """
+    stamp = now()
+    with db.conn:
+        extraction_id = (
+            db["extractions"]
+            .insert(
+                {
+                    "doc_id": doc_id,
+                    "extractor": extraction.extractor,
+                    "model": model,
+                    "prompt_version": prompt_version,
+                    "report": extraction.report.model_dump_json(),
+                    "agency": extraction.agency,
+                    "year": extraction.year,
+                    "layouts": dumps(extraction.layouts),
+                    "usage": dumps(usage or {}),
+                    "duration_ms": duration_ms,
+                    "error": None,
+                    "accepted": int(accepted),
+                    "created_at": stamp,
+                }
+            )
+            .last_pk
+        )
+        _insert_findings(db, doc_id, extraction_id, findings, stamp)
+        current = db["documents"].get(doc_id)
+        status = current["status"] if current["status"] == "reviewed" else ("accepted" if accepted else "queued")
+        db["documents"].update(
+            doc_id,
+            {
+                "status": status,
+                "error": None,
+                "agency": extraction.agency,
+                "year": extraction.year,
+                "current_extraction": extraction_id,
+                "updated_at": stamp,
+            },
+        )
+    return extraction_id
+
+
+def _insert_findings(
+    db: sqlite_utils.Database, doc_id: str, extraction_id: int, findings: list[Finding], stamp: str
+) -> None:
+    db["findings"].insert_all(
+        {
+            "doc_id": doc_id,
+            "extraction_id": extraction_id,
+            "check_id": f.id,
+            "severity": f.severity,
+            "status": f.status,
+            "message": f.message,
+            "finding": f.model_dump_json(),
+            "created_at": stamp,
+        }
+        for f in findings
+    )
+
+
+def replace_findings(db: sqlite_utils.Database, doc_id: str, extraction_id: int, findings: list[Finding]) -> None:
+    """Re-checking: the findings of an extraction are recomputed; the status follows unless reviewed."""
+    accepted = not any(f.blocks_acceptance for f in findings)
+    with db.conn:
+        db["findings"].delete_where("extraction_id = ?", [extraction_id])
+        _insert_findings(db, doc_id, extraction_id, findings, now())
+        db["extractions"].update(extraction_id, {"accepted": int(accepted)})
+        doc = db["documents"].get(doc_id)
+        if doc["status"] != "reviewed" and doc["current_extraction"] == extraction_id:
+            db["documents"].update(doc_id, {"status": "accepted" if accepted else "queued", "updated_at": now()})
+
+
+def current_extraction(db: sqlite_utils.Database, doc_id: str) -> dict[str, Any] | None:
+    doc = db["documents"].get(doc_id)
+    if doc["current_extraction"] is None:
+        return None
+    return db["extractions"].get(doc["current_extraction"])
+
+
+def report_of(row: dict[str, Any]) -> Report:
+    return Report.model_validate_json(row["report"])
+
+
+def findings(db: sqlite_utils.Database, extraction_id: int) -> list[Finding]:
+    rows = db["findings"].rows_where("extraction_id = ?", [extraction_id], order_by="id")
+    return [Finding.model_validate_json(r["finding"]) for r in rows]
+
+
+# --- Reviews and gold ------------------------------------------------------------------------
+
+
+def add_review(
+    db: sqlite_utils.Database,
+    doc_id: str,
+    reviewer: str,
+    action: str,
+    report: Report,
+    diff: list[dict[str, Any]],
+    note: str = "",
+    source_inconsistent: bool = False,
+) -> int:
+    """Append a human decision and the gold example it makes; the document becomes reviewed."""
+    if action not in REVIEW_ACTIONS:
+        raise ValueError(f"unknown review action {action!r}; expected one of {REVIEW_ACTIONS}")
+    if action == "accepted_as_printed" and not note.strip():
+        raise ValueError("accepting an inconsistent source as printed needs a note saying why")
+    stamp = now()
+    doc = db["documents"].get(doc_id)
+    with db.conn:
+        review_id = (
+            db["reviews"]
+            .insert(
+                {
+                    "doc_id": doc_id,
+                    "extraction_id": doc["current_extraction"],
+                    "reviewer": reviewer,
+                    "action": action,
+                    "report": report.model_dump_json(),
+                    "diff": dumps(diff),
+                    "note": note,
+                    "source_inconsistent": int(source_inconsistent),
+                    "created_at": stamp,
+                }
+            )
+            .last_pk
+        )
+        db["gold"].insert(
+            {
+                "doc_id": doc_id,
+                "review_id": review_id,
+                "reviewer": reviewer,
+                "report": report.model_dump_json(),
+                "source_inconsistent": int(source_inconsistent),
+                "created_at": stamp,
+            }
+        )
+        db["documents"].update(doc_id, {"status": "reviewed", "updated_at": stamp})
+    return review_id
+
+
+def latest_review(db: sqlite_utils.Database, doc_id: str) -> dict[str, Any] | None:
+    rows = list(db["reviews"].rows_where("doc_id = ?", [doc_id], order_by="id desc", limit=1))
+    return rows[0] if rows else None
+
+
+# --- Summaries -------------------------------------------------------------------------------
+
+
+def status_counts(db: sqlite_utils.Database) -> dict[str, int]:
+    counts = {s: 0 for s in STATUSES}
+    for row in db.query("select status, count(*) as n from documents group by status"):
+        counts[row["status"]] = row["n"]
+    return counts
+
+
+def top_failing_checks(db: sqlite_utils.Database, limit: int = 10) -> list[tuple[str, int]]:
+    """Hard findings that fail on current extractions, by check id, most frequent first."""
+    rows = db.query(
+        """select f.check_id from findings f join documents d on d.current_extraction = f.extraction_id
+           where f.status = 'fail' and f.severity = 'hard'"""
+    )
+    return Counter(r["check_id"] for r in rows).most_common(limit)
