@@ -299,6 +299,16 @@ def _prose_restatement(table: Table, prose: str) -> list[Finding]:
     ]
 
 
+def family(check_id: str) -> str:
+    """The identity a finding belongs to, without its row or column.
+
+    applications.balance.natural_person -> applications.balance;
+    applications.row_sum.granted.blank_total -> applications.row_sum.blank_total.
+    """
+    parts = check_id.split(".")
+    return ".".join(parts[:2] + (["blank_total"] if parts[-1] == "blank_total" else []))
+
+
 def accepted(findings: Sequence[Finding]) -> bool:
     """A result is accepted when no hard check fails."""
     return not any(f.blocks_acceptance for f in findings)

@@ -120,17 +120,9 @@ def queue_command(db: DbOption = DEFAULT_DB) -> None:
     database = store.open_db(db)
     table = RichTable("doc", "agency", "year", "why", title="Review queue", title_justify="left")
     for doc in store.documents(database, "queued"):
-        failing = [f for f in store.findings(database, doc["current_extraction"]) if f.blocks_acceptance]
-        reasons = Counter(_reason(f.id) for f in failing)
-        why = ", ".join(f"{r} x{n}" if n > 1 else r for r, n in reasons.most_common())
+        why = pipeline.reasons(store.findings(database, doc["current_extraction"]))
         table.add_row(doc["id"][:12], doc["agency"] or "", str(doc["year"] or ""), why)
     console.print(table)
-
-
-def _reason(check_id: str) -> str:
-    """applications.balance.natural_person -> applications.balance."""
-    parts = check_id.split(".")
-    return ".".join(parts[:2] + (["blank_total"] if parts[-1] == "blank_total" else []))
 
 
 @app.command("show")
@@ -156,7 +148,8 @@ def show_command(
         return
     console.print(f"values from: {meta.get('extractor')}")
     failing = [f for f in findings if f.status == "fail"]
-    flagged = {(s, r, c) for f in failing for s, r, c in f.cells}
+    # A blank total points at the total alone; other failures at every cell of the equation.
+    flagged = {cell for f in failing for cell in (f.cells[:1] if f.id.endswith("blank_total") else f.cells)}
     for table in report.tables():
         console.print(_render(table, flagged))
     _print_findings(failing)
@@ -165,31 +158,40 @@ def show_command(
 def _render(table: Table, flagged: set[tuple[str, str, str]]) -> RichTable:
     title = f"{template.SECTION_TITLES[table.section]}  ({table.version} template)"
     spec = template.spec(table.section, table.version)
-    columns = list(dict.fromkeys(c for row in spec.rows for c in row.columns))
-    out = RichTable("", *[c.label for c in columns], title=title, title_justify="left", show_lines=False)
+    if table.section == "proactive":
+        # Rows of section 二 have different columns: print each cell with its own header.
+        out = RichTable("", "", title=title, title_justify="left", show_header=False)
+        for row in spec.rows:
+            shown = [f"{c.label} {_cell_text(table, row.key, c.key, flagged) or '空'}" for c in row.columns]
+            out.add_row(row.name, "  ·  ".join(shown))
+        return out
+    columns = spec.rows[0].columns
+    out = RichTable(title=title, title_justify="left")
+    out.add_column("", no_wrap=True)
+    for column in columns:
+        out.add_column(column.label, justify="right")
     for row in spec.rows:
-        shown = []
-        for column in columns:
-            if column not in row.columns:
-                shown.append("")
-                continue
-            cell = table.cell(row.key, column.key)
-            text = "/" if cell.kind.value == "not_applicable" else ("" if cell.value is None else str(cell.value))
-            if (table.section, row.key, column.key) in flagged:
-                text = f"[bold red]{text or '□'}[/]"
-            shown.append(text)
-        out.add_row(row.name, *shown)
+        out.add_row(row.name, *[_cell_text(table, row.key, c.key, flagged) for c in columns])
     return out
+
+
+def _cell_text(table: Table, row: str, column: str, flagged: set[tuple[str, str, str]]) -> str:
+    cell = table.cell(row, column)
+    text = "/" if cell.kind.value == "not_applicable" else ("" if cell.value is None else str(cell.value))
+    if (table.section, row, column) in flagged:
+        return f"[bold red]{text or '□'}[/]"
+    return text
 
 
 def _print_findings(failing: list[Finding]) -> None:
     if not failing:
         console.print("[green]All hard checks pass.[/]")
         return
-    table = RichTable("severity", "check", "what is wrong", title="Failing checks", title_justify="left")
+    console.print("[bold]Failing checks[/]")
     for f in failing:
-        table.add_row(f.severity, f.id, f.message)
-    console.print(table)
+        colour = "red" if f.severity == "hard" else "yellow"
+        console.print(f"[{colour}]✗ {f.severity}[/] [bold]{f.id}[/]", soft_wrap=True)
+        console.print(f"    {f.message}", soft_wrap=True)
 
 
 @app.command("export")

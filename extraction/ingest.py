@@ -17,6 +17,8 @@ from charset_normalizer import from_bytes
 
 DEFAULT_MAX_MB = float(os.environ.get("XXGK_MAX_FILE_MB", "20"))
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".csv", ".tsv", ""}
+# The store's own files, when a folder holding it is ingested.
+_SKIPPED_SUFFIXES = {".db", ".db-wal", ".db-shm", ".db-journal", ".sqlite"}
 # Chinese reports arrive in these encodings; detection is limited to them so that a GBK file is
 # never read as Latin-1 mojibake.
 _ENCODINGS = ["utf_8", "gb18030", "big5", "utf_16"]
@@ -53,7 +55,7 @@ def expand(paths: Iterable[str]) -> Iterator[Path]:
         for path in matches:
             files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
             for file in files:
-                if file.name.startswith(".") or file in seen:
+                if file in seen or (path.is_dir() and (file.name.startswith(".") or file.suffix in _SKIPPED_SUFFIXES)):
                     continue
                 seen.add(file)
                 yield file
@@ -101,16 +103,35 @@ def decode(data: bytes) -> tuple[str | None, str | None]:
                 return data.decode(encoding), None
             except UnicodeDecodeError:
                 return None, f"file starts with a {encoding} byte-order mark but is not valid {encoding}"
+    utf16 = _bomless_utf16(data)
+    if utf16 is not None:
+        return utf16, None
+    if _looks_binary(data):
+        return None, "file is binary, not text (is it a PDF, image or archive with the wrong name?)"
     try:
         return data.decode("utf-8"), None
     except UnicodeDecodeError:
         pass
-    if _looks_binary(data):
-        return None, "file is binary, not text (is it a PDF, image or archive with the wrong name?)"
     best = from_bytes(data, cp_isolation=_ENCODINGS).best()
     if best is None:
         return None, "could not decode the text as UTF-8, GB18030/GBK, Big5 or UTF-16"
     return str(best), None
+
+
+def _bomless_utf16(data: bytes) -> str | None:
+    """UTF-16 without a byte-order mark: every other byte of Chinese or ASCII text is telling."""
+    head = data[:4096]
+    if len(head) < 4 or b"\x00" not in head:
+        return None
+    for encoding in ("utf_16_le", "utf_16_be"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        readable = sum(1 for ch in text[:2000] if ch.isprintable() or ch in "\r\n\t")
+        if readable > 0.98 * min(len(text), 2000):
+            return text
+    return None
 
 
 def _looks_binary(data: bytes) -> bool:

@@ -7,9 +7,9 @@ and run again: finished documents are skipped, nothing is duplicated, nothing is
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 import sqlite_utils
 
@@ -80,8 +80,13 @@ def extract_document(db: sqlite_utils.Database, doc_id: str) -> Outcome:
     duration = (time.perf_counter() - started) * 1000
     store.add_extraction(db, doc_id, extraction, findings, accepted, duration)
     status = store.document(db, doc_id)["status"]
-    failing = sorted({f.id for f in findings if f.blocks_acceptance})
-    return Outcome(doc_id, doc["name"], status, ", ".join(failing))
+    return Outcome(doc_id, doc["name"], status, reasons(findings))
+
+
+def reasons(findings: list[Finding]) -> str:
+    """Why a document waits, one entry per failing identity: "applications.balance x3, ..."."""
+    counts = Counter(checks.family(f.id) for f in findings if f.blocks_acceptance)
+    return ", ".join(f"{r} x{n}" if n > 1 else r for r, n in counts.most_common())
 
 
 def check(db: sqlite_utils.Database, doc_id: str, text: str, extraction: Extraction) -> list[Finding]:
@@ -147,7 +152,3 @@ def run(
         else:
             out.append(o)
     return out
-
-
-def sample_paths() -> list[Path]:
-    return sorted((Path(__file__).resolve().parent.parent / "data" / "samples").glob("*.txt"))

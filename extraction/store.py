@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlite_utils
 
+from extraction.checks import family
 from extraction.schema import Extraction, Finding, Report
 
 STATUSES = ("ingested", "extracted", "accepted", "queued", "reviewed", "failed")
@@ -30,7 +31,7 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def dumps(value: Any) -> str:
+def dumps(value: Any, indent: int | None = None) -> str:
     """JSON with Decimal money kept exact (as a number, not a float round-trip)."""
 
     def default(obj: Any) -> Any:
@@ -38,7 +39,7 @@ def dumps(value: Any) -> str:
             return float(obj) if obj != obj.to_integral_value() else int(obj)
         raise TypeError(f"not JSON: {type(obj).__name__}")
 
-    return json.dumps(value, ensure_ascii=False, default=default)
+    return json.dumps(value, ensure_ascii=False, default=default, indent=indent)
 
 
 def open_db(path: str | Path) -> sqlite_utils.Database:
@@ -189,7 +190,7 @@ def find_document(db: sqlite_utils.Database, ref: str) -> dict[str, Any] | None:
     if not rows and len(ref) >= 4:
         rows = list(db["documents"].rows_where("id like ?", [ref + "%"]))
     if not rows:
-        rows = list(db["documents"].rows_where("name like ?", ["%" + ref]))
+        rows = list(db["documents"].rows_where("name like ?", ["%" + ref + "%"]))
     return rows[0] if len(rows) == 1 else None
 
 
@@ -375,9 +376,11 @@ def status_counts(db: sqlite_utils.Database) -> dict[str, int]:
 
 
 def top_failing_checks(db: sqlite_utils.Database, limit: int = 10) -> list[tuple[str, int]]:
-    """Hard findings that fail on current extractions, by check id, most frequent first."""
+    """Failing hard identities on current extractions, by family, with how many documents fail each."""
     rows = db.query(
-        """select f.check_id from findings f join documents d on d.current_extraction = f.extraction_id
-           where f.status = 'fail' and f.severity = 'hard'"""
+        """select distinct d.id as doc, f.check_id from findings f
+           join documents d on d.current_extraction = f.extraction_id
+           where f.status = 'fail' and f.severity = 'hard' and d.status != 'reviewed'"""
     )
-    return Counter(r["check_id"] for r in rows).most_common(limit)
+    per_doc = {(r["doc"], family(r["check_id"])) for r in rows}
+    return Counter(name for _, name in per_doc).most_common(limit)

@@ -1,0 +1,122 @@
+"""The layout parser on the two sample families, on built rows, and on doubt."""
+
+import pytest
+from conftest import GOLD, SAMPLES
+
+from extraction import checks, layout
+
+SAMPLE_IDS = [p.stem for p in SAMPLES]
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=SAMPLE_IDS)
+def test_samples_parse_to_their_gold_values(path):
+    gold = GOLD[path.stem]
+    extraction = layout.parse(path.read_text(encoding="utf-8"))
+    for section in ("proactive", "applications", "review_litigation"):
+        assert extraction.report.table(section).values() == gold[section], section
+    assert extraction.report.template_version() == gold["template"]
+    assert (extraction.agency, extraction.year) == (gold["agency"], gold["year"])
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=SAMPLE_IDS)
+def test_every_nonblank_value_carries_the_span_it_was_read_from(path):
+    text = path.read_text(encoding="utf-8")
+    for table in layout.parse(text).report.tables():
+        for cols in table.cells.values():
+            for cell in cols.values():
+                if cell.value is not None:
+                    start, end = cell.span
+                    assert text[start:end] == cell.raw
+
+
+HEADER = (
+    "三、收到和处理政府信息公开申请情况\n"
+    "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）\t申请人情况\n"
+    "\t自然人\t法人或其他组织\t\t\t\t\t总计\n"
+    "\t\t商业企业\t科研机构\t社会公益组织\t法律服务机构\t其他\t\n"
+)
+
+
+def tab_report(rows: dict[str, str]) -> str:
+    labels = {
+        "new_received": "一、本年新收政府信息公开申请数量",
+        "carried_over": "二、上年结转政府信息公开申请数量",
+        "granted": "三、本年度办理结果\t（一）予以公开",
+        "not_processed_duplicate": "\t2.重复申请",
+        "other_handling": "（六）其他处理",
+        "total_handled": "（七）总计",
+        "carried_forward": "四、结转下年度继续办理",
+    }
+    body = "".join(f"{labels[k]}\t{v}\n" for k, v in rows.items())
+    return HEADER + body + "四、政府信息公开行政复议、行政诉讼情况\n"
+
+
+def test_collapsed_blank_is_placed_where_the_identities_balance():
+    # 予以公开 lost its empty 商业企业 cell: right-aligned it would put 2 under 商业企业.
+    text = tab_report(
+        {
+            "new_received": "5\t\t3\t\t\t\t8\t",
+            "carried_over": "\t\t\t\t\t\t0",
+            "granted": "2\t3\t\t\t\t5\t",
+            "not_processed_duplicate": "3\t\t\t\t\t\t3",
+            "total_handled": "5\t\t3\t\t\t\t8",
+            "carried_forward": "\t\t\t\t\t\t0",
+        }
+    )
+    table = layout.parse(text).report.applications
+    assert [table.value("granted", c) for c in ("natural_person", "commercial", "research", "total")] == [2, None, 3, 5]
+    assert not [f for f in checks.hard_checks(table) if f.failed]
+
+
+def test_equally_good_readings_are_reported_not_guessed():
+    # One value in a short row with nothing to tie it down: every placement balances.
+    text = (
+        "三、收到和处理政府信息公开申请情况\n\n"
+        "\t一、本年新收政府信息公开申请数量\n\t0\n\t\n\t\n\t\n\n"
+        "\t（七）总计\n\t\n\t\n\t\n\t\n\t\n\t\n\t\n\n"
+    )
+    extraction = layout.parse(text)
+    ambiguous = [f for f in extraction.findings if f.id == "applications.layout.ambiguous"]
+    assert ambiguous and ambiguous[0].blocks_acceptance
+    assert ("applications", "new_received", "natural_person") in ambiguous[0].cells
+
+
+def test_unrecognised_row_with_values_is_a_finding():
+    text = tab_report({"new_received": "1\t\t\t\t\t\t1", "carried_over": "\t\t\t\t\t\t0"}).replace(
+        "四、政府信息公开", "本年接到咨询\t7\t\t\t\t\t7\n四、政府信息公开"
+    )
+    messages = [f.message for f in layout.parse(text).findings]
+    assert any("本年接到咨询" in m and "not recognised" in m for m in messages)
+
+
+def test_missing_sections_are_named():
+    extraction = layout.parse("这不是年报。\n只是一段文字。\n")
+    assert {f.id for f in extraction.findings} == {
+        "proactive.layout.unread",
+        "applications.layout.unread",
+        "review_litigation.layout.unread",
+    }
+    assert extraction.report.tables() == []
+
+
+def test_unreadable_value_is_kept_raw_and_flagged():
+    text = tab_report({"new_received": "1\t\t\t\t\t\t1", "carried_over": "\t\t\t\t\t\t增2"})
+    extraction = layout.parse(text)
+    cell = extraction.report.applications.cell("carried_over", "total")
+    assert cell.value is None and cell.raw == "增2"
+    assert any(f.id == "applications.layout.unreadable_value" for f in extraction.findings)
+
+
+@pytest.mark.parametrize(
+    ("values", "family", "expected"),
+    [
+        (["4", "", "3", "1", "", "", "8", ""], "tab_rows", ["4", "", "3", "1", "", "", "8"]),  # trailing tab
+        (["", "4", "", "3", "1", "", "", "8"], "tab_rows", ["4", "", "3", "1", "", "", "8"]),  # leading empty field
+        (["", "", "", "", "", "0", ""], "tab_rows", ["", "", "", "", "", "", "0"]),  # right-aligned total
+    ],
+)
+def test_tab_row_readings_cheapest_first(values, family, expected):
+    cells = [layout.RawCell(v, 0, len(v)) for v in values]
+    cost, reading = layout.readings(cells, 7, family)[0]
+    assert cost == 0
+    assert ["" if c is None else c.text for c in reading] == expected

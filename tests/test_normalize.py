@@ -1,0 +1,84 @@
+"""Every value form TEMPLATE.md lists, read by the one shared normaliser."""
+
+from decimal import Decimal
+
+import pytest
+
+from extraction.normalize import looks_like_value, parse_cell
+from extraction.schema import CellKind
+
+COUNTS = [
+    ("0", 0, CellKind.zero),
+    ("8", 8, CellKind.number),
+    ("11398889", 11398889, CellKind.number),
+    ("11,398,889", 11398889, CellKind.number),
+    ("１２３", 123, CellKind.number),  # full-width digits
+    ("\u30000", 0, CellKind.zero),  # full-width space before the digit (Word)
+    ("\xa03", 3, CellKind.number),  # &nbsp; from web pages
+    ("1\xa0", 1, CellKind.number),
+    ("  0", 0, CellKind.zero),
+    ("4 0 9", 409, CellKind.number),  # stray spaces inside a number
+    ("22（其中修订16件）", 22, CellKind.number),
+    ("22(其中修订16件)", 22, CellKind.number),
+    ("-3", -3, CellKind.number),  # kept as printed, for identity 5 to flag
+]
+
+
+@pytest.mark.parametrize(("raw", "value", "kind"), COUNTS)
+def test_counts_read_with_their_kind_and_raw_text_kept(raw, value, kind):
+    cell = parse_cell(raw, "count")
+    assert (cell.value, cell.kind, cell.raw) == (value, kind, raw)
+
+
+def test_annotation_is_kept_beside_the_value():
+    assert parse_cell("22（其中修订16件）").annotation == "其中修订16件"
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "\u3000", "\xa0", "\t"])
+def test_blank_cells_stay_blank_never_zero(raw):
+    cell = parse_cell(raw)
+    assert cell.value is None and cell.kind == CellKind.blank
+
+
+@pytest.mark.parametrize("raw", ["/", "-", "—", "——", "／", "－", " / "])
+def test_slash_and_dash_mean_not_applicable(raw):
+    cell = parse_cell(raw)
+    assert cell.value is None and cell.kind == CellKind.not_applicable
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [("增1", 1), ("减1", -1), ("增加3", 3), ("减少2", -2), ("+21", 21), ("-3", -3), ("0", 0), ("＋５", 5)],
+)
+def test_changes_keep_their_sign(raw, value):
+    assert parse_cell(raw, "change").value == value
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("3773631元", Decimal("377.3631")),
+        ("925万元", Decimal("925")),
+        ("849.39万元", Decimal("849.39")),
+        ("52.15", Decimal("52.15")),  # bare money is already 万元
+        ("1,200万元", Decimal("1200")),
+        ("0", Decimal("0")),
+        ("10000元", Decimal("1")),
+    ],
+)
+def test_money_is_normalised_to_wan_yuan(raw, value):
+    cell = parse_cell(raw, "money")
+    assert cell.value == value and isinstance(cell.value, Decimal) and cell.raw == raw
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind"), [("1.属于国家秘密", "count"), ("自然人", "count"), ("增1", "count"), ("3元", "count")]
+)
+def test_labels_and_wrong_forms_are_not_values(raw, kind):
+    with pytest.raises(ValueError):
+        parse_cell(raw, kind)
+    assert not looks_like_value(raw, kind)
+
+
+def test_span_is_carried():
+    assert parse_cell("5", span=(10, 11)).span == (10, 11)

@@ -1,0 +1,58 @@
+"""The main job on the samples and on bad input in one batch."""
+
+from conftest import SAMPLES
+
+from extraction import pipeline, store
+
+
+def test_samples_with_a_blank_total_are_queued_with_that_finding_and_the_rest_accepted(db):
+    outcomes = {o.name: o for o in pipeline.run(db, [str(p) for p in SAMPLES])}
+    for path in SAMPLES:
+        doc = store.find_document(db, str(path))
+        failing = [f for f in store.findings(db, doc["current_extraction"]) if f.blocks_acceptance]
+        blank_totals = [f for f in failing if f.id.endswith("blank_total")]
+        printed_blank_total = path.stem.startswith(("000", "004"))
+        assert (doc["status"] == "queued") == printed_blank_total, path.stem
+        assert bool(blank_totals) == printed_blank_total
+        assert outcomes[str(path)].status == doc["status"]
+
+
+def test_a_bad_batch_goes_on_and_loses_nothing(db, tmp_path):
+    tmp_path = tmp_path / "inbox"
+    tmp_path.mkdir()
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
+    (tmp_path / "gbk.txt").write_bytes(SAMPLES[1].read_text(encoding="utf-8").encode("gbk"))
+    (tmp_path / "weather.txt").write_text("今天天气很好。\n明天下雨。\n", encoding="utf-8")
+    with (tmp_path / "huge.txt").open("wb") as handle:
+        handle.truncate(50 * 1024 * 1024)
+    outcomes = {o.name.rsplit("/", 1)[-1]: o for o in pipeline.run(db, [str(tmp_path)])}
+    assert db["documents"].count == 5
+    assert outcomes["empty.txt"].status == "failed" and "empty" in outcomes["empty.txt"].detail
+    assert outcomes["binary.txt"].status == "failed" and "binary" in outcomes["binary.txt"].detail
+    assert outcomes["huge.txt"].status == "failed" and "50.0 MB" in outcomes["huge.txt"].detail
+    assert outcomes["gbk.txt"].status == "accepted"  # GBK decoded, tables read, identities hold
+    assert outcomes["weather.txt"].status == "queued" and "not_a_report" in outcomes["weather.txt"].detail
+
+
+def test_a_parser_crash_fails_one_document_not_the_batch(db, monkeypatch):
+    pipeline.ingest_paths(db, [str(p) for p in SAMPLES[:2]])
+
+    def boom(text):
+        raise RuntimeError("parser bug")
+
+    monkeypatch.setattr(pipeline.layout, "parse", boom)
+    outcomes = pipeline.extract_documents(db, pipeline.pending(db))
+    assert [o.status for o in outcomes] == ["failed", "failed"]
+    assert "parser bug" in store.document(db, outcomes[0].doc_id)["error"]
+
+
+def test_cross_year_check_runs_when_last_year_is_in_the_store(db, tmp_path):
+    text = SAMPLES[2].read_text(encoding="utf-8")
+    (tmp_path / "2019.txt").write_text(text, encoding="utf-8")
+    (tmp_path / "2020.txt").write_text(text.replace("2019 年政府信息公开", "2020 年政府信息公开"), encoding="utf-8")
+    pipeline.run(db, [str(tmp_path / "2019.txt")])
+    pipeline.run(db, [str(tmp_path / "2020.txt")])
+    doc = store.find_document(db, str(tmp_path / "2020.txt"))
+    ids = {f.id for f in store.findings(db, doc["current_extraction"])}
+    assert "applications.carried_over_vs_last_year.total" in ids

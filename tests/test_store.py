@@ -1,0 +1,80 @@
+"""The store's promises: idempotent ingest, every attempt kept, reviews never lost."""
+
+import pytest
+from conftest import SAMPLES
+
+from extraction import pipeline, store
+from extraction.schema import Cell
+
+
+def run_samples(db):
+    return pipeline.run(db, [str(p) for p in SAMPLES])
+
+
+def test_ingesting_the_same_bytes_twice_is_a_no_op(db, tmp_path):
+    copy = tmp_path / "renamed.txt"
+    copy.write_bytes(SAMPLES[0].read_bytes())
+    first = pipeline.ingest_paths(db, [str(SAMPLES[0])])
+    again = pipeline.ingest_paths(db, [str(SAMPLES[0]), str(copy)])
+    assert [o.status for o in first] == ["ingested"]
+    assert [o.status for o in again] == ["present", "present"]
+    assert db["documents"].count == 1
+
+
+def test_extracting_twice_keeps_both_attempts_and_one_current(db):
+    run_samples(db)
+    doc_id = next(store.documents(db))["id"]
+    first = store.current_extraction(db, doc_id)["id"]
+    pipeline.extract_document(db, doc_id)
+    assert db["extractions"].count_where("doc_id = ?", [doc_id]) == 2
+    assert store.current_extraction(db, doc_id)["id"] != first
+    # Findings belong to their own attempt: the old attempt's are still there, not duplicated.
+    assert len(store.findings(db, first)) == len(store.findings(db, store.current_extraction(db, doc_id)["id"]))
+
+
+def test_run_twice_does_not_re_extract_or_duplicate(db):
+    run_samples(db)
+    before = db["extractions"].count
+    outcomes = run_samples(db)
+    assert db["extractions"].count == before
+    assert {o.status for o in outcomes} == {"accepted", "queued"}
+
+
+def test_a_review_survives_re_extraction_and_re_checking(db):
+    run_samples(db)
+    queued = next(store.documents(db, "queued"))
+    report = store.report_of(store.current_extraction(db, queued["id"]))
+    report.applications.set("total_handled", "total", Cell.of(4))
+    store.add_review(db, queued["id"], "ana", "fixed", report, [{"cell": "applications.total_handled.total"}])
+    pipeline.extract_document(db, queued["id"])
+    extraction = store.current_extraction(db, queued["id"])
+    store.replace_findings(db, queued["id"], extraction["id"], store.findings(db, extraction["id"]))
+    assert store.document(db, queued["id"])["status"] == "reviewed"
+    review = store.latest_review(db, queued["id"])
+    assert store.report_of(review).applications.value("total_handled", "total") == 4
+    assert db["gold"].count == 1
+
+
+def test_accept_as_printed_needs_a_note(db):
+    run_samples(db)
+    queued = next(store.documents(db, "queued"))
+    report = store.report_of(store.current_extraction(db, queued["id"]))
+    with pytest.raises(ValueError, match="note"):
+        store.add_review(db, queued["id"], "ana", "accepted_as_printed", report, [], note=" ")
+    assert store.latest_review(db, queued["id"]) is None
+    store.add_review(
+        db, queued["id"], "ana", "accepted_as_printed", report, [], note="总计栏空白", source_inconsistent=True
+    )
+    assert store.latest_review(db, queued["id"])["source_inconsistent"] == 1
+
+
+def test_status_counts_and_top_failing_checks(db):
+    run_samples(db)
+    counts = store.status_counts(db)
+    assert counts["accepted"] + counts["queued"] == len(SAMPLES)
+    top = dict(store.top_failing_checks(db))
+    assert top["applications.handled_sum.blank_total"] == 2
+
+
+def test_store_uses_wal(db):
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
