@@ -10,145 +10,170 @@ zero is its own finding ("total missing, parts sum to N") that a reviewer can co
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 
 from extraction import template
-from extraction.schema import Finding, Report, Table, Value
+from extraction.schema import Finding, Report, Status, Table, Value
+from extraction.template import Section, Version
 
-_COLUMN_LABEL = {c.key: c.label for c in template.APPLICANT_COLUMNS}
-_GROUP_LABEL = {r.key: r.label for r in template.REVIEW_LITIGATION.rows}
+Key = tuple[str, str]  # (row, column)
 
 
-def _show(value: Value) -> str:
-    return "空" if value is None else str(value)
+@dataclass(frozen=True)
+class Equation:
+    """One hard identity: sum(left) == sum(right), blanks counted as 0.
+
+    A sum identity has a single total on the left; when that total is blank but its parts are
+    not zero, the outcome is the "blank total" finding rather than a plain failure.
+    """
+
+    id: str
+    formula: str
+    left: tuple[Key, ...]
+    right: tuple[Key, ...]
+    left_names: tuple[str, ...]
+    right_names: tuple[str, ...]
+
+    @property
+    def is_sum(self) -> bool:
+        return len(self.left) == 1
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    left: int | Decimal
+    right: int | Decimal
+    blank_total: bool
 
 
 def _sum(values: Sequence[Value]) -> int | Decimal:
     return sum((v for v in values if v is not None), 0)
 
 
-def _sum_check(
-    check_id: str,
-    formula: str,
-    table: Table,
-    total: tuple[str, str],
-    parts: Sequence[tuple[str, str]],
-    part_names: Sequence[str],
-    total_name: str,
-) -> Finding:
-    """total == sum(parts), with the blank-total case kept apart."""
-    total_value = table.value(*total)
-    part_values = [table.value(*p) for p in parts]
-    parts_sum = _sum(part_values)
-    cells = [(table.section, *total)] + [(table.section, *p) for p in parts]
-    printed = [f"{n}={_show(v)}" for n, v in zip(part_names, part_values, strict=True) if v is not None]
-    summed = f"{' + '.join(printed) or '全部为空'} = {parts_sum}"
-    if total_value is None and parts_sum != 0:
+def evaluate(equation: Equation, value: Callable[[str, str], Value]) -> Outcome:
+    left_values = [value(*k) for k in equation.left]
+    right_values = [value(*k) for k in equation.right]
+    left, right = _sum(left_values), _sum(right_values)
+    if equation.is_sum and left_values[0] is None and right != 0:
+        return Outcome("fail", left, right, blank_total=True)
+    blanks = None in left_values or None in right_values
+    status: Status = "fail" if left != right else ("uncertain" if blanks else "pass")
+    return Outcome(status, left, right, blank_total=False)
+
+
+@cache
+def equations(section: Section, version: Version) -> tuple[Equation, ...]:
+    """Identities 1-4 for one section and template version (section 二 has none)."""
+    if section == "applications":
+        return _application_equations(version)
+    if section == "review_litigation":
+        return tuple(
+            Equation(
+                f"review_litigation.sum.{group.key}",
+                f"{group.label}：总计 = 结果维持 + 结果纠正 + 其他结果 + 尚未审结",
+                ((group.key, "total"),),
+                tuple((group.key, p) for p in template.OUTCOME_PARTS),
+                (f"{group.label}总计",),
+                tuple(c.label for c in template.OUTCOME_COLUMNS[:-1]),
+            )
+            for group in template.REVIEW_LITIGATION.rows
+        )
+    return ()
+
+
+def _application_equations(version: Version) -> tuple[Equation, ...]:
+    spec = template.spec("applications", version)
+    handling = template.handling_rows(version)
+    out = []
+    for column in template.APPLICANT_COLUMNS:
+        c, label = column.key, column.label
+        out.append(
+            Equation(
+                f"applications.balance.{c}",
+                f"{label}列：一、本年新收 + 二、上年结转 = 三(七)总计 + 四、结转下年度",
+                (("new_received", c), ("carried_over", c)),
+                (("total_handled", c), ("carried_forward", c)),
+                ("一", "二"),
+                ("三(七)", "四"),
+            )
+        )
+        out.append(
+            Equation(
+                f"applications.handled_sum.{c}",
+                f"{label}列：(七)总计 = (一)至(六)各项之和",
+                (("total_handled", c),),
+                tuple((r, c) for r in handling),
+                (f"{label}(七)总计",),
+                tuple(spec.row(r).name for r in handling),
+            )
+        )
+    for row in spec.rows:
+        out.append(
+            Equation(
+                f"applications.row_sum.{row.key}",
+                f"{row.name}行：总计 = 自然人 + 商业企业 + 科研机构 + 社会公益组织 + 法律服务机构 + 其他",
+                ((row.key, "total"),),
+                tuple((row.key, p) for p in template.APPLICANT_PARTS),
+                (f"{row.name}行总计",),
+                tuple(c.label for c in template.APPLICANT_COLUMNS[:-1]),
+            )
+        )
+    return tuple(out)
+
+
+def count_failures(section: Section, version: Version, value: Callable[[str, str], Value]) -> int:
+    """How many hard identities fail: the cheap score the layout parser ranks readings by."""
+    return sum(evaluate(eq, value).status == "fail" for eq in equations(section, version))
+
+
+def _show(value: Value) -> str:
+    return "空" if value is None else str(value)
+
+
+def _finding(equation: Equation, table: Table) -> Finding:
+    outcome = evaluate(equation, table.value)
+    cells = [(table.section, *k) for k in equation.left + equation.right]
+
+    def side(keys: tuple[Key, ...], names: tuple[str, ...], total: int | Decimal) -> str:
+        values = [(n, table.value(*k)) for k, n in zip(keys, names, strict=True)]
+        # Short sides show every operand (三(七)=空 matters); long sums only the printed ones.
+        printed = [f"{n}={_show(v)}" for n, v in values if v is not None or len(values) <= 2]
+        return f"{' + '.join(printed) or '全部为空'} = {total}"
+
+    if outcome.blank_total:
         return Finding(
-            id=f"{check_id}.blank_total",
+            id=f"{equation.id}.blank_total",
             severity="hard",
             status="fail",
-            formula=formula,
-            message=f"{total_name} is blank but its parts sum to {parts_sum} ({summed})",
-            left=None,
-            right=parts_sum,
-            difference=parts_sum,
+            formula=equation.formula,
+            message=f"{equation.left_names[0]} is blank but its parts sum to {outcome.right} "
+            f"({side(equation.right, equation.right_names, outcome.right)})",
+            right=outcome.right,
+            difference=outcome.right,
             cells=cells,
-            suggestion=parts_sum,
+            suggestion=outcome.right,
         )
-    left = total_value if total_value is not None else 0
-    difference = left - parts_sum
-    blanks = total_value is None or any(v is None for v in part_values)
-    status = "fail" if difference != 0 else ("uncertain" if blanks else "pass")
-    message = f"{total_name} = {_show(total_value)}, {summed}"
-    if difference:
-        message += f", off by {difference}"
+    difference = outcome.left - outcome.right
+    if equation.is_sum:
+        left_text = f"{equation.left_names[0]} = {_show(table.value(*equation.left[0]))}"
+    else:
+        left_text = f"{equation.formula.split('：')[0]}: {side(equation.left, equation.left_names, outcome.left)}"
+    message = f"{left_text}; {side(equation.right, equation.right_names, outcome.right)}"
     return Finding(
-        id=check_id,
+        id=equation.id,
         severity="hard",
-        status=status,
-        formula=formula,
-        message=message,
-        left=total_value,
-        right=parts_sum,
+        status=outcome.status,
+        formula=equation.formula,
+        message=message + (f"; off by {difference}" if difference else ""),
+        left=table.value(*equation.left[0]) if equation.is_sum else outcome.left,
+        right=outcome.right,
         difference=difference,
         cells=cells,
     )
-
-
-def _applications(table: Table) -> list[Finding]:
-    out = []
-    handling = template.handling_rows(table.version)
-    for column in template.APPLICANT_COLUMNS:
-        c = column.key
-        values = {r: table.value(r, c) for r in ("new_received", "carried_over", "total_handled", "carried_forward")}
-        left = _sum([values["new_received"], values["carried_over"]])
-        right = _sum([values["total_handled"], values["carried_forward"]])
-        blanks = any(v is None for v in values.values())
-        difference = left - right
-        status = "fail" if difference else ("uncertain" if blanks else "pass")
-        message = (
-            f"{column.label}: 一+二 = {_show(values['new_received'])}+{_show(values['carried_over'])} = {left}, "
-            f"三(七)+四 = {_show(values['total_handled'])}+{_show(values['carried_forward'])} = {right}"
-        )
-        out.append(
-            Finding(
-                id=f"applications.balance.{c}",
-                severity="hard",
-                status=status,
-                formula=f"{column.label}列：一、本年新收 + 二、上年结转 = 三(七)总计 + 四、结转下年度",
-                message=message + (f", off by {difference}" if difference else ""),
-                left=left,
-                right=right,
-                difference=difference,
-                cells=[("applications", r, c) for r in values],
-            )
-        )
-        out.append(
-            _sum_check(
-                f"applications.handled_sum.{c}",
-                f"{column.label}列：(七)总计 = (一)至(六)各项之和",
-                table,
-                ("total_handled", c),
-                [(r, c) for r in handling],
-                [_row_name(table, r) for r in handling],
-                f"{column.label}(七)总计",
-            )
-        )
-    for row in template.spec("applications", table.version).rows:
-        out.append(
-            _sum_check(
-                f"applications.row_sum.{row.key}",
-                f"{row.name}行：总计 = 自然人 + 商业企业 + 科研机构 + 社会公益组织 + 法律服务机构 + 其他",
-                table,
-                (row.key, "total"),
-                [(row.key, p) for p in template.APPLICANT_PARTS],
-                [_COLUMN_LABEL[p] for p in template.APPLICANT_PARTS],
-                f"{row.name}行总计",
-            )
-        )
-    return out
-
-
-def _row_name(table: Table, row: str) -> str:
-    """A short printable name for a row: "（三）不予公开 1.属于国家秘密" -> "(三)1.国家秘密"."""
-    return template.spec(table.section, table.version).row(row).name
-
-
-def _review_litigation(table: Table) -> list[Finding]:
-    return [
-        _sum_check(
-            f"review_litigation.sum.{group.key}",
-            f"{group.label}：总计 = 结果维持 + 结果纠正 + 其他结果 + 尚未审结",
-            table,
-            (group.key, "total"),
-            [(group.key, p) for p in template.OUTCOME_PARTS],
-            [c.label for c in template.OUTCOME_COLUMNS[:-1]],
-            f"{group.label}总计",
-        )
-        for group in template.REVIEW_LITIGATION.rows
-    ]
 
 
 def _non_negative(table: Table) -> list[Finding]:
@@ -187,12 +212,7 @@ def _non_negative(table: Table) -> list[Finding]:
 
 def hard_checks(table: Table) -> list[Finding]:
     """Identities 1-5 on one table."""
-    out = _non_negative(table)
-    if table.section == "applications":
-        out = _applications(table) + out
-    elif table.section == "review_litigation":
-        out = _review_litigation(table) + out
-    return out
+    return [_finding(eq, table) for eq in equations(table.section, table.version)] + _non_negative(table)
 
 
 def run(report: Report, previous: Report | None = None, prose: str | None = None) -> list[Finding]:

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import lru_cache
 
 from extraction import checks, sections, template
 from extraction.normalize import is_blank, looks_like_value, parse_cell
-from extraction.schema import Cell, Extraction, Finding, Report, Table
+from extraction.schema import Cell, Extraction, Finding, Report, Table, Value
 from extraction.template import Section, Version
 
 EXTRACTOR = "layout"
@@ -108,6 +109,7 @@ def split_row(row: Row) -> tuple[str, Row]:
     return label, row[last_label + 1 :]
 
 
+@lru_cache(maxsize=8192)
 def _is_value(text: str) -> bool:
     return any(looks_like_value(text, kind) for kind in ("count", "change", "money"))
 
@@ -285,8 +287,11 @@ def _review(rows: list[Row], family: str) -> tuple[Table | None, list[Finding]]:
 def _choose(
     table: Table, options: dict[str, list[tuple[int, Reading]]], columns: tuple[template.Column, ...]
 ) -> tuple[Table, list[Finding]]:
-    """Pick, across rows, the readings with the fewest failing identities, then the lowest cost."""
-    fixed = {row: opts[0][1] for row, opts in options.items() if len(opts) == 1}
+    """Pick, across rows, the readings with the fewest failing identities, then the lowest cost.
+
+    Combinations are tried cheapest first; once one balances, dearer ones cannot beat it and
+    only the ties at its cost are still needed to tell a unique answer from an ambiguous one.
+    """
     open_rows = [row for row, opts in options.items() if len(opts) > 1]
     choices = [options[row] for row in open_rows]
     total = 1
@@ -296,21 +301,35 @@ def _choose(
     if total > _MAX_COMBINATIONS:
         choices = [opts[:1] for opts in choices]
         findings.append(_doubt(table.section, "*", f"too many possible readings ({total}); cheapest kept"))
-    scored = []
-    for combo in itertools.product(*choices):
-        chosen = dict(fixed)
-        cost = 0
-        for row, (row_cost, reading) in zip(open_rows, combo, strict=True):
-            chosen[row] = reading
-            cost += row_cost
-        candidate = _build(table, chosen, columns, findings=None)
-        failures = sum(f.failed for f in checks.hard_checks(candidate))
-        scored.append(((failures, cost), chosen, candidate))
-    scored.sort(key=lambda item: item[0])
-    best_key = scored[0][0]
-    survivors = [s for s in scored if s[0] == best_key]
-    result = _build(table, survivors[0][1], columns, findings=findings)
-    differing = _differences([s[2] for s in survivors])
+    fixed: dict[tuple[str, str], Value] = {}
+    for row, opts in options.items():
+        if len(opts) == 1:
+            fixed.update(_values(row, opts[0][1], columns))
+    combos = sorted(itertools.product(*choices), key=lambda combo: sum(cost for cost, _ in combo))
+    best: tuple[int, int] | None = None
+    survivors: list[tuple[tuple[int, Reading], ...]] = []
+    for combo in combos:
+        cost = sum(c for c, _ in combo)
+        if best is not None and best[0] == 0 and cost > best[1]:
+            break
+        values = dict(fixed)
+        for row, (_, reading) in zip(open_rows, combo, strict=True):
+            values.update(_values(row, reading, columns))
+        failures = checks.count_failures(table.section, table.version, lambda r, c, v=values: v.get((r, c)))
+        score = (failures, cost)
+        if best is None or score < best:
+            best, survivors = score, [combo]
+        elif score == best:
+            survivors.append(combo)
+    chosen = [
+        {
+            **{row: opts[0][1] for row, opts in options.items()},
+            **{row: r for row, (_, r) in zip(open_rows, combo, strict=True)},
+        }
+        for combo in survivors
+    ]
+    result = _build(table, chosen[0], columns, findings=findings)
+    differing = _differences([_build(table, c, columns, findings=None) for c in chosen]) if len(chosen) > 1 else []
     if differing:
         listed = "; ".join(f"{row}.{col}: {' or '.join(vals)}" for (row, col), vals in differing[:6])
         findings.append(
@@ -319,24 +338,38 @@ def _choose(
                 severity="hard",
                 status="fail",
                 formula="exactly one reading of the printed cells satisfies the identities",
-                message=f"{len(survivors)} readings fit equally well; kept the first. Differs in {listed}",
+                message=f"{len(chosen)} readings fit equally well; kept the first. Differs in {listed}",
                 cells=[(table.section, row, col) for (row, col), _ in differing],
             )
         )
     return result, findings
 
 
+def _targets(row: str, columns: tuple[template.Column, ...]) -> list[tuple[str, template.Column]]:
+    """Where each position of a reading goes; section 四's single data row spans three groups."""
+    if row != "*":
+        return [(row, column) for column in columns]
+    return [(group, template.Column(key, c.label)) for c in columns for group, key in [c.key.split(".")]]
+
+
+def _values(row: str, reading: Reading, columns: tuple[template.Column, ...]) -> dict[tuple[str, str], Value]:
+    out: dict[tuple[str, str], Value] = {}
+    for (target, column), raw in zip(_targets(row, columns), reading, strict=True):
+        try:
+            out[(target, column.key)] = None if raw is None else parse_cell(raw.text, column.kind).value
+        except ValueError:
+            out[(target, column.key)] = None
+    return out
+
+
 def _build(
     table: Table, chosen: dict[str, Reading], columns: tuple[template.Column, ...], findings: list[Finding] | None
 ) -> Table:
-    out = table.model_copy(deep=True)
+    # Cells are replaced, never mutated, so fresh row dicts are copy enough.
+    out = table.model_copy(update={"cells": {row: dict(cols) for row, cols in table.cells.items()}})
     for row, reading in chosen.items():
-        for column, raw in zip(columns, reading, strict=True):
-            if row == "*":  # section 四: one data row of 3 groups x 5 outcomes
-                group, key = column.key.split(".")
-                _fill(out, findings, group, template.Column(key, column.label), raw)
-            else:
-                _fill(out, findings, row, column, raw)
+        for (target, column), raw in zip(_targets(row, columns), reading, strict=True):
+            _fill(out, findings, target, column, raw)
     return out
 
 

@@ -1,0 +1,56 @@
+"""Throughput of the main job: ingest + layout extraction + checks + store, on the samples repeated.
+
+    python bench/throughput.py [--documents 1000]
+
+Each copy gets a distinct trailing line so its bytes (and id) differ, as in a real bulk run.
+Prints reports per second for each stage and the process's peak resident memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from extraction import pipeline, store  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--documents", type=int, default=1000)
+    args = parser.parse_args()
+    samples = sorted((ROOT / "data" / "samples").glob("*.txt"))
+    with tempfile.TemporaryDirectory() as tmp:
+        inbox = Path(tmp) / "inbox"
+        inbox.mkdir()
+        for i in range(args.documents):
+            source = samples[i % len(samples)]
+            (inbox / f"{i:05d}_{source.name}").write_bytes(source.read_bytes() + f"\n（副本 {i}）\n".encode())
+        db = store.open_db(Path(tmp) / "bench.db")
+        started = time.perf_counter()
+        ingested = pipeline.ingest_paths(db, [str(inbox)])
+        ingest_s = time.perf_counter() - started
+        started = time.perf_counter()
+        outcomes = pipeline.extract_documents(db, pipeline.pending(db))
+        extract_s = time.perf_counter() - started
+    total = ingest_s + extract_s
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.status] = counts.get(o.status, 0) + 1
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"documents           {len(ingested)}")
+    print(f"outcomes            {dict(sorted(counts.items()))}")
+    print(f"ingest              {len(ingested) / ingest_s:8.1f} reports/s  ({ingest_s:.2f} s)")
+    print(f"extract + check     {len(outcomes) / extract_s:8.1f} reports/s  ({extract_s:.2f} s)")
+    print(f"end to end          {len(outcomes) / total:8.1f} reports/s  ({total:.2f} s)")
+    print(f"peak memory (RSS)   {peak_mb:8.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
