@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,16 +28,12 @@ DEFAULT_DB = Path("xxgk.db")
 _STATUS_STYLE = {"accepted": "green", "queued": "yellow", "reviewed": "cyan", "failed": "red", "ingested": "white"}
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    )
+def _tracked(label: str, total: int | None, work: Callable[[Callable[[str], None]], list[pipeline.Outcome]]):
+    """Run `work` with a progress bar (on a terminal) that it advances once per document."""
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task(label, total=total)
+        return work(lambda _: bar.advance(task))
 
 
 def _summarise(outcomes: list[pipeline.Outcome]) -> None:
@@ -60,10 +57,7 @@ def ingest_command(
 ) -> None:
     """Record report files in the store (same bytes twice: no-op; unreadable: failed, with why)."""
     database = store.open_db(db)
-    with _progress() as bar:
-        task = bar.add_task("ingest", total=None)
-        outcomes = pipeline.ingest_paths(database, paths, max_mb=max_file_mb, progress=lambda _: bar.advance(task))
-    _summarise(outcomes)
+    _summarise(_tracked("ingest", None, lambda tick: pipeline.ingest_paths(database, paths, max_file_mb, tick)))
 
 
 @app.command("extract")
@@ -74,9 +68,7 @@ def extract_command(
     """Extract and check every pending document."""
     database = store.open_db(db)
     todo = pipeline.pending(database, force=force)
-    with _progress() as bar:
-        task = bar.add_task("extract", total=len(todo))
-        outcomes = pipeline.extract_documents(database, todo, progress=lambda _: bar.advance(task))
+    outcomes = _tracked("extract", len(todo), lambda tick: pipeline.extract_documents(database, todo, tick))
     if not outcomes:
         console.print("Nothing pending. Use [bold]xxgk ingest[/] first, or --force to re-extract.")
         return
@@ -91,10 +83,7 @@ def run_command(
 ) -> None:
     """Ingest, extract and check: the main job."""
     database = store.open_db(db)
-    with _progress() as bar:
-        task = bar.add_task("run", total=None)
-        outcomes = pipeline.run(database, paths, max_mb=max_file_mb, progress=lambda _: bar.advance(task))
-    _summarise(outcomes)
+    _summarise(_tracked("run", None, lambda tick: pipeline.run(database, paths, max_file_mb, tick)))
 
 
 @app.command("status")

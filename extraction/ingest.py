@@ -70,24 +70,14 @@ def read(path: Path, max_mb: float = DEFAULT_MAX_MB) -> Document:
     digest = _sha256_file(path)
     fmt = _NOT_YET.get(path.suffix.lower(), "text")
     if size > max_mb * 1024 * 1024:
-        return Document(
-            digest,
-            name,
-            fmt,
-            size,
-            None,
+        error = (
             f"file is {size / 1024 / 1024:.1f} MB, over the {max_mb:g} MB limit "
-            "(raise it with --max-file-mb or XXGK_MAX_FILE_MB if this really is one report)",
+            "(raise it with --max-file-mb or XXGK_MAX_FILE_MB if this really is one report)"
         )
+        return Document(digest, name, fmt, size, None, error)
     if fmt != "text":
-        return Document(
-            digest,
-            name,
-            fmt,
-            size,
-            None,
-            f"{fmt} files are not read yet; convert to text (e.g. pdftotext) and ingest that",
-        )
+        error = f"{fmt} files are not read yet; convert to text (e.g. pdftotext) and ingest that"
+        return Document(digest, name, fmt, size, None, error)
     data = path.read_bytes()
     text, error = decode(data)
     return Document(digest, name, fmt, size, text, error)
