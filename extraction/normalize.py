@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from extraction.schema import Cell, CellKind
 
-_FULLWIDTH = str.maketrans(
+FULLWIDTH = str.maketrans(
     "０１２３４５６７８９．，－＋／：（）　",
     "0123456789.,-+/:() ",
 )
@@ -30,7 +30,7 @@ WAN = Decimal(10000)
 
 def squeeze(raw: str) -> str:
     """Full-width digits and punctuation to ASCII, every kind of space removed."""
-    return _SPACES.sub("", raw.translate(_FULLWIDTH))
+    return _SPACES.sub("", raw.translate(FULLWIDTH))
 
 
 def is_blank(raw: str) -> bool:

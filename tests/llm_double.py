@@ -1,0 +1,122 @@
+"""A test double of an OpenAI-compatible chat-completions server, on 127.0.0.1.
+
+It replays a script of answers in order, one per request, and keeps every request body so tests
+can assert what the client sent (a re-ask message, a schema). A script entry is a dict:
+
+- ``{"json": {...}}``: a well-formed answer; sent as a tool call when the request offers tools,
+  otherwise as the message content.
+- ``{"text": "..."}``: raw message content (broken JSON, prose, a fenced block).
+- ``{"status": 429, "headers": {"Retry-After": "1"}}``: an HTTP error.
+- ``{"delay": 2.0, ...}``: wait before answering (a hang, when longer than the client timeout).
+- a callable taking the request body and returning one of the above.
+
+Usage numbers are fixed per answer so token accounting is checkable. Not a model: it only
+replays what the test scripted.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+Entry = dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
+PROMPT_TOKENS = 100
+COMPLETION_TOKENS = 20
+
+
+class ScriptedServer:
+    def __init__(self, script: list[Entry] | None = None) -> None:
+        self.script: list[Entry] = list(script or [])
+        self.requests: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def __enter__(self) -> ScriptedServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def add(self, *entries: Entry) -> None:
+        with self.lock:
+            self.script.extend(entries)
+
+    def user_messages(self, index: int) -> list[str]:
+        return [m["content"] for m in self.requests[index]["messages"] if m["role"] in ("user", "tool")]
+
+    def _next(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            self.requests.append(body)
+            entry = self.script.pop(0) if self.script else {"status": 500, "error": "test double: script exhausted"}
+        return entry(body) if callable(entry) else entry
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        double = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                entry = double._next(body)
+                if entry.get("delay"):
+                    time.sleep(entry["delay"])
+                status = entry.get("status", 200)
+                if status != 200:
+                    payload = {"error": {"message": entry.get("error", f"status {status}"), "type": "test_double"}}
+                    self._send(status, payload, entry.get("headers", {}))
+                    return
+                self._send(200, _completion(body, entry), {})
+
+            def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str]) -> None:
+                data = json.dumps(payload, ensure_ascii=False).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    for key, value in headers.items():
+                        self.send_header(key, value)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):  # the client timed out and left
+                    pass
+
+        return Handler
+
+
+def _completion(request: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": None}
+    if "json" in entry and request.get("tools"):
+        name = request["tools"][0]["function"]["name"]
+        arguments = json.dumps(entry["json"], ensure_ascii=False)
+        message["tool_calls"] = [
+            {"id": "call_1", "type": "function", "function": {"name": name, "arguments": arguments}}
+        ]
+        finish = "tool_calls"
+    else:
+        message["content"] = json.dumps(entry["json"], ensure_ascii=False) if "json" in entry else entry.get("text", "")
+        finish = "stop"
+    usage = entry.get("usage", {"prompt_tokens": PROMPT_TOKENS, "completion_tokens": COMPLETION_TOKENS})
+    return {
+        "id": "chatcmpl-double",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": request.get("model", "double"),
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+        "usage": {**usage, "total_tokens": usage["prompt_tokens"] + usage["completion_tokens"]},
+    }
