@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
-from extraction import export, ingest, pipeline, store, template
+from extraction import cascade, export, ingest, llm, pipeline, store, template
 from extraction.schema import Finding, Table
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Verified tables from 政府信息公开工作年度报告.")
@@ -24,6 +25,15 @@ DbOption = Annotated[Path, typer.Option("--db", envvar="XXGK_DB", help="SQLite s
 MaxMb = Annotated[
     float, typer.Option("--max-file-mb", envvar="XXGK_MAX_FILE_MB", help="Larger files are recorded as failed.")
 ]
+Extractor = Annotated[
+    str, typer.Option("--extractor", help="layout | llm | cascade (layout first, model where needed) | both.")
+]
+Concurrency = Annotated[int, typer.Option("--concurrency", min=1, help="Documents sent to the model at once.")]
+BaseUrl = Annotated[str | None, typer.Option("--llm-base-url", help="OpenAI-compatible endpoint (XXGK_LLM_BASE_URL).")]
+Model = Annotated[str | None, typer.Option("--llm-model", help="Model name (XXGK_LLM_MODEL).")]
+ApiKey = Annotated[str | None, typer.Option("--llm-api-key", help="Key (XXGK_LLM_API_KEY, else OPENAI_API_KEY).")]
+Mode = Annotated[str | None, typer.Option("--llm-mode", help="JSON_SCHEMA | TOOLS | MD_JSON; default: probe once.")]
+PromptVersion = Annotated[str | None, typer.Option("--prompt-version", help="Folder under prompts/ (default v1).")]
 DEFAULT_DB = Path("xxgk.db")
 _STATUS_STYLE = {"accepted": "green", "queued": "yellow", "reviewed": "cyan", "failed": "red", "ingested": "white"}
 
@@ -60,15 +70,53 @@ def ingest_command(
     _summarise(_tracked("ingest", None, lambda tick: pipeline.ingest_paths(database, paths, max_file_mb, tick)))
 
 
+def _settings(
+    database: Any,
+    extractor: str,
+    base_url: str | None,
+    model: str | None,
+    api_key: str | None,
+    mode: str | None,
+    prompt_version: str | None,
+) -> cascade.Settings:
+    if extractor not in cascade.KINDS:
+        err.print(f"[red]Unknown extractor {extractor!r}[/]: use one of {', '.join(cascade.KINDS)}.")
+        raise typer.Exit(2)
+    if mode is not None and mode not in llm.MODES:
+        err.print(f"[red]Unknown mode {mode!r}[/]: use one of {', '.join(llm.MODES)}.")
+        raise typer.Exit(2)
+    config = llm.LLMConfig.from_env(
+        base_url=base_url, model=model, api_key=api_key, mode=mode, prompt_version=prompt_version
+    )
+    try:
+        settings = pipeline.prepare(database, extractor, config)  # type: ignore[arg-type]
+    except (ValueError, FileNotFoundError) as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    if extractor == "cascade" and not config.configured:
+        err.print(llm.HOW_TO_ENABLE)
+    return settings
+
+
 @app.command("extract")
 def extract_command(
     db: DbOption = DEFAULT_DB,
     force: Annotated[bool, typer.Option(help="Re-extract every readable document; reviews are kept.")] = False,
+    extractor: Extractor = "cascade",
+    concurrency: Concurrency = 4,
+    llm_base_url: BaseUrl = None,
+    llm_model: Model = None,
+    llm_api_key: ApiKey = None,
+    llm_mode: Mode = None,
+    prompt_version: PromptVersion = None,
 ) -> None:
     """Extract and check every pending document."""
     database = store.open_db(db)
+    settings = _settings(database, extractor, llm_base_url, llm_model, llm_api_key, llm_mode, prompt_version)
     todo = pipeline.pending(database, force=force)
-    outcomes = _tracked("extract", len(todo), lambda tick: pipeline.extract_documents(database, todo, tick))
+    outcomes = _tracked(
+        "extract", len(todo), lambda tick: pipeline.extract_documents(database, todo, tick, settings, concurrency)
+    )
     if not outcomes:
         console.print("Nothing pending. Use [bold]xxgk ingest[/] first, or --force to re-extract.")
         return
@@ -80,10 +128,20 @@ def run_command(
     paths: Annotated[list[str], typer.Argument(help="Files, folders or globs.")],
     db: DbOption = DEFAULT_DB,
     max_file_mb: MaxMb = ingest.DEFAULT_MAX_MB,
+    extractor: Extractor = "cascade",
+    concurrency: Concurrency = 4,
+    llm_base_url: BaseUrl = None,
+    llm_model: Model = None,
+    llm_api_key: ApiKey = None,
+    llm_mode: Mode = None,
+    prompt_version: PromptVersion = None,
 ) -> None:
     """Ingest, extract and check: the main job."""
     database = store.open_db(db)
-    _summarise(_tracked("run", None, lambda tick: pipeline.run(database, paths, max_file_mb, tick)))
+    settings = _settings(database, extractor, llm_base_url, llm_model, llm_api_key, llm_mode, prompt_version)
+    _summarise(
+        _tracked("run", None, lambda tick: pipeline.run(database, paths, max_file_mb, tick, settings, concurrency))
+    )
 
 
 @app.command("status")
@@ -95,12 +153,30 @@ def status_command(db: DbOption = DEFAULT_DB) -> None:
     for status, n in counts.items():
         table.add_row(f"[{_STATUS_STYLE.get(status, 'white')}]{status}[/]", str(n))
     console.print(table)
+    usage = store.usage_totals(database)
+    if usage["requests"] or usage["cache_hits"]:
+        line = (
+            f"model use: {usage['requests']} requests, {usage['prompt_tokens']:,} prompt + "
+            f"{usage['completion_tokens']:,} completion tokens, {usage['cache_hits']} answers from the cache"
+        )
+        cost = _estimated_cost(usage)
+        console.print(line + (f", estimated cost {cost}" if cost else ""))
     top = store.top_failing_checks(database)
     if top:
         checks_table = RichTable("check", "documents", title="Top failing hard checks", title_justify="left")
         for check_id, n in top:
             checks_table.add_row(check_id, str(n))
         console.print(checks_table)
+
+
+def _estimated_cost(usage: dict[str, int]) -> str | None:
+    """Cost at the prices set in XXGK_LLM_PRICE_PROMPT / XXGK_LLM_PRICE_COMPLETION (per million tokens)."""
+    prices = [os.environ.get("XXGK_LLM_PRICE_PROMPT"), os.environ.get("XXGK_LLM_PRICE_COMPLETION")]
+    if None in prices:
+        return None
+    per_prompt, per_completion = (float(p) for p in prices)  # type: ignore[arg-type]
+    total = usage["prompt_tokens"] * per_prompt / 1e6 + usage["completion_tokens"] * per_completion / 1e6
+    return f"{total:.4f}"
 
 
 @app.command("queue")

@@ -187,10 +187,14 @@ def parse(text: str) -> Extraction:
         table, doubts = reader(rows, family)
         findings.extend(doubts)
         setattr(report, section, table)
-    if report.review_litigation is not None and report.template_version():
-        # Section 四 is printed the same in both versions; it carries the report's version.
-        report.review_litigation.version = report.template_version()  # type: ignore[assignment]
-    return Extraction(report=report, extractor=EXTRACTOR, agency=agency, year=year, findings=findings, layouts=layouts)
+    return Extraction(
+        report=report.align_versions(),
+        extractor=EXTRACTOR,
+        agency=agency,
+        year=year,
+        findings=findings,
+        layouts=layouts,
+    )
 
 
 def _proactive(rows: list[Row], family: str) -> tuple[Table | None, list[Finding]]:

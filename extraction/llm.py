@@ -14,6 +14,7 @@ exponential backoff and jitter; what still fails becomes a finding, never a cras
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -489,10 +490,12 @@ class LLMResult:
     calls: list[Call]
     mode: str
     duration_ms: float
+    cache_entries: dict[str, dict[str, Any]] = field(default_factory=dict)  # new answers, by request key
+    cache_hits: int = 0
 
     @property
     def usage(self) -> dict[str, int]:
-        total = {"prompt_tokens": 0, "completion_tokens": 0, "requests": len(self.calls)}
+        total = {"prompt_tokens": 0, "completion_tokens": 0, "requests": len(self.calls), "cache_hits": self.cache_hits}
         for call in self.calls:
             for key in ("prompt_tokens", "completion_tokens"):
                 total[key] += call.usage.get(key, 0)
@@ -510,40 +513,66 @@ def section_texts(text: str, wanted: tuple[Section, ...], max_chars: int) -> dic
     return out
 
 
+def request_key(section: Section, text: str, config: LLMConfig, prompts: PromptSet, mode: str) -> str:
+    """Identical requests (text, prompt version, model, mode, schema) share one key and one answer."""
+    schema = answer_model(section, section_version(section, text)).model_json_schema()
+    material = json.dumps([text, prompts.version, config.model, mode, schema], ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def _cached(section: Section, entry: dict[str, Any], mode: str) -> SectionResult:
+    table = Table.model_validate(entry["table"]) if entry["table"] else None
+    findings = [Finding.model_validate(f) for f in entry["findings"]]
+    return SectionResult(section, table, findings, [], mode)
+
+
 def extract(
     text: str,
     config: LLMConfig,
     prompts: PromptSet,
     mode: str,
     wanted: tuple[Section, ...] = template.SECTIONS,
+    cache: dict[str, dict[str, Any]] | None = None,
 ) -> LLMResult:
-    """Ask the model for the wanted sections of one report."""
+    """Ask the model for the wanted sections of one report; answers found in `cache` cost no call."""
     started = time.perf_counter()
     client = instructor.from_openai(config.openai_client(), mode=instructor.Mode[mode])
-    report = Report()
-    findings: list[Finding] = []
-    calls: list[Call] = []
+    out = LLMResult(Report(), [], [], mode, 0.0)
     for section, chunks in section_texts(text, wanted, config.max_chars).items():
         best: SectionResult | None = None
         failed: list[Finding] = []
         for chunk in chunks:
-            spent = sum(c.usage.get("prompt_tokens", 0) + c.usage.get("completion_tokens", 0) for c in calls)
-            if spent >= config.token_budget:
-                findings.append(_llm_finding(section, "budget_exhausted", f"token budget {config.token_budget} spent"))
-                break
-            result = extract_section(client, config, prompts, section, chunk, mode, config.token_budget - spent)
-            calls.extend(result.calls)
+            key = request_key(section, chunk, config, prompts, mode)
+            if cache and key in cache:
+                result = _cached(section, cache[key], mode)
+                out.cache_hits += 1
+            else:
+                spent = out.usage["prompt_tokens"] + out.usage["completion_tokens"]
+                if spent >= config.token_budget:
+                    failed.append(
+                        _llm_finding(section, "budget_exhausted", f"token budget {config.token_budget} spent")
+                    )
+                    break
+                result = extract_section(client, config, prompts, section, chunk, mode, config.token_budget - spent)
+                out.calls.extend(result.calls)
+                if not any(f.id.endswith("llm.request_failed") for f in result.findings):
+                    out.cache_entries[key] = {
+                        "table": result.table.model_dump(mode="json") if result.table else None,
+                        "findings": [f.model_dump(mode="json") for f in result.findings],
+                    }
             if result.table is None:
                 failed.extend(result.findings)
             elif best is None or _filled(result.table) > _filled(best.table):
                 best = result
         if best is None:
-            findings.extend(failed)
-            findings.append(_llm_finding(section, "no_table", f"the model returned no {section} table"))
+            out.findings.extend(failed)
+            out.findings.append(_llm_finding(section, "no_table", f"the model returned no {section} table"))
             continue
-        setattr(report, section, best.table)
-        findings.extend(best.findings)
-    return LLMResult(report, findings, calls, mode, (time.perf_counter() - started) * 1000)
+        setattr(out.report, section, best.table)
+        out.findings.extend(best.findings)
+    out.report.align_versions()
+    out.duration_ms = (time.perf_counter() - started) * 1000
+    return out
 
 
 def _filled(table: Table | None) -> int:

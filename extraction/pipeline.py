@@ -9,11 +9,12 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
 import sqlite_utils
 
-from extraction import checks, ingest, layout, sections, store
+from extraction import cascade, checks, ingest, llm, prompts, sections, store, template
 from extraction.schema import Extraction, Finding, Report
 
 Progress = Callable[[str], None]
@@ -55,32 +56,107 @@ def pending(db: sqlite_utils.Database, force: bool = False) -> list[str]:
     return [d["id"] for d in store.documents(db, "ingested")]
 
 
+def prepare(
+    db: sqlite_utils.Database,
+    kind: cascade.Kind = "cascade",
+    config: llm.LLMConfig | None = None,
+) -> cascade.Settings:
+    """Settings for a run: the prompts, and the endpoint's instructor mode, probed once and recorded."""
+    config = config if config is not None else llm.LLMConfig.from_env()
+    if kind in ("llm", "both") and not config.configured:
+        raise ValueError(f"--extractor {kind} needs a model endpoint: set XXGK_LLM_BASE_URL and XXGK_LLM_MODEL")
+    if kind == "layout" or not config.configured:
+        return cascade.Settings(kind=kind, llm=config)
+    assert config.base_url and config.model
+    mode = config.mode or store.endpoint_mode(db, config.base_url, config.model)
+    if mode is None:
+        mode = llm.probe_mode(config)
+        store.set_endpoint_mode(db, config.base_url, config.model, mode)
+    return cascade.Settings(kind=kind, llm=config, mode=mode, prompts=prompts.load(config.prompt_version))
+
+
 def extract_documents(
-    db: sqlite_utils.Database, doc_ids: Iterable[str], progress: Progress | None = None
+    db: sqlite_utils.Database,
+    doc_ids: Iterable[str],
+    progress: Progress | None = None,
+    settings: cascade.Settings | None = None,
+    concurrency: int = 1,
 ) -> list[Outcome]:
-    outcomes = []
-    for doc_id in doc_ids:
-        outcomes.append(extract_document(db, doc_id))
-        if progress:
-            progress(doc_id)
-    return outcomes
+    """Extract, check and file documents; model calls run on up to `concurrency` threads.
+
+    Workers only compute; every read and write of the store happens here, one short
+    transaction per finished document, so killing the batch loses at most the work in flight.
+    """
+    settings = settings or cascade.Settings(kind="layout")
+    ids = list(doc_ids)
+    outcomes: dict[str, Outcome] = {}
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        window = max(1, concurrency) * 4  # bounded: thousands of documents are never all in memory
+        for start in range(0, len(ids), window):
+            futures = {}
+            for doc_id in ids[start : start + window]:
+                doc = store.document(db, doc_id)
+                cache = _cache_for(db, doc["text"], settings)
+                futures[pool.submit(_work, doc["text"], settings, cache)] = doc
+            for future in as_completed(futures):
+                doc = futures[future]
+                outcomes[doc["id"]] = _file(db, doc, future.result(), settings)
+                if progress:
+                    progress(doc["id"])
+    return [outcomes[i] for i in ids]
 
 
-def extract_document(db: sqlite_utils.Database, doc_id: str) -> Outcome:
+def extract_document(db: sqlite_utils.Database, doc_id: str, settings: cascade.Settings | None = None) -> Outcome:
     """Extract, check and file one document."""
-    doc = store.document(db, doc_id)
+    return extract_documents(db, [doc_id], settings=settings)[0]
+
+
+def _cache_for(db: sqlite_utils.Database, text: str, settings: cascade.Settings) -> dict[str, dict]:
+    if not settings.uses_model:
+        return {}
+    assert settings.llm and settings.prompts and settings.mode
+    keys = [
+        llm.request_key(section, chunk, settings.llm, settings.prompts, settings.mode)
+        for section, chunks in llm.section_texts(text, template.SECTIONS, settings.llm.max_chars).items()
+        for chunk in chunks
+    ]
+    return store.cached_answers(db, keys)
+
+
+def _work(text: str, settings: cascade.Settings, cache: dict[str, dict]) -> cascade.Work | Exception:
     started = time.perf_counter()
     try:
-        extraction = layout.parse(doc["text"])
+        work = cascade.extract(text, settings, cache)
     except Exception as exc:  # a parser bug must not stop the batch or lose the document
-        store.set_failed(db, doc_id, f"layout parser crashed: {type(exc).__name__}: {exc}")
-        return Outcome(doc_id, doc["name"], "failed", str(exc))
-    findings = check(db, doc_id, doc["text"], extraction)
+        return exc
+    work.usage["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return work
+
+
+def _file(db: sqlite_utils.Database, doc: dict, work: cascade.Work | Exception, settings: cascade.Settings) -> Outcome:
+    if isinstance(work, Exception):
+        store.set_failed(db, doc["id"], f"extraction crashed: {type(work).__name__}: {work}")
+        return Outcome(doc["id"], doc["name"], "failed", str(work))
+    findings = check(db, doc["id"], doc["text"], work.extraction)
     accepted = checks.accepted(findings)
-    duration = (time.perf_counter() - started) * 1000
-    store.add_extraction(db, doc_id, extraction, findings, accepted, duration)
-    status = store.document(db, doc_id)["status"]
-    return Outcome(doc_id, doc["name"], status, reasons(findings))
+    used_model = bool(work.calls) or bool(work.usage.get("cache_hits"))
+    store.add_extraction(
+        db,
+        doc["id"],
+        work.extraction,
+        findings,
+        accepted,
+        work.usage.get("duration_ms", 0.0),
+        model=settings.llm.model if used_model and settings.llm else None,
+        prompt_version=settings.prompts.version if used_model and settings.prompts else None,
+        usage=work.usage,
+        mode=settings.mode if used_model else None,
+        calls=work.calls,
+        agreement=work.agreement,
+        cache_entries=work.cache_entries,
+    )
+    status = store.document(db, doc["id"])["status"]
+    return Outcome(doc["id"], doc["name"], status, reasons(findings))
 
 
 def reasons(findings: list[Finding]) -> str:
@@ -136,12 +212,14 @@ def run(
     paths: Iterable[str],
     max_mb: float = ingest.DEFAULT_MAX_MB,
     progress: Progress | None = None,
+    settings: cascade.Settings | None = None,
+    concurrency: int = 1,
 ) -> list[Outcome]:
     """Ingest the files, then extract and check every one that is new or still pending."""
     ingested = ingest_paths(db, paths, max_mb=max_mb, progress=progress)
     todo = {o.doc_id for o in ingested if o.status in ("ingested", "present")}
     waiting = [d for d in pending(db) if d in todo]
-    extracted = {o.doc_id: o for o in extract_documents(db, waiting, progress=progress)}
+    extracted = {o.doc_id: o for o in extract_documents(db, waiting, progress, settings, concurrency)}
     out = []
     for o in ingested:
         if o.doc_id in extracted:

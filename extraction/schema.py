@@ -119,6 +119,13 @@ class Report(BaseModel):
     def tables(self) -> list[Table]:
         return [t for t in (self.proactive, self.applications, self.review_litigation) if t is not None]
 
+    def align_versions(self) -> Report:
+        """Section 四 is printed the same in both versions; it carries the report's version."""
+        version = self.template_version()
+        if self.review_litigation is not None and version is not None:
+            self.review_litigation.version = version
+        return self
+
     def template_version(self) -> Version | None:
         """The report's template as one word: section 二 decides, section 三 if 二 is missing."""
         for table in (self.proactive, self.applications):

@@ -82,6 +82,7 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
                 "extractor": str,
                 "model": str,
                 "prompt_version": str,
+                "mode": str,
                 "report": str,
                 "agency": str,
                 "year": int,
@@ -90,10 +91,34 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
                 "duration_ms": float,
                 "error": str,
                 "accepted": int,
+                "agreement": str,
                 "created_at": str,
             },
             pk="id",
             foreign_keys=[("doc_id", "documents", "id")],
+            if_not_exists=True,
+        )
+        # Every request to a model, re-asks included, with what came back.
+        db["llm_calls"].create(
+            {
+                "id": int,
+                "doc_id": str,
+                "extraction_id": int,
+                "section": str,
+                "attempt": int,
+                "messages": str,
+                "completion": str,
+                "usage": str,
+                "error": str,
+                "created_at": str,
+            },
+            pk="id",
+            if_not_exists=True,
+        )
+        db["llm_cache"].create({"key": str, "entry": str, "created_at": str}, pk="key", if_not_exists=True)
+        db["endpoints"].create(
+            {"endpoint": str, "base_url": str, "model": str, "mode": str, "probed_at": str},
+            pk="endpoint",
             if_not_exists=True,
         )
         db["findings"].create(
@@ -144,6 +169,7 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
             ("documents", ["status"]),
             ("extractions", ["doc_id"]),
             ("findings", ["extraction_id"]),
+            ("llm_calls", ["extraction_id"]),
             ("reviews", ["doc_id"]),
         ):
             db[table].create_index(columns, if_not_exists=True)
@@ -220,10 +246,15 @@ def add_extraction(
     model: str | None = None,
     prompt_version: str | None = None,
     usage: dict[str, Any] | None = None,
+    mode: str | None = None,
+    calls: list[Any] | None = None,
+    agreement: dict[str, float] | None = None,
+    cache_entries: dict[str, dict[str, Any]] | None = None,
 ) -> int:
-    """Append an extraction with its findings and make it current, in one transaction.
+    """Append an extraction with its findings and model calls and make it current, in one transaction.
 
-    A reviewed document keeps its status: re-extraction never loses a human decision.
+    A reviewed document keeps its status: re-extraction never loses a human decision. A batch
+    killed before this commit leaves the document pending, so the next run redoes it once.
     """
     stamp = now()
     with db.conn:
@@ -235,6 +266,7 @@ def add_extraction(
                     "extractor": extraction.extractor,
                     "model": model,
                     "prompt_version": prompt_version,
+                    "mode": mode,
                     "report": extraction.report.model_dump_json(),
                     "agency": extraction.agency,
                     "year": extraction.year,
@@ -243,12 +275,32 @@ def add_extraction(
                     "duration_ms": duration_ms,
                     "error": None,
                     "accepted": int(accepted),
+                    "agreement": dumps(agreement) if agreement else None,
                     "created_at": stamp,
-                }
+                },
+                alter=True,
             )
             .last_pk
         )
         _insert_findings(db, doc_id, extraction_id, findings, stamp)
+        db["llm_calls"].insert_all(
+            {
+                "doc_id": doc_id,
+                "extraction_id": extraction_id,
+                "section": call.section,
+                "attempt": call.attempt,
+                "messages": dumps(call.messages),
+                "completion": call.completion,
+                "usage": dumps(call.usage),
+                "error": call.error,
+                "created_at": stamp,
+            }
+            for call in calls or []
+        )
+        db["llm_cache"].insert_all(
+            ({"key": key, "entry": dumps(entry), "created_at": stamp} for key, entry in (cache_entries or {}).items()),
+            replace=True,
+        )
         current = db["documents"].get(doc_id)
         status = current["status"] if current["status"] == "reviewed" else ("accepted" if accepted else "queued")
         db["documents"].update(
@@ -309,6 +361,40 @@ def report_of(row: dict[str, Any]) -> Report:
 def findings(db: sqlite_utils.Database, extraction_id: int) -> list[Finding]:
     rows = db["findings"].rows_where("extraction_id = ?", [extraction_id], order_by="id")
     return [Finding.model_validate_json(r["finding"]) for r in rows]
+
+
+def cached_answers(db: sqlite_utils.Database, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """Model answers already paid for, by request key."""
+    out: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        for row in db.query(f"select key, entry from llm_cache where key in ({marks})", chunk):
+            out[row["key"]] = json.loads(row["entry"])
+    return out
+
+
+def endpoint_mode(db: sqlite_utils.Database, base_url: str, model: str) -> str | None:
+    rows = list(db["endpoints"].rows_where("endpoint = ?", [f"{base_url}|{model}"]))
+    return rows[0]["mode"] if rows else None
+
+
+def set_endpoint_mode(db: sqlite_utils.Database, base_url: str, model: str, mode: str) -> None:
+    with db.conn:
+        db["endpoints"].upsert(
+            {"endpoint": f"{base_url}|{model}", "base_url": base_url, "model": model, "mode": mode, "probed_at": now()},
+            pk="endpoint",
+        )
+
+
+def usage_totals(db: sqlite_utils.Database) -> dict[str, int]:
+    """Tokens and requests spent on models over every extraction ever stored."""
+    total = {"prompt_tokens": 0, "completion_tokens": 0, "requests": 0, "cache_hits": 0}
+    for row in db.query("select usage from extractions where usage is not null and usage != '{}'"):
+        for key, value in json.loads(row["usage"]).items():
+            if key in total:
+                total[key] += int(value)
+    return total
 
 
 # --- Reviews and gold ------------------------------------------------------------------------

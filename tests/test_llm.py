@@ -48,7 +48,8 @@ def test_each_section_is_extracted_through_instructor(mode):
     for section in ("proactive", "applications", "review_litigation"):
         assert result.report.table(section).values() == GOLD_002[section], section
     assert result.findings == []
-    assert len(s.requests) == 3 and result.usage == {"prompt_tokens": 300, "completion_tokens": 60, "requests": 3}
+    assert len(s.requests) == 3
+    assert result.usage == {"prompt_tokens": 300, "completion_tokens": 60, "requests": 3, "cache_hits": 0}
     assert all(call.completion for call in result.calls)
 
 

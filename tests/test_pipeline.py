@@ -41,7 +41,7 @@ def test_a_parser_crash_fails_one_document_not_the_batch(db, monkeypatch):
     def boom(text):
         raise RuntimeError("parser bug")
 
-    monkeypatch.setattr(pipeline.layout, "parse", boom)
+    monkeypatch.setattr("extraction.layout.parse", boom)
     outcomes = pipeline.extract_documents(db, pipeline.pending(db))
     assert [o.status for o in outcomes] == ["failed", "failed"]
     assert "parser bug" in store.document(db, outcomes[0].doc_id)["error"]

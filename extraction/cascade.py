@@ -1,0 +1,181 @@
+"""Choosing and combining extractors: layout, llm, cascade (the default) or both.
+
+The layout parser is free and instant, so the cascade runs it first and sends to the model
+only the sections it could not read or whose hard identities fail. `both` runs the two on every
+section and compares them cell by cell: agreement is recorded, and every disagreement is a
+finding carrying both values, so a person decides. Nothing here touches the store, so
+documents can be extracted on worker threads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from extraction import checks, layout, llm, template
+from extraction.prompts import PromptSet
+from extraction.schema import Extraction, Finding, Report, Table
+from extraction.template import Section
+
+Kind = Literal["layout", "llm", "cascade", "both"]
+KINDS: tuple[Kind, ...] = ("layout", "llm", "cascade", "both")
+
+
+@dataclass(frozen=True)
+class Settings:
+    kind: Kind = "cascade"
+    llm: llm.LLMConfig | None = None
+    mode: str | None = None  # the instructor mode decided for the endpoint
+    prompts: PromptSet | None = None
+
+    @property
+    def uses_model(self) -> bool:
+        return self.kind != "layout" and self.llm is not None and self.llm.configured
+
+
+@dataclass
+class Work:
+    """One document's extraction, ready to be checked and stored."""
+
+    extraction: Extraction
+    calls: list[llm.Call] = field(default_factory=list)
+    usage: dict[str, int] = field(default_factory=dict)
+    cache_entries: dict[str, dict] = field(default_factory=dict)
+    agreement: dict[str, float] = field(default_factory=dict)
+
+
+def extract(text: str, settings: Settings, cache: dict[str, dict] | None = None) -> Work:
+    parsed = layout.parse(text)
+    if not settings.uses_model:
+        return Work(parsed)
+    assert settings.llm is not None and settings.prompts is not None and settings.mode is not None
+    if settings.kind == "cascade":
+        wanted = needs_model(parsed)
+        if not wanted:
+            return Work(parsed)
+    else:
+        wanted = template.SECTIONS
+    result = llm.extract(text, settings.llm, settings.prompts, settings.mode, wanted=wanted, cache=cache)
+    work = Work(parsed, result.calls, result.usage, result.cache_entries)
+    model = f"llm:{settings.llm.model}"
+    if settings.kind == "llm":
+        work.extraction = _from_model(parsed, result, model)
+    elif settings.kind == "cascade":
+        work.extraction = _merge(parsed, result, wanted, model)
+    else:
+        work.extraction, work.agreement = _compare(parsed, result, model)
+    return work
+
+
+def needs_model(parsed: Extraction) -> tuple[Section, ...]:
+    """Sections the layout parser could not read, doubted, or read into a failing table."""
+    out = []
+    for section in template.SECTIONS:
+        table = parsed.report.table(section)
+        doubts = [f for f in parsed.findings if f.id.startswith(section + ".") and f.blocks_acceptance]
+        if table is None or doubts or any(f.failed for f in checks.hard_checks(table)):
+            out.append(section)
+    return tuple(out)
+
+
+def _own(findings: list[Finding], section: str) -> list[Finding]:
+    return [f for f in findings if f.id.startswith(section + ".")]
+
+
+def _from_model(parsed: Extraction, result: llm.LLMResult, model: str) -> Extraction:
+    layouts = {s: model for s in template.SECTIONS if result.report.table(s) is not None}
+    return Extraction(
+        report=result.report,
+        extractor=model,
+        agency=parsed.agency,
+        year=parsed.year,
+        findings=result.findings,
+        layouts=layouts,
+    )
+
+
+def _merge(parsed: Extraction, result: llm.LLMResult, wanted: tuple[Section, ...], model: str) -> Extraction:
+    """Per section, the reading with fewer failing hard checks; a tie keeps the parser's (it has spans)."""
+    report = Report()
+    findings: list[Finding] = []
+    layouts = dict(parsed.layouts)
+    for section in template.SECTIONS:
+        mine, theirs = parsed.report.table(section), result.report.table(section)
+        use_model = (
+            section in wanted
+            and theirs is not None
+            and _failures(theirs, result.findings) < _failures(mine, parsed.findings)
+        )
+        setattr(report, section, theirs if use_model else mine)
+        findings += _own(result.findings if use_model else parsed.findings, section)
+        if use_model:
+            layouts[section] = model
+    report.align_versions()
+    used = set(layouts.values())
+    extractor = model if used == {model} else ("layout+" + model if model in used else "layout")
+    return Extraction(
+        report=report, extractor=extractor, agency=parsed.agency, year=parsed.year, findings=findings, layouts=layouts
+    )
+
+
+def _failures(table: Table | None, findings: list[Finding]) -> int:
+    if table is None:
+        return 10**6
+    own = [f for f in _own(findings, table.section) if f.blocks_acceptance]
+    return len(own) + sum(f.failed for f in checks.hard_checks(table))
+
+
+def _compare(parsed: Extraction, result: llm.LLMResult, model: str) -> tuple[Extraction, dict[str, float]]:
+    """Both extractors on every section; the parser's values are kept, disagreements queued."""
+    findings = list(parsed.findings) + list(result.findings)
+    agreement: dict[str, float] = {}
+    report = Report()
+    for section in template.SECTIONS:
+        mine, theirs = parsed.report.table(section), result.report.table(section)
+        setattr(report, section, mine if mine is not None else theirs)
+        if mine is None or theirs is None:
+            continue
+        if mine.version != theirs.version and section != "review_litigation":  # 四 is the same in both
+            findings.append(
+                _disagree(section, "version", f"layout read the {mine.version} template, {model} the {theirs.version}")
+            )
+            agreement[section] = 0.0
+            continue
+        cells = [(r, c) for r, cols in mine.cells.items() for c in cols]
+        differ = [(r, c) for r, c in cells if mine.value(r, c) != theirs.value(r, c)]
+        agreement[section] = 1 - len(differ) / len(cells)
+        for r, c in differ:
+            findings.append(
+                _disagree(
+                    section,
+                    f"{r}.{c}",
+                    f"{r}.{c}: layout read {_show(mine.value(r, c))}, {model} read {_show(theirs.value(r, c))}",
+                    cells=[(section, r, c)],
+                    left=mine.value(r, c),
+                    right=theirs.value(r, c),
+                )
+            )
+    extraction = Extraction(
+        report=report,
+        extractor="layout",
+        agency=parsed.agency,
+        year=parsed.year,
+        findings=findings,
+        layouts=parsed.layouts,
+    )
+    return extraction, agreement
+
+
+def _show(value: object) -> str:
+    return "blank" if value is None else str(value)
+
+
+def _disagree(section: str, where: str, message: str, **extra: object) -> Finding:
+    return Finding(
+        id=f"{section}.both.disagree.{where}",
+        severity="hard",
+        status="fail",
+        formula="the layout parser and the model read the same value",
+        message=message,
+        **extra,  # type: ignore[arg-type]
+    )

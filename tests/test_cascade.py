@@ -1,0 +1,158 @@
+"""Choosing extractors, end to end through the pipeline and the store, against the test double."""
+
+import json
+
+import pytest
+from conftest import GOLD, SAMPLES
+from llm_double import ScriptedServer
+from test_llm import applications_answer, proactive_answer, review_answer
+from typer.testing import CliRunner
+
+from extraction import cascade, llm, pipeline, store
+from extraction.cli import app
+
+S002 = SAMPLES[2]
+S004 = SAMPLES[4]
+
+
+def settings(db, server, kind="cascade", **overrides):
+    values = {"base_url": server.base_url, "model": "double", "mode": "TOOLS", "timeout": 5.0, "http_retries": 2}
+    values.update(overrides)
+    return pipeline.prepare(db, kind, llm.LLMConfig(**values))
+
+
+def unreadable_section_three(text: str) -> str:
+    """Section 三 squashed onto space-separated lines: a layout the parser does not read."""
+    head, rest = text.split("三、收到和处理政府信息公开申请情况", 1)
+    table, tail = rest.split("四、政府信息公开行政复议", 1)
+    squashed = " ".join(table.split())
+    return f"{head}三、收到和处理政府信息公开申请情况\n{squashed}\n四、政府信息公开行政复议{tail}"
+
+
+def test_cascade_sends_only_what_the_parser_could_not_read(db, tmp_path):
+    path = tmp_path / "r.txt"
+    path.write_text(unreadable_section_three(S002.read_text(encoding="utf-8")), encoding="utf-8")
+    with ScriptedServer([{"json": applications_answer()}]) as s:
+        outcome = pipeline.run(db, [str(path)], settings=settings(db, s))[0]
+    assert len(s.requests) == 1 and "本年新收" in s.user_messages(0)[-1]
+    assert outcome.status == "accepted"
+    extraction = store.current_extraction(db, outcome.doc_id)
+    assert extraction["extractor"] == "layout+llm:double" and extraction["model"] == "double"
+    assert json.loads(extraction["layouts"])["applications"] == "llm:double"
+    assert store.report_of(extraction).applications.values() == GOLD[S002.stem]["applications"]
+
+
+def test_cascade_keeps_the_parser_when_the_model_reads_the_same_inconsistent_source(db):
+    printed = {row: [cols[c] for c in cols] for row, cols in GOLD[S004.stem]["applications"].items()}
+    with ScriptedServer([{"json": printed}, {"json": printed}]) as s:
+        outcome = pipeline.run(db, [str(S004)], settings=settings(db, s))[0]
+    assert outcome.status == "queued"
+    extraction = store.current_extraction(db, outcome.doc_id)
+    assert extraction["extractor"] == "layout"  # a tie keeps the parser, which has spans
+    calls = list(db["llm_calls"].rows_where("doc_id = ?", [outcome.doc_id]))
+    assert len(calls) == 2  # stopped early: the same failure repeated
+    ids = {f.id for f in store.findings(db, extraction["id"])}
+    assert "applications.handled_sum.total.blank_total" in ids
+
+
+def test_both_records_agreement_and_queues_a_disagreement_with_both_values(db):
+    wrong = applications_answer()
+    wrong["granted"] = [2, 3, 1, None, None, None, 6]  # the cell the tab layout shifts
+    wrong["total_handled"] = [4, 3, 1, None, None, None, 8]
+    wrong["new_received"] = [4, 3, 1, None, None, None, 8]
+    script = [{"json": proactive_answer()}, {"json": wrong}, {"json": review_answer()}]
+    with ScriptedServer(script) as s:
+        outcome = pipeline.run(db, [str(S002)], settings=settings(db, s, kind="both"))[0]
+    assert outcome.status == "queued"
+    extraction = store.current_extraction(db, outcome.doc_id)
+    agreement = json.loads(extraction["agreement"])
+    assert agreement["proactive"] == 1.0 and agreement["review_litigation"] == 1.0 and agreement["applications"] < 1
+    disagreements = [f for f in store.findings(db, extraction["id"]) if ".both.disagree." in f.id]
+    commercial = next(f for f in disagreements if f.id.endswith("granted.commercial"))
+    assert (commercial.left, commercial.right) == (None, 3)
+    assert store.report_of(extraction).applications.values() == GOLD[S002.stem]["applications"]  # parser's kept
+
+
+def test_exhausted_reasks_queue_the_document_with_every_attempt_stored(db):
+    answers = []
+    for total in (1, 2, 3):
+        answer = applications_answer()
+        answer["total_handled"][6] = total
+        answers.append({"json": answer})
+    script = [{"json": proactive_answer()}, *answers, {"json": review_answer()}]
+    with ScriptedServer(script) as s:
+        outcome = pipeline.run(db, [str(S002)], settings=settings(db, s, kind="llm"))[0]
+    assert outcome.status == "queued"
+    extraction = store.current_extraction(db, outcome.doc_id)
+    calls = list(db["llm_calls"].rows_where("extraction_id = ? and section = 'applications'", [extraction["id"]]))
+    assert [c["attempt"] for c in calls] == [1, 2, 3] and all(c["completion"] for c in calls)
+    assert extraction["prompt_version"].startswith("v1@") and extraction["mode"] == "TOOLS"
+    assert json.loads(extraction["usage"])["requests"] == 5
+
+
+def test_identical_requests_are_served_from_the_store_without_a_call(db):
+    script = [{"json": proactive_answer()}, {"json": applications_answer()}, {"json": review_answer()}]
+    with ScriptedServer(script) as s:
+        run = settings(db, s, kind="llm")
+        pipeline.run(db, [str(S002)], settings=run)
+        assert len(s.requests) == 3
+        doc_id = next(store.documents(db))["id"]
+        outcome = pipeline.extract_document(db, doc_id, settings=run)
+        assert len(s.requests) == 3  # no new request
+    assert outcome.status == "accepted"
+    usage = json.loads(store.current_extraction(db, doc_id)["usage"])
+    assert usage["cache_hits"] == 3 and usage["requests"] == 0
+    assert store.usage_totals(db)["cache_hits"] == 3
+
+
+def test_the_endpoint_is_probed_once_and_the_mode_recorded(db):
+    def honours_tools(body):
+        return {"json": {"token": "xxgk-probe-7f3"}} if body.get("tools") else {"text": "hello"}
+
+    with ScriptedServer([honours_tools, honours_tools]) as s:
+        first = settings(db, s, mode=None)
+        second = settings(db, s, mode=None)
+    assert first.mode == second.mode == "TOOLS"
+    assert len(s.requests) == 2  # the JSON-schema try and the tools try, once
+    assert store.endpoint_mode(db, s.base_url, "double") == "TOOLS"
+
+
+def test_concurrent_extraction_files_every_document_once(db, tmp_path):
+    paths = []
+    for i in range(6):
+        path = tmp_path / f"r{i}.txt"
+        path.write_text(unreadable_section_three(S002.read_text(encoding="utf-8")) + f"\n{i}\n", encoding="utf-8")
+        paths.append(str(path))
+    with ScriptedServer([{"delay": 0.2, "json": applications_answer()}] * 6) as s:
+        outcomes = pipeline.run(db, paths, settings=settings(db, s), concurrency=3)
+    assert [o.status for o in outcomes] == ["accepted"] * 6
+    assert db["extractions"].count == 6 and len(s.requests) == 6
+
+
+def test_without_an_endpoint_cascade_is_the_parser_and_says_how_to_enable_the_model(tmp_path, monkeypatch):
+    monkeypatch.delenv("XXGK_LLM_BASE_URL", raising=False)
+    runner = CliRunner()
+    result = runner.invoke(app, ["run", str(S002), "--db", str(tmp_path / "x.db")])
+    assert result.exit_code == 0
+    assert result.output.count("XXGK_LLM_BASE_URL") == 1
+    refused = runner.invoke(app, ["run", str(S002), "--db", str(tmp_path / "x.db"), "--extractor", "llm"])
+    assert refused.exit_code == 2 and "needs a model endpoint" in refused.output
+
+
+def test_cli_runs_the_model_from_options(tmp_path, monkeypatch):
+    monkeypatch.delenv("XXGK_LLM_BASE_URL", raising=False)
+    script = [{"json": proactive_answer()}, {"json": applications_answer()}, {"json": review_answer()}]
+    with ScriptedServer(script) as s:
+        args = ["run", str(S002), "--db", str(tmp_path / "x.db"), "--extractor", "llm"]
+        args += ["--llm-base-url", s.base_url, "--llm-model", "double", "--llm-mode", "JSON_SCHEMA"]
+        result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "1 accepted" in result.output
+    status = CliRunner().invoke(app, ["status", "--db", str(tmp_path / "x.db")])
+    assert "3 requests, 300 prompt + 60 completion tokens" in status.output
+
+
+@pytest.mark.parametrize("kind", cascade.KINDS)
+def test_every_extractor_kind_is_accepted_by_prepare(db, kind):
+    config = llm.LLMConfig(base_url="http://127.0.0.1:9/v1", model="m", mode="TOOLS")
+    assert pipeline.prepare(db, kind, config).kind == kind
