@@ -26,7 +26,16 @@ from typing import Annotated, Any
 import instructor
 import openai
 from instructor.core.exceptions import ResponseParsingError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, create_model, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    model_validator,
+)
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 from tenacity.stop import stop_base
 
@@ -151,27 +160,36 @@ def _identities(model: BaseModel, info: ValidationInfo) -> BaseModel:
     return model
 
 
+def _bare_schema(schema: dict[str, Any]) -> None:
+    """Drop pydantic's per-field titles: tokens the model pays for on every call, saying nothing."""
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+
+
+@cache
+def _cells(width: int, printed_text: bool) -> type[RootModel]:
+    """One row's cells as a named type, so the schema states it once and refers to it per row.
+
+    Section 二 answers with the printed text of each cell, so 增1, 3773631元 and "/" reach the
+    shared normaliser intact; sections 三 and 四 with integers, null for a blank.
+    """
+    item: Any = str if printed_text else int | None
+    name = f"{'Texts' if printed_text else 'Counts'}{width}"
+    return create_model(name, __base__=RootModel[Annotated[list[item], Field(min_length=width, max_length=width)]])
+
+
 @cache
 def answer_model(section: Section, version: Version) -> type[BaseModel]:
     """The response model for one section: a field per row, one array of cells per row."""
     spec = template.spec(section, version)
     fields: dict[str, Any] = {}
     for row in spec.rows:
-        width = len(row.columns)
-        if section == "proactive":  # printed text, so 增1, 3773631元 and "/" reach the normaliser intact
-            cell_type: Any = list[str]
-            description = f"{row.label}：{'、'.join(c.label for c in row.columns)}"
-        else:  # the column order is stated once in the prompt, not repeated per row
-            cell_type = list[int | None]
-            description = row.label
-        fields[row.key] = (
-            Annotated[cell_type, Field(min_length=width, max_length=width)],
-            Field(description=description),
-        )
+        # Row labels and column order are in the prompt, beside the text; the schema stays bare.
+        fields[row.key] = (_cells(len(row.columns), section == "proactive"), ...)
     name = f"{section.title().replace('_', '')}{version}"
     return create_model(
         name,
-        __config__=ConfigDict(extra="forbid"),
+        __config__=ConfigDict(extra="forbid", json_schema_extra=_bare_schema),
         __validators__={"identities": model_validator(mode="after")(_identities)},
         **fields,
     )
@@ -192,7 +210,7 @@ def to_table(answer: BaseModel) -> tuple[Table, list[Finding]]:
     table = Table.empty(section, version)
     findings: list[Finding] = []
     for row in template.spec(section, version).rows:
-        for column, value in zip(row.columns, getattr(answer, row.key), strict=True):
+        for column, value in zip(row.columns, getattr(answer, row.key).root, strict=True):
             if section != "proactive":
                 table.set(row.key, column.key, Cell.of(value))
                 continue
