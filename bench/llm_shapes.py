@@ -50,6 +50,10 @@ def sparse_model(version: str) -> type[BaseModel]:
     return create_model(f"ApplicationsSparse{version}", cells=(list[cell], ...))  # type: ignore[valid-type]
 
 
+def load_gold(sample: Path) -> dict[str, Any]:
+    return json.loads((ROOT / "data" / "gold" / f"{sample.stem}.json").read_text(encoding="utf-8"), parse_float=Decimal)
+
+
 def answers(gold: dict[str, Any]) -> dict[str, Any]:
     apps = gold["applications"]
     return {
@@ -81,8 +85,7 @@ def main() -> None:
     print(f"{'sample':26} {'shape':8} {'prompt':>7} {'completion':>10}   (section 三 only; Qwen2.5 tokenizer)")
     for path in samples:
         text = path.read_text(encoding="utf-8")
-        gold_file = ROOT / "data" / "gold" / f"{path.stem}.json"
-        gold = json.loads(gold_file.read_text(encoding="utf-8"), parse_float=Decimal)
+        gold = load_gold(path)
         section = llm.section_texts(text, ("applications",), 24_000)["applications"][0]
         version = llm.section_version("applications", section)
         system = prompt_set.render("system")
