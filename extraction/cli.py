@@ -282,3 +282,7 @@ def export_command(
 
 def main() -> None:  # pragma: no cover - console script entry
     app()
+
+
+if __name__ == "__main__":  # python -m extraction.cli
+    main()
