@@ -171,11 +171,6 @@ def _show(value: object) -> str:
 
 
 def _disagree(section: str, where: str, message: str, **extra: object) -> Finding:
-    return Finding(
-        id=f"{section}.both.disagree.{where}",
-        severity="hard",
-        status="fail",
-        formula="the layout parser and the model read the same value",
-        message=message,
-        **extra,  # type: ignore[arg-type]
+    return Finding.blocking(
+        f"{section}.both.disagree.{where}", "the layout parser and the model read the same value", message, **extra
     )

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from extraction import checks, sections, template
-from extraction.normalize import is_blank, looks_like_value, parse_cell
+from extraction.normalize import is_blank, looks_like_value, parse_cell, unreadable
 from extraction.schema import Cell, Extraction, Finding, Report, Table, Value
 from extraction.template import Section, Version
 
@@ -337,12 +337,10 @@ def _choose(
     if differing:
         listed = "; ".join(f"{row}.{col}: {' or '.join(vals)}" for (row, col), vals in differing[:6])
         findings.append(
-            Finding(
-                id=f"{table.section}.layout.ambiguous",
-                severity="hard",
-                status="fail",
-                formula="exactly one reading of the printed cells satisfies the identities",
-                message=f"{len(chosen)} readings fit equally well; kept the first. Differs in {listed}",
+            Finding.blocking(
+                f"{table.section}.layout.ambiguous",
+                "exactly one reading of the printed cells satisfies the identities",
+                f"{len(chosen)} readings fit equally well; kept the first. Differs in {listed}",
                 cells=[(table.section, row, col) for (row, col), _ in differing],
             )
         )
@@ -386,16 +384,7 @@ def _fill(table: Table, findings: list[Finding] | None, row: str, column: templa
     except ValueError:
         cell = Cell(raw=raw.text, span=(raw.start, raw.end))
         if findings is not None:
-            findings.append(
-                Finding(
-                    id=f"{table.section}.layout.unreadable_value",
-                    severity="hard",
-                    status="fail",
-                    formula=f"a {column.label} cell holds a {column.kind}",
-                    message=f"{row}.{column.key}: cannot read {raw.text.strip()!r} as a {column.kind}",
-                    cells=[(table.section, row, column.key)],
-                )
-            )
+            findings.append(unreadable(table.section, "layout", row, column.key, column.label, column.kind, raw.text))
     table.set(row, column.key, cell)
 
 
@@ -418,21 +407,10 @@ def _show(reading: Reading) -> str:
 
 
 def _unread(section: Section, why: str) -> Finding:
-    return Finding(
-        id=f"{section}.layout.unread",
-        severity="hard",
-        status="fail",
-        formula=f"section {template.SECTION_TITLES[section]} is read",
-        message=f"section {template.SECTION_TITLES[section]} {why}",
-    )
+    title = template.SECTION_TITLES[section]
+    return Finding.blocking(f"{section}.layout.unread", f"section {title} is read", f"section {title} {why}")
 
 
 def _doubt(section: Section, row: str, message: str) -> Finding:
-    return Finding(
-        id=f"{section}.layout.{row}",
-        severity="hard",
-        status="fail",
-        formula="every printed row is read exactly once",
-        message=message,
-        cells=[(section, row, "*")] if row not in ("*", "unknown", "version") else [],
-    )
+    cells = [(section, row, "*")] if row not in ("*", "unknown", "version") else []
+    return Finding.blocking(f"{section}.layout.{row}", "every printed row is read exactly once", message, cells=cells)

@@ -40,7 +40,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 from tenacity.stop import stop_base
 
 from extraction import checks, sections, template
-from extraction.normalize import FULLWIDTH, parse_cell, squeeze
+from extraction.normalize import FULLWIDTH, parse_cell, squeeze, unreadable
 from extraction.prompts import PromptSet
 from extraction.schema import Cell, Finding, Report, Table
 from extraction.template import Section, Version
@@ -218,16 +218,7 @@ def to_table(answer: BaseModel) -> tuple[Table, list[Finding]]:
                 table.set(row.key, column.key, parse_cell(value, column.kind))
             except ValueError:
                 table.set(row.key, column.key, Cell(raw=value))
-                findings.append(
-                    Finding(
-                        id=f"{section}.llm.unreadable_value",
-                        severity="hard",
-                        status="fail",
-                        formula=f"a {column.label} cell holds a {column.kind}",
-                        message=f"{row.key}.{column.key}: the model gave {value!r}",
-                        cells=[(section, row.key, column.key)],
-                    )
-                )
+                findings.append(unreadable(section, "llm", row.key, column.key, column.label, column.kind, value))
     return table, findings
 
 
@@ -247,12 +238,10 @@ def grounding(table: Table, source: str) -> list[Finding]:
             missing = [d for d in _digits(cell) if d not in printed]
             if missing:
                 out.append(
-                    Finding(
-                        id=f"{table.section}.grounding.{row}.{column}",
-                        severity="hard",
-                        status="fail",
-                        formula="every non-zero number extracted is printed in the section's text",
-                        message=f"{row}.{column} = {cell.value} does not occur in the source text",
+                    Finding.blocking(
+                        f"{table.section}.grounding.{row}.{column}",
+                        "every non-zero number extracted is printed in the section's text",
+                        f"{row}.{column} = {cell.value} does not occur in the source text",
                         left=cell.value,
                         cells=[(table.section, row, column)],
                     )
@@ -279,13 +268,10 @@ def coverage(table: Table, source: str, minimum: float = 0.5) -> list[Finding]:
         return []
     missing = sorted(printed - extracted, key=lambda n: (len(n), n))[:8]
     return [
-        Finding(
-            id=f"{table.section}.llm.missing_printed_numbers",
-            severity="hard",
-            status="fail",
-            formula=f"at least {minimum:.0%} of the non-zero numbers printed in the section are extracted",
-            message=f"only {len(found)} of {len(printed)} printed numbers were extracted; "
-            f"missing e.g. {', '.join(missing)}",
+        Finding.blocking(
+            f"{table.section}.llm.missing_printed_numbers",
+            f"at least {minimum:.0%} of the non-zero numbers printed in the section are extracted",
+            f"only {len(found)} of {len(printed)} printed numbers were extracted; missing e.g. {', '.join(missing)}",
         )
     ]
 
@@ -489,13 +475,7 @@ def _output_text(completion: str | None, mode: str) -> str | None:
 
 
 def _llm_finding(section: Section, kind: str, message: str) -> Finding:
-    return Finding(
-        id=f"{section}.llm.{kind}",
-        severity="hard",
-        status="fail",
-        formula="the model returns a table that satisfies the identities",
-        message=message,
-    )
+    return Finding.blocking(f"{section}.llm.{kind}", "the model returns a table that satisfies the identities", message)
 
 
 # --- A whole report --------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from extraction.schema import Cell, CellKind
+from extraction.schema import Cell, CellKind, Finding
 
 FULLWIDTH = str.maketrans(
     "０１２３４５６７８９．，－＋／：（）　",
@@ -104,3 +104,13 @@ def _tidy(value: Decimal) -> Decimal:
 
 def _int_if_whole(value: Decimal) -> int | Decimal:
     return int(value) if value == value.to_integral_value() else value
+
+
+def unreadable(section: str, origin: str, row: str, column: str, label: str, kind: str, text: str) -> Finding:
+    """A cell whose text is not a value of its column's kind: kept raw, and a person must look."""
+    return Finding.blocking(
+        f"{section}.{origin}.unreadable_value",
+        f"a {label} cell holds a {kind}",
+        f"{row}.{column}: cannot read {text.strip()!r} as a {kind}",
+        cells=[(section, row, column)],
+    )

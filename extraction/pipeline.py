@@ -197,12 +197,10 @@ def prose(text: str) -> str:
 
 
 def _not_a_report(text: str) -> Finding:
-    return Finding(
-        id="document.not_a_report",
-        severity="hard",
-        status="fail",
-        formula="an annual report holds the tables of sections 二, 三 and 四",
-        message=f"none of the three statistical tables was found in {len(text)} characters of text: "
+    return Finding.blocking(
+        "document.not_a_report",
+        "an annual report holds the tables of sections 二, 三 and 四",
+        f"none of the three statistical tables was found in {len(text)} characters of text: "
         "this does not look like a 政府信息公开工作年度报告, or its tables are in a layout not read yet",
     )
 

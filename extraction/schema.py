@@ -152,6 +152,11 @@ class Finding(BaseModel):
     cells: list[tuple[str, str, str]] = Field(default_factory=list)  # (section, row, column)
     suggestion: Value = None  # e.g. the sum a blank total would hold
 
+    @classmethod
+    def blocking(cls, id: str, formula: str, message: str, **extra: object) -> Finding:
+        """A hard failure: the document waits for a person."""
+        return cls(id=id, severity="hard", status="fail", formula=formula, message=message, **extra)  # type: ignore[arg-type]
+
     @property
     def failed(self) -> bool:
         return self.status == "fail"
