@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
-from extraction import cascade, export, ingest, llm, pipeline, store, template
+from extraction import cascade, eval_html, evaluation, export, ingest, llm, pipeline, store, template
 from extraction.schema import Finding, Table
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Verified tables from 政府信息公开工作年度报告.")
@@ -278,6 +278,139 @@ def export_command(
     with output.open("w", encoding="utf-8", newline="") as handle:
         count = writer(database, handle)
     err.print(f"wrote {count} {'records' if format == 'jsonl' else 'cells'} to {output}")
+
+
+@app.command("eval")
+def eval_command(
+    db: DbOption = DEFAULT_DB,
+    gold: Annotated[Path | None, typer.Option("--gold", help="Folder of gold files (export format).")] = None,
+    rerun: Annotated[
+        bool, typer.Option(help="Extract the gold documents afresh instead of scoring the store's.")
+    ] = False,
+    extractor: Extractor = "layout",
+    llm_base_url: BaseUrl = None,
+    llm_model: Model = None,
+    llm_api_key: ApiKey = None,
+    llm_mode: Mode = None,
+    prompt_version: PromptVersion = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Also write the run as an HTML page.")] = None,
+    label: Annotated[str, typer.Option(help="A name for this run.")] = "",
+    compare: Annotated[
+        tuple[int, int] | None, typer.Option("--compare", help="Show what changed from run A to run B.")
+    ] = None,
+) -> None:
+    """Score extractions against the gold set; the safety figure is accepted-but-wrong."""
+    database = store.open_db(db)
+    if compare is not None:
+        _show_comparison(database, *compare)
+        return
+    settings = _settings(database, extractor, llm_base_url, llm_model, llm_api_key, llm_mode, prompt_version)
+    golds = evaluation.gather(database, gold)
+    if not golds:
+        err.print("[red]No gold[/]: give --gold DIR (export-format files) or review some documents first.")
+        raise typer.Exit(2)
+    run, missing = evaluation.evaluate(database, golds, settings, rerun=rerun, gold_dir=gold, label=label)
+    record = run.record()
+    run_id = evaluation.save(database, run, {"rerun": rerun, "extractor": extractor, "gold": str(gold or "")})
+    record.update(evaluation.load_run(database, run_id))
+    _print_run(record)
+    for source in missing:
+        err.print(f"[yellow]gold document not found or unreadable:[/] {source}")
+    if report is not None:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(eval_html.render(record), encoding="utf-8")
+        err.print(f"wrote {report}")
+    console.print(f"saved as run {run_id}; compare later with [bold]xxgk eval --compare {run_id} <other run>[/]")
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _print_run(record: dict[str, Any]) -> None:
+    overall = record["summary"]["overall"]
+    style = "green" if overall["accepted_but_wrong"] == 0 else "bold red"
+    console.print(
+        f"[{style}]accepted but wrong: {overall['accepted_but_wrong']}[/] of {overall['accepted']} accepted "
+        f"({overall['documents']} reports, {overall['cells']} gold cells)"
+    )
+    figures = RichTable("figure", "value", title="Overall", title_justify="left")
+    for key in (
+        "accuracy",
+        "accuracy_blank_as_zero",
+        "nonzero_precision",
+        "nonzero_recall",
+        "nonzero_f1",
+        "exact_table_rate",
+        "exact_report_rate",
+        "queue_rate",
+        "queued_but_correct_rate",
+    ):
+        figures.add_row(key.replace("_", " "), _pct(overall[key]))
+    console.print(figures)
+    sections = RichTable(
+        "section", "cells", "accuracy", "blank = 0", "exact tables", title="By section", title_justify="left"
+    )
+    for section, m in overall["sections"].items():
+        sections.add_row(
+            section, str(m["cells"]), _pct(m["accuracy"]), _pct(m["accuracy_blank_as_zero"]), _pct(m["exact_tables"])
+        )
+    console.print(sections)
+    for by, groups in record["summary"]["breakdowns"].items():
+        table = RichTable(
+            by, "accuracy", "exact", "accepted but wrong", title=f"By {by.replace('_', ' ')}", title_justify="left"
+        )
+        for name, m in groups.items():
+            table.add_row(
+                name,
+                _pct(m["accuracy"]),
+                _pct(m.get("exact_report_rate", m.get("exact_table_rate"))),
+                str(m.get("accepted_but_wrong", "")),
+            )
+        console.print(table)
+    wrong = record["wrong"]
+    console.print(f"[bold]Wrong cells ({len(wrong)})[/]")
+    for w in wrong[:40]:
+        caught = ", ".join(w["caught_by"]) or "[red]not caught[/]"
+        console.print(
+            f"  {Path(w['source']).name or w['doc_id'][:12]}  {w['section']}.{w['row']}.{w['column']}  "
+            f"gold {_blank(w['gold'])}  got {_blank(w['got'])}  caught by: {caught}",
+            soft_wrap=True,
+        )
+    if len(wrong) > 40:
+        console.print(f"… {len(wrong) - 40} more; write them all with --report FILE.html")
+
+
+def _blank(value: Any) -> str:
+    return "blank" if value is None else str(value)
+
+
+def _show_comparison(database: Any, a: int, b: int) -> None:
+    try:
+        first, second = evaluation.load_run(database, a), evaluation.load_run(database, b)
+    except Exception as exc:  # sqlite-utils raises NotFoundError for an unknown id
+        err.print(f"[red]No such run[/]: {exc}")
+        raise typer.Exit(2) from exc
+    diff = evaluation.compare(first, second)
+    console.print(
+        f"run {a} -> run {b} on {diff['documents']} shared reports: "
+        f"accuracy {_pct(diff['accuracy'][0])} -> {_pct(diff['accuracy'][1])}, "
+        f"accepted but wrong {diff['accepted_but_wrong'][0]} -> {diff['accepted_but_wrong'][1]}"
+    )
+    for title, cells, style in (
+        ("New errors", diff["new_errors"], "red"),
+        ("Fixed errors", diff["fixed_errors"], "green"),
+    ):
+        table = RichTable("report", "cell", "gold", "got", title=f"{title} ({len(cells)})", title_justify="left")
+        for w in cells:
+            table.add_row(
+                Path(w["source"]).name,
+                f"{w['section']}.{w['row']}.{w['column']}",
+                _blank(w["gold"]),
+                f"[{style}]{_blank(w['got'])}[/]",
+            )
+        console.print(table)
+    console.print(f"{diff['still_wrong']} cell(s) wrong in both runs")
 
 
 def main() -> None:  # pragma: no cover - console script entry
