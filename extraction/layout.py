@@ -291,11 +291,14 @@ def _review(rows: list[Row], family: str) -> tuple[Table | None, list[Finding]]:
 def _choose(
     table: Table, options: dict[str, list[tuple[int, Reading]]], columns: tuple[template.Column, ...]
 ) -> tuple[Table, list[Finding]]:
-    """Pick, across rows, the readings with the fewest failing identities, then the lowest cost.
+    """Keep, across rows, every reading with the fewest failing identities, whatever it costs.
 
-    Combinations are tried cheapest first; once one balances, dearer ones cannot beat it and
-    only the ties at its cost are still needed to tell a unique answer from an ambiguous one.
+    If the survivors put a non-zero number in different cells, the text does not say which is
+    right: an ambiguity finding lists them and the table is queued. Cost (the layout's usual
+    habits) only chooses where a printed 0 goes, which no identity can see, and even then the
+    alternatives are recorded as a soft finding.
     """
+    options = {row: _locally_consistent(table, row, opts, columns) for row, opts in options.items()}
     open_rows = [row for row, opts in options.items() if len(opts) > 1]
     choices = [options[row] for row in open_rows]
     total = 1
@@ -309,42 +312,80 @@ def _choose(
     for row, opts in options.items():
         if len(opts) == 1:
             fixed.update(_values(row, opts[0][1], columns))
-    combos = sorted(itertools.product(*choices), key=lambda combo: sum(cost for cost, _ in combo))
-    best: tuple[int, int] | None = None
-    survivors: list[tuple[tuple[int, Reading], ...]] = []
-    for combo in combos:
-        cost = sum(c for c, _ in combo)
-        if best is not None and best[0] == 0 and cost > best[1]:
-            break
-        values = dict(fixed)
-        for row, (_, reading) in zip(open_rows, combo, strict=True):
-            values.update(_values(row, reading, columns))
-        failures = checks.count_failures(table.section, table.version, lambda r, c, v=values: v.get((r, c)))
-        score = (failures, cost)
-        if best is None or score < best:
-            best, survivors = score, [combo]
-        elif score == best:
-            survivors.append(combo)
-    chosen = [
-        {
-            **{row: opts[0][1] for row, opts in options.items()},
-            **{row: r for row, (_, r) in zip(open_rows, combo, strict=True)},
-        }
-        for combo in survivors
+    # Each open reading's values once; only identities touching an open row change between combos.
+    open_values = [
+        [_values(row, reading, columns) for _, reading in opts] for row, opts in zip(open_rows, choices, strict=True)
     ]
-    result = _build(table, chosen[0], columns, findings=findings)
-    differing = _differences([_build(table, c, columns, findings=None) for c in chosen]) if len(chosen) > 1 else []
-    if differing:
-        listed = "; ".join(f"{row}.{col}: {' or '.join(vals)}" for (row, col), vals in differing[:6])
-        findings.append(
-            Finding.blocking(
-                f"{table.section}.layout.ambiguous",
-                "exactly one reading of the printed cells satisfies the identities",
-                f"{len(chosen)} readings fit equally well; kept the first. Differs in {listed}",
-                cells=[(table.section, row, col) for (row, col), _ in differing],
-            )
+    open_cells = {cell for per_row in open_values for values in per_row for cell in values}
+    equations = checks.equations(table.section, table.version)
+    moving = [eq for eq in equations if open_cells & set(eq.left + eq.right)]
+    constant = sum(
+        checks.evaluate(eq, lambda r, c: fixed.get((r, c))).status == "fail" for eq in equations if eq not in moving
+    )
+    scored = []
+    for picks in itertools.product(*[range(len(opts)) for opts in choices]):
+        values = dict(fixed)
+        for per_row, pick in zip(open_values, picks, strict=True):
+            values.update(per_row[pick])
+        moving_failures = sum(
+            checks.evaluate(eq, lambda r, c, v=values: v.get((r, c))).status == "fail" for eq in moving
         )
+        cost = sum(opts[pick][0] for opts, pick in zip(choices, picks, strict=True))
+        scored.append((constant + moving_failures, cost, picks, values))
+    fewest = min(item[0] for item in scored)
+    survivors = sorted((item for item in scored if item[0] == fewest), key=lambda item: item[1])
+    first = {row: opts[0][1] for row, opts in options.items()}
+    picks = survivors[0][2]
+    chosen = {**first, **{row: opts[p][1] for row, opts, p in zip(open_rows, choices, picks, strict=True)}}
+    result = _build(table, chosen, columns, findings=findings)
+    differing = _differences([item[3] for item in survivors])
+    numbers = [d for d in differing if any(v not in ("blank", "0") for v in d[1])]
+    if differing:
+        listed = "; ".join(f"{row}.{col}: {' or '.join(vals)}" for (row, col), vals in (numbers or differing)[:6])
+        cells = [(table.section, row, col) for (row, col), _ in (numbers or differing)]
+        formula = "exactly one reading of the printed cells satisfies the identities"
+        if numbers:
+            message = (
+                f"{len(survivors)} readings fit the identities; kept one, a person must choose. Differs in {listed}"
+            )
+            findings.append(Finding.blocking(f"{table.section}.layout.ambiguous", formula, message, cells=cells))
+        else:
+            message = (
+                f"where a printed 0 belongs is not fixed by the text; the layout's usual placement was kept ({listed})"
+            )
+            findings.append(
+                Finding(
+                    id=f"{table.section}.layout.zero_placement",
+                    severity="soft",
+                    status="uncertain",
+                    formula=formula,
+                    message=message,
+                    cells=cells,
+                )
+            )
     return result, findings
+
+
+def _locally_consistent(
+    table: Table, row: str, opts: list[tuple[int, Reading]], columns: tuple[template.Column, ...]
+) -> list[tuple[int, Reading]]:
+    """A row's readings that pass the identities within the row itself, if any do.
+
+    Safe pruning: a table whose best reading fails nothing must pass these too, and a table
+    that fails something is queued whatever reading is kept.
+    """
+    if len(opts) < 2:
+        return opts
+    cells = {(target, column.key) for target, column in _targets(row, columns)}
+    local = [eq for eq in checks.equations(table.section, table.version) if set(eq.left + eq.right) <= cells]
+    if not local:
+        return opts
+    passing = []
+    for option in opts:
+        values = _values(row, option[1], columns)
+        if not any(checks.evaluate(eq, lambda r, c, v=values: v.get((r, c))).status == "fail" for eq in local):
+            passing.append(option)
+    return passing or opts
 
 
 def _targets(row: str, columns: tuple[template.Column, ...]) -> list[tuple[str, template.Column]]:
@@ -388,17 +429,18 @@ def _fill(table: Table, findings: list[Finding] | None, row: str, column: templa
     table.set(row, column.key, cell)
 
 
-def _differences(tables: list[Table]) -> list[tuple[tuple[str, str], list[str]]]:
+def _differences(readings: list[dict[tuple[str, str], Value]]) -> list[tuple[tuple[str, str], list[str]]]:
+    """Cells whose value differs between readings, each with the values seen."""
     out = []
-    for row, cols in tables[0].cells.items():
-        for col in cols:
-            seen = []
-            for t in tables:
-                shown = "blank" if t.value(row, col) is None else str(t.value(row, col))
-                if shown not in seen:
-                    seen.append(shown)
-            if len(seen) > 1:
-                out.append(((row, col), seen))
+    for key in sorted({k for values in readings for k in values}) if len(readings) > 1 else []:
+        seen: list[str] = []
+        for values in readings:
+            value = values.get(key)
+            shown = "blank" if value is None else str(value)
+            if shown not in seen:
+                seen.append(shown)
+        if len(seen) > 1:
+            out.append((key, seen))
     return out
 
 

@@ -68,17 +68,28 @@ def test_collapsed_blank_is_placed_where_the_identities_balance():
     assert not [f for f in checks.hard_checks(table) if f.failed]
 
 
-def test_equally_good_readings_are_reported_not_guessed():
-    # One value in a short row with nothing to tie it down: every placement balances.
-    text = (
+def short_row_report(value: str) -> str:
+    """One value in a row of four cells, with nothing to tie it down: every placement fits equally."""
+    return (
         "三、收到和处理政府信息公开申请情况\n\n"
-        "\t一、本年新收政府信息公开申请数量\n\t0\n\t\n\t\n\t\n\n"
+        f"\t一、本年新收政府信息公开申请数量\n\t{value}\n\t\n\t\n\t\n\n"
         "\t（七）总计\n\t\n\t\n\t\n\t\n\t\n\t\n\t\n\n"
     )
-    extraction = layout.parse(text)
+
+
+def test_a_number_whose_column_the_text_does_not_fix_is_an_ambiguity_not_a_guess():
+    extraction = layout.parse(short_row_report("3"))
     ambiguous = [f for f in extraction.findings if f.id == "applications.layout.ambiguous"]
     assert ambiguous and ambiguous[0].blocks_acceptance
     assert ("applications", "new_received", "natural_person") in ambiguous[0].cells
+    assert "3 or blank" in ambiguous[0].message or "blank or 3" in ambiguous[0].message
+
+
+def test_a_zero_whose_column_the_text_does_not_fix_is_noted_without_blocking():
+    extraction = layout.parse(short_row_report("0"))
+    notes = [f for f in extraction.findings if f.id == "applications.layout.zero_placement"]
+    assert notes and notes[0].severity == "soft" and not notes[0].blocks_acceptance
+    assert not [f for f in extraction.findings if f.id == "applications.layout.ambiguous"]
 
 
 def test_unrecognised_row_with_values_is_a_finding():

@@ -1,0 +1,328 @@
+"""Random annual reports with known answers, rendered the broken ways real ones arrive.
+
+Tables are drawn balanced (every identity holds) in either template version; on request a
+realistic source error is printed instead (a wrong 总计, a blank total, a row 一 that
+contradicts the rest), in which case the gold is still what is printed and the report must
+never be accepted. Each report is rendered into one layout family with the noise real files
+carry: full-width digits, full-width or non-breaking blanks, abbreviated and wrapped labels,
+vertical one-character headers, collapsed empty fields. Used by tests, bench/ and `xxgk eval`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from extraction import template
+from extraction.template import Version
+
+FAMILIES = ("cell_per_line", "tab_rows")
+ERRORS = ("wrong_total", "blank_total", "row_one_contradiction")
+_FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+_AGENCIES = (
+    "某某市卫生健康委员会",
+    "某某县人民政府办公室",
+    "某某区市场监督管理局",
+    "某某市生态环境局",
+    "某某镇人民政府",
+)
+# Abbreviations real reports print for long row labels.
+_SHORT_LABELS = {
+    "other_overdue_correction": "1.逾期不补正",
+    "other_unpaid_fee": "2.逾期未缴纳费用",
+    "not_processed_confirmation": "5.要求确认或重新出具已获取信息",
+    "partially_granted": "（二）部分公开",
+}
+
+
+@dataclass
+class Generated:
+    text: str
+    values: dict[str, Any]  # agency, year, template and the three tables, as printed
+    family: str
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def doc_id(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    def gold_record(self, source: str) -> dict[str, Any]:
+        """The export-format gold of this report, for `xxgk eval --gold`."""
+        return {
+            "doc_id": self.doc_id,
+            "source": source,
+            "status": "reviewed",
+            **self.values,
+            "checks": [],
+            "extractor": "review",
+            "source_inconsistent": bool(self.errors),
+            "error": None,
+            "layout_family": self.family,
+        }
+
+
+# --- Values ----------------------------------------------------------------------------------
+
+
+def _count(rng: random.Random, busy: float, top: int = 40) -> int:
+    return rng.randint(1, top) if rng.random() < busy else 0
+
+
+def _applications(rng: random.Random, version: Version) -> dict[str, dict[str, int]]:
+    spec = template.spec("applications", version)
+    handling = template.handling_rows(version)
+    busy = rng.choice((0.05, 0.15, 0.4))
+    table: dict[str, dict[str, int]] = {row.key: {} for row in spec.rows}
+    for column in template.APPLICANT_PARTS:
+        active = rng.random() < (0.9 if column == "natural_person" else 0.35)
+        for row in handling:
+            table[row][column] = _count(rng, busy if active else 0.0)
+        handled = sum(table[row][column] for row in handling)
+        carried_over = _count(rng, 0.3 if active else 0, 5)
+        carried_forward = _count(rng, 0.3 if active else 0, 5)
+        table["total_handled"][column] = handled
+        table["carried_over"][column] = carried_over
+        table["carried_forward"][column] = carried_forward
+        table["new_received"][column] = handled + carried_forward - carried_over
+        if table["new_received"][column] < 0:  # keep every count non-negative: carry less over
+            table["carried_over"][column] += table["new_received"][column]
+            table["new_received"][column] = 0
+    for row in spec.rows:
+        table[row.key]["total"] = sum(table[row.key][c] for c in template.APPLICANT_PARTS)
+    return table
+
+
+def _review(rng: random.Random) -> dict[str, dict[str, int]]:
+    out = {}
+    for group in template.REVIEW_LITIGATION.rows:
+        parts = {c: _count(rng, 0.25, 6) for c in template.OUTCOME_PARTS}
+        out[group.key] = {**parts, "total": sum(parts.values())}
+    return out
+
+
+def _proactive(rng: random.Random, version: Version) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, str]]]:
+    """Values and the text printed for each cell (changes and money have several printed forms)."""
+    values: dict[str, dict[str, Any]] = {}
+    printed: dict[str, dict[str, str]] = {}
+    for row in template.spec("proactive", version).rows:
+        values[row.key], printed[row.key] = {}, {}
+        for column in row.columns:
+            if column.kind == "change":
+                value = rng.randint(-20, 30)
+                text = rng.choice(
+                    (
+                        f"增{value}" if value > 0 else f"减{-value}" if value < 0 else "0",
+                        f"{value:+d}" if value else "0",
+                    )
+                )
+            elif column.kind == "money":
+                fen = rng.choice((0, rng.randint(1, 99_999_999)))
+                yuan = Decimal(fen) / 100
+                style = rng.choice(("yuan", "wan", "bare"))
+                if style == "yuan" and fen % 100 == 0:
+                    text, value = f"{fen // 100}元", (Decimal(fen // 100) / 10000)
+                else:
+                    wan = (yuan / 10000).quantize(Decimal("0.01"))
+                    text, value = (f"{wan}万元" if style == "wan" else f"{wan}"), wan
+                value = _tidy(value)
+            else:
+                value = rng.choice((0, rng.randint(1, 60), rng.randint(60, 20000)))
+                text = str(value)
+            values[row.key][column.key], printed[row.key][column.key] = value, text
+    return values, printed
+
+
+def _tidy(value: Decimal) -> Decimal:
+    return Decimal(int(value)) if value == value.to_integral_value() else value.normalize()
+
+
+def _inject(rng: random.Random, table: dict[str, dict[str, Any]], error: str) -> None:
+    """Print a source error: the gold keeps it, the identities must catch it."""
+    column = rng.choice(("natural_person", "total"))
+    if error == "wrong_total":
+        table["total_handled"][column] += rng.choice((-2, -1, 1, 3))
+    elif error == "blank_total":
+        row = rng.choice(("total_handled", "new_received"))
+        table[row]["natural_person"] = table[row]["natural_person"] or 1
+        table[row]["total"] = None
+    elif error == "row_one_contradiction":
+        table["new_received"]["total"] += rng.choice((1, 2, 5))
+
+
+# --- Rendering -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Style:
+    rng: random.Random
+    fullwidth: bool
+    blank: str  # how an empty cell prints in this report
+    zero_as_blank: bool  # print zero counts of section 三 parts as blank cells
+    vertical_headers: bool
+    abbreviate: bool
+
+    def number(self, text: str) -> str:
+        return text.translate(_FULLWIDTH) if self.fullwidth and self.rng.random() < 0.5 else text
+
+
+def _printed_cell(style: _Style, value: int | None, is_total: bool) -> tuple[str, int | None]:
+    """What a section-三/四 cell prints and therefore what the gold holds."""
+    if value is None:
+        return style.blank, None
+    if value == 0 and style.zero_as_blank and not is_total:
+        return style.blank, None
+    return style.number(str(value)), value
+
+
+def generate(rng: random.Random, family: str, version: Version | None = None, error: str | None = None) -> Generated:
+    version = version or rng.choice(("2019", "2021"))
+    style = _Style(
+        rng,
+        fullwidth=rng.random() < 0.3,
+        blank=rng.choice(("", "\u3000", "\xa0", " ")) if family == "cell_per_line" else "",
+        zero_as_blank=rng.random() < 0.4,
+        vertical_headers=rng.random() < 0.5,
+        abbreviate=rng.random() < 0.5,
+    )
+    year = rng.randint(2019, 2025)
+    agency = rng.choice(_AGENCIES)
+    applications = _applications(rng, version)
+    if error:
+        _inject(rng, applications, error)
+    proactive, proactive_text = _proactive(rng, version)
+    review = _review(rng)
+    printed_apps: dict[str, dict[str, Any]] = {}
+    apps_text: dict[str, list[str]] = {}
+    for row in template.spec("applications", version).rows:
+        printed_apps[row.key], apps_text[row.key] = {}, []
+        for column in template.APPLICANT_COLUMNS:
+            text, value = _printed_cell(style, applications[row.key][column.key], column.key == "total")
+            printed_apps[row.key][column.key] = value
+            apps_text[row.key].append(text)
+    printed_review: dict[str, dict[str, Any]] = {}
+    review_text: list[str] = []
+    for group in template.REVIEW_LITIGATION.rows:
+        printed_review[group.key] = {}
+        for column in template.OUTCOME_COLUMNS:
+            text, value = _printed_cell(style, review[group.key][column.key], column.key == "total")
+            printed_review[group.key][column.key] = value
+            review_text.append(text)
+    render = {"cell_per_line": _cell_per_line, "tab_rows": _tab_rows}[family]
+    body = render(style, version, proactive_text, apps_text, review_text)
+    text = (
+        f"{agency}{year}年政府信息公开工作年度报告\n\n一、总体情况\n"
+        f"{year}年，本机关认真贯彻落实《中华人民共和国政府信息公开条例》，现将有关情况报告如下。\n\n"
+        f"{body}\n五、存在的主要问题及改进情况\n无。\n六、其他需要报告的事项\n无。\n"
+    )
+    values = {
+        "agency": agency,
+        "year": year,
+        "template": version,
+        "proactive": proactive,
+        "applications": printed_apps,
+        "review_litigation": printed_review,
+    }
+    return Generated(text, values, family, [error] if error else [])
+
+
+def _label(style: _Style, row: template.Row) -> str:
+    if style.abbreviate and row.key in _SHORT_LABELS:
+        return _SHORT_LABELS[row.key]
+    return row.label
+
+
+def _header(style: _Style, word: str) -> str:
+    """A column header, printed one character per line when the report's headers are vertical."""
+    return "\n".join(word) if style.vertical_headers and len(word) <= 6 else word
+
+
+_ITEMS = {
+    "regulations": "（一）",
+    "licensing": "（五）",
+    "penalty": "（六）",
+    "fees": "（八）",
+    "procurement": "（九）",
+}
+
+
+def _proactive_blocks(version: Version) -> list[list[template.Row]]:
+    """Section 二 is a series of small tables, one per article item, each with its own header."""
+    rows = template.spec("proactive", version).rows
+    blocks: list[list[template.Row]] = []
+    for row in rows:
+        if row.key in _ITEMS or not blocks:
+            blocks.append([row])
+        else:
+            blocks[-1].append(row)
+    return blocks
+
+
+def _cell_per_line(style: _Style, version: Version, proactive: dict, apps: dict, review: list[str]) -> str:
+    """Word saved as text: a tab opens each cell, an empty line ends each row."""
+    out = ["二、主动公开政府信息情况"]
+    for block in _proactive_blocks(version):
+        item = _ITEMS.get(block[0].key, "（一）")
+        out += [f"\t第二十条第{item}项", ""]
+        out += ["\t信息内容"] + [f"\t{_header(style, c.label)}" for c in block[0].columns] + [""]
+        for row in block:
+            out += [f"\t{row.label}"] + [f"\t{style.number(proactive[row.key][c.key])}" for c in row.columns] + [""]
+    out += [
+        "",
+        "三、收到和处理政府信息公开申请情况",
+        "\t（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）",
+        "\t申请人情况",
+        "",
+    ]
+    out += ["\t", "\t自然人", "\t法人或其他组织", "\t总计", ""]
+    out += ["\t", "\t"] + [f"\t{_header(style, c.label)}" for c in template.APPLICANT_COLUMNS[1:-1]] + ["\t", ""]
+    for row in template.spec("applications", version).rows:
+        lead = ["\t"] if row.key not in ("new_received", "carried_over", "carried_forward") else []
+        out += lead + [f"\t{_label(style, row)}"] + [f"\t{cell}" for cell in apps[row.key]] + [""]
+    out += ["", "四、政府信息公开行政复议、行政诉讼情况", "\t行政复议", "\t行政诉讼", ""]
+    out += ["\t" + _header(style, c.label) for c in template.OUTCOME_COLUMNS] + [
+        "\t未经复议直接起诉",
+        "\t复议后起诉",
+        "",
+    ]
+    out += ["\t"] * 5 + ["\t" + _header(style, c.label) for c in template.OUTCOME_COLUMNS] * 2 + [""]
+    out += [f"\t{cell}" for cell in review] + ["", ""]
+    return "\n".join(out)
+
+
+def _tab_rows(style: _Style, version: Version, proactive: dict, apps: dict, review: list[str]) -> str:
+    """One row per line, cells split by tabs; converters drop empty fields and add trailing ones."""
+    out = ["二、主动公开政府信息情况", ""]
+    for block in _proactive_blocks(version):
+        out.append(f"第二十条{_ITEMS.get(block[0].key, '（一）')}项\t\t\t")
+        out.append("\t".join(["信息内容"] + [c.label for c in block[0].columns]))
+        for row in block:
+            out.append("\t".join([row.label] + [style.number(proactive[row.key][c.key]) for c in row.columns]))
+    out += ["", "三、收到和处理政府信息公开申请情况", ""]
+    out.append("（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）\t申请人情况" + "\t" * 7)
+    out.append("\t自然人\t法人或其他组织\t\t\t\t\t总计\t")
+    out.append("\t\t" + "\t".join(c.label for c in template.APPLICANT_COLUMNS[1:-1]) + "\t\t")
+    for row in template.spec("applications", version).rows:
+        cells = list(apps[row.key])
+        if style.rng.random() < 0.3 and "" in cells[:-1]:
+            # A converter that loses one empty field on the left: the numbers shift right.
+            cells.pop(cells.index(""))
+        tail = "\t" if style.rng.random() < 0.5 else ""
+        out.append("\t".join([_label(style, row), *cells]) + tail)
+    out += ["", "四、政府信息公开行政复议、行政诉讼情况", ""]
+    out.append("行政复议\t\t\t\t\t行政诉讼\t")
+    out.append("\t".join(c.label for c in template.OUTCOME_COLUMNS) + "\t未经复议直接起诉\t复议后起诉")
+    out.append("\t".join(review))
+    return "\n".join(out) + "\n"
+
+
+def batch(seed: int, count: int, families: tuple[str, ...] = FAMILIES, error_rate: float = 0.1) -> list[Generated]:
+    """`count` reports spread evenly over the families; a share of them with a printed source error."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(count):
+        error = rng.choice(ERRORS) if rng.random() < error_rate else None
+        out.append(generate(rng, families[i % len(families)], error=error))
+    return out
