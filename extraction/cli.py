@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
-from extraction import cascade, eval_html, evaluation, export, ingest, llm, pipeline, store, template
+from extraction import cascade, eval_html, evaluation, export, generator, ingest, llm, pipeline, store, template
 from extraction.schema import Finding, Table
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Verified tables from 政府信息公开工作年度报告.")
@@ -411,6 +411,25 @@ def _show_comparison(database: Any, a: int, b: int) -> None:
             )
         console.print(table)
     console.print(f"{diff['still_wrong']} cell(s) wrong in both runs")
+
+
+@app.command("generate")
+def generate_command(
+    out: Annotated[Path, typer.Option("--out", help="Folder for reports/ and gold/.")],
+    count: Annotated[int, typer.Option(min=1, help="How many reports.")] = 100,
+    seed: Annotated[int, typer.Option(help="Same seed, same reports.")] = 1,
+    family: Annotated[list[str] | None, typer.Option(help="Layout families (default: all).")] = None,
+    error_rate: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share printed with a source error.")] = 0.1,
+) -> None:
+    """Write random reports with known answers, in the layout families the parser meets."""
+    families = tuple(family or generator.FAMILIES)
+    unknown = set(families) - set(generator.FAMILIES)
+    if unknown:
+        err.print(f"[red]Unknown family {sorted(unknown)}[/]: use {', '.join(generator.FAMILIES)}.")
+        raise typer.Exit(2)
+    texts, golds = generator.write(out, generator.batch(seed, count, families, error_rate))
+    console.print(f"wrote {count} reports to {texts} and their gold to {golds}")
+    console.print(f"score the parser on them: [bold]xxgk eval --gold {golds} --db {out / 'eval.db'}[/]")
 
 
 def main() -> None:  # pragma: no cover - console script entry

@@ -14,9 +14,10 @@ import hashlib
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from extraction import template
+from extraction import store, template
 from extraction.template import Version
 
 FAMILIES = ("cell_per_line", "tab_rows")
@@ -326,3 +327,16 @@ def batch(seed: int, count: int, families: tuple[str, ...] = FAMILIES, error_rat
         error = rng.choice(ERRORS) if rng.random() < error_rate else None
         out.append(generate(rng, families[i % len(families)], error=error))
     return out
+
+
+def write(folder: Path, reports: list[Generated]) -> tuple[Path, Path]:
+    """Reports as text files under folder/reports and their gold under folder/gold, for `xxgk eval`."""
+    texts, golds = folder / "reports", folder / "gold"
+    texts.mkdir(parents=True, exist_ok=True)
+    golds.mkdir(parents=True, exist_ok=True)
+    for i, report in enumerate(reports):
+        name = f"{i:05d}_{report.family}"
+        (texts / f"{name}.txt").write_bytes(report.text.encode("utf-8"))
+        record = report.gold_record(f"reports/{name}.txt")
+        (golds / f"{name}.json").write_text(store.dumps(record) + "\n", encoding="utf-8")
+    return texts, golds

@@ -1,0 +1,62 @@
+"""Property tests over generated reports: read exactly, or queued with a named finding; never wrong and accepted."""
+
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from extraction import checks, generator, layout, template
+from extraction.cli import app
+from extraction.schema import Table
+
+
+def read(report: generator.Generated):
+    extraction = layout.parse(report.text)
+    findings = extraction.findings + checks.run(extraction.report)
+    values = {s: (t.values() if (t := extraction.report.table(s)) else None) for s in template.SECTIONS}
+    return values, findings
+
+
+@pytest.mark.parametrize("family", generator.FAMILIES)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), version=st.sampled_from(["2019", "2021"]))
+def test_balanced_reports_are_read_exactly_or_queued_with_a_reason(family, seed, version):
+    report = generator.generate(random.Random(seed), family, version=version)
+    values, findings = read(report)
+    blocking = [f for f in findings if f.blocks_acceptance]
+    exact = all(values[s] == report.values[s] for s in template.SECTIONS)
+    assert exact or blocking, "a wrong table was accepted"
+    if exact and blocking:  # queued although right: it must say why
+        assert all(f.message for f in blocking)
+
+
+@pytest.mark.parametrize("family", generator.FAMILIES)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), error=st.sampled_from(generator.ERRORS))
+def test_a_source_error_is_never_accepted(family, seed, error):
+    report = generator.generate(random.Random(seed), family, error=error)
+    _, findings = read(report)
+    assert not checks.accepted(findings), f"{error} was accepted"
+
+
+@pytest.mark.parametrize("family", generator.FAMILIES)
+def test_generated_tables_balance_and_carry_their_template(family):
+    rng = random.Random(3)
+    for version in ("2019", "2021"):
+        report = generator.generate(rng, family, version=version)
+        assert report.values["template"] == version
+        assert len(report.values["applications"]) == (23 if version == "2019" else 25)
+        for section in ("applications", "review_litigation"):
+            table = Table.from_values(section, version, report.values[section])
+            assert not [f for f in checks.hard_checks(table) if f.failed]
+
+
+def test_generate_and_eval_work_the_same_way_as_on_the_samples(tmp_path):
+    runner = CliRunner()
+    assert runner.invoke(app, ["generate", "--out", str(tmp_path), "--count", "12", "--seed", "5"]).exit_code == 0
+    assert len(list((tmp_path / "reports").glob("*.txt"))) == 12 == len(list((tmp_path / "gold").glob("*.json")))
+    result = runner.invoke(app, ["eval", "--gold", str(tmp_path / "gold"), "--db", str(tmp_path / "e.db")])
+    assert result.exit_code == 0, result.output
+    assert "accepted but wrong: 0" in result.output and "cell_per_line" in result.output and "tab_rows" in result.output
