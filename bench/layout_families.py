@@ -50,9 +50,8 @@ def run(reports: list[tuple[str, str, dict]]) -> dict[str, dict[str, float]]:
 
 def show(title: str, figures: dict[str, dict[str, float]]) -> None:
     print(title)
-    print(
-        f"  {'family':15} {'reports':>7} {'exact tables':>12} {'cell accuracy':>13} {'accepted wrong':>14} {'queued':>7} {'reports/s':>9}"
-    )
+    head = ("reports", "exact tables", "cell accuracy", "accepted wrong", "queued", "reports/s")
+    print(f"  {'family':15} " + " ".join(f"{h:>{w}}" for h, w in zip(head, (7, 12, 13, 14, 7, 9), strict=True)))
     for family, f in figures.items():
         print(
             f"  {family:15} {f['reports']:7d} {f['exact_tables']:12.2%} {f['cell_accuracy']:13.4%} "
@@ -73,12 +72,12 @@ def main() -> None:
         f"generated ({args.reports}, seed {args.seed}, 10% with a source error)",
         run([(g.family, g.text, g.values) for g in generated]),
     )
+    gold = {Path(g.source).name: g.tables for g in evaluation.load_gold_dir(ROOT / "data" / "gold")}
     samples = []
     for path in sorted((ROOT / "data" / "samples").glob("*.txt")):
-        gold = evaluation.load_gold_dir(ROOT / "data" / "gold")
-        values = next(g.tables for g in gold if g.source.endswith(path.name))
-        family = "tab_rows" if "002" in path.stem else "cell_per_line"
-        samples.append((f"sample {family}", path.read_text(encoding="utf-8"), values))
+        text = path.read_text(encoding="utf-8")
+        family = layout.parse(text).layouts.get("applications", "unread")  # as the parser detected it
+        samples.append((family, text, gold[path.name]))
     show("data/samples", run(samples))
 
 
