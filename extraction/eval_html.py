@@ -25,7 +25,7 @@ _STYLE = """
 body{font-family:system-ui,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:2rem auto;max-width:72rem;color:#222}
 h1{margin-bottom:.2rem} h2{margin-top:2.2rem;border-bottom:1px solid #ddd;padding-bottom:.3rem}
 table{border-collapse:collapse;margin:.6rem 0}
-td,th{border:1px solid #ddd;padding:.3rem .6rem;text-align:left;vertical-align:top}
+td,th{border:1px solid #ddd;padding:.3rem .6rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:#f4f4f4} td.n{text-align:right;font-variant-numeric:tabular-nums}
 .safety{font-size:1.4rem;padding:1rem;border-radius:.4rem;display:inline-block}
 .ok{background:#e5f5e5;border:1px solid #6b6} .bad{background:#fde8e8;border:1px solid #d55}
