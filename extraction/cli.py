@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -411,6 +412,23 @@ def _show_comparison(database: Any, a: int, b: int) -> None:
             )
         console.print(table)
     console.print(f"{diff['still_wrong']} cell(s) wrong in both runs")
+
+
+@app.command("review")
+def review_command(
+    db: DbOption = DEFAULT_DB,
+    port: Annotated[int, typer.Option(help="Port for the review app.")] = 8501,
+) -> None:
+    """Open the review app (Streamlit) on the store."""
+    script = Path(__file__).resolve().parent.parent / "review_app" / "app.py"
+    if not script.is_file():
+        err.print(f"[red]The review app is not next to this package[/] ({script}); install from a clone with pip -e.")
+        raise typer.Exit(2)
+    store.open_db(db)
+    console.print(f"Review app for {db} on http://localhost:{port} (Ctrl-C to stop)")
+    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port)]
+    command += ["--server.headless", "true", "--browser.gatherUsageStats", "false", "--", "--db", str(db)]
+    raise typer.Exit(subprocess.call(command, env={**os.environ, "XXGK_DB": str(db)}))
 
 
 @app.command("generate")

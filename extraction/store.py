@@ -400,6 +400,14 @@ def usage_totals(db: sqlite_utils.Database) -> dict[str, int]:
 # --- Reviews and gold ------------------------------------------------------------------------
 
 
+class Conflict(Exception):
+    """Someone else saved a review of this document after it was opened."""
+
+    def __init__(self, other: dict[str, Any]) -> None:
+        super().__init__(f"review {other['id']} by {other['reviewer']} at {other['created_at']} came first")
+        self.other = other
+
+
 def add_review(
     db: sqlite_utils.Database,
     doc_id: str,
@@ -409,15 +417,28 @@ def add_review(
     diff: list[dict[str, Any]],
     note: str = "",
     source_inconsistent: bool = False,
+    based_on: int | None = -1,
 ) -> int:
-    """Append a human decision and the gold example it makes; the document becomes reviewed."""
+    """Append a human decision and the gold example it makes; the document becomes reviewed.
+
+    `based_on` is the id of the latest review the reviewer saw when opening the document (None
+    when there was none); if another review has been saved since, nothing is written and
+    Conflict carries the other review. -1 skips the check (a script that means to append).
+    """
     if action not in REVIEW_ACTIONS:
         raise ValueError(f"unknown review action {action!r}; expected one of {REVIEW_ACTIONS}")
     if action == "accepted_as_printed" and not note.strip():
         raise ValueError("accepting an inconsistent source as printed needs a note saying why")
+    if not reviewer.strip():
+        raise ValueError("a review needs the reviewer's name")
     stamp = now()
-    doc = db["documents"].get(doc_id)
-    with db.conn:
+    conn = db.conn
+    conn.execute("BEGIN IMMEDIATE")  # the check and the write must not interleave with another reviewer's
+    try:
+        latest = latest_review(db, doc_id)
+        if based_on != -1 and (latest["id"] if latest else None) != based_on:
+            raise Conflict(latest)  # type: ignore[arg-type]
+        doc = db["documents"].get(doc_id)
         review_id = (
             db["reviews"]
             .insert(
@@ -446,6 +467,10 @@ def add_review(
             }
         )
         db["documents"].update(doc_id, {"status": "reviewed", "updated_at": stamp})
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
     return review_id
 
 
