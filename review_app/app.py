@@ -194,7 +194,7 @@ def item_page(db: Any, name: str) -> None:
     st.subheader(f"{item.name.rsplit('/', 1)[-1]} · {item.status} · values from {item.extractor}")
 
     base = review.with_values(item.report, drafts.get(doc_id, {}))
-    left, right = st.columns([2, 3])
+    left, right = st.columns([2, 5])
     with right:
         edits: dict[tuple[str, str, str], Value] = {}
         for table in base.tables():
@@ -230,7 +230,9 @@ def item_page(db: Any, name: str) -> None:
     with left:
         spans = [s for f in failing for cell in f.cells if (s := _span(item.original, cell)) is not None]
         located = sections.locate(item.text)
-        start = min((span.start for span in located.values()), default=0)
+        # Open the text at the section the first failing cell is in, else at the first table.
+        first = next((f.cells[0][0] for f in failing if f.cells), None)
+        start = located[first].start if first in located else min((s.start for s in located.values()), default=0)
         whole = st.toggle("Whole text", key=f"whole-{doc_id}")
         st.html(source_html(item.text, spans, 0 if whole else start))
 
