@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -98,8 +98,7 @@ def extract_documents(
                 doc = store.document(db, doc_id)
                 cache = _cache_for(db, doc["text"], settings)
                 futures[pool.submit(_work, doc["text"], settings, cache)] = doc
-            for future in as_completed(futures):
-                doc = futures[future]
+            for future, doc in futures.items():  # filed in order: a rerun files documents the same way
                 outcomes[doc["id"]] = _file(db, doc, future.result(), settings)
                 if progress:
                     progress(doc["id"])
