@@ -6,7 +6,7 @@ import shutil
 from conftest import GOLD, ROOT
 from typer.testing import CliRunner
 
-from extraction import eval_html, evaluation
+from extraction import eval_html, evaluation, pipeline, review, store
 from extraction.cli import app
 from extraction.schema import Finding, Report, Table
 
@@ -155,3 +155,15 @@ def test_eval_catches_a_wrong_gold_as_an_accepted_error(tmp_path):
     )
     assert "accepted but wrong: 1" in result.output
     assert "applications.granted.research" in result.output and "not caught" in result.output
+
+
+def test_reviewed_documents_of_the_store_are_gold_too(tmp_path):
+    db = store.open_db(tmp_path / "r.db")
+    pipeline.run(db, [str(ROOT / "data" / "samples" / "004_21ec6acd18ba8880.txt")])
+    item = review.open_item(db, review.queue(db)[0].doc_id)
+    review.save_fix(db, item, review.with_values(item.report, review.derived_totals(item.report)), "ana")
+    golds = evaluation.gather(db, None)
+    assert [g.origin.split(":")[0] for g in golds] == ["review"]
+    run, missing = evaluation.evaluate(db, golds)
+    # The machine left （七）总计 blank; the reviewer filled it: three cells the extraction got "wrong".
+    assert not missing and len(run.wrong_cells()) == 3 and run.scores[0].status == "queued"

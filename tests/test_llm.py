@@ -196,3 +196,11 @@ def test_config_reads_the_environment(monkeypatch):
     )
     monkeypatch.delenv("XXGK_LLM_BASE_URL")
     assert not llm.LLMConfig.from_env().configured
+
+
+def test_without_a_located_section_the_whole_text_goes_in_chunks_of_the_context_size():
+    text = "没有标题的报告。" * 500  # 4,000 characters, no section heading or table anchor
+    chunks = llm.section_texts(text, ("applications",), max_chars=1_500)["applications"]
+    assert [len(c) for c in chunks] == [1_500, 1_500, 1_000] and "".join(chunks) == text
+    located = llm.section_texts(TEXT, ("applications",), max_chars=24_000)["applications"]
+    assert len(located) == 1 and located[0].startswith("三、收到和处理政府信息公开申请情况")

@@ -127,3 +127,22 @@ def test_gold_and_stats_pages_render(app):
 
 def test_xxgk_review_knows_where_the_app_is():
     assert Path(APP).is_file()
+
+
+def test_previous_and_next_keep_unsaved_edits(tmp_path, monkeypatch):
+    db_path = tmp_path / "two.db"
+    pipeline.run(store.open_db(db_path), [str(SAMPLES[0]), str(S004)])
+    monkeypatch.setenv("XXGK_DB", str(db_path))
+    at = open_first_item(AppTest.from_file(APP, default_timeout=60))
+    first = at.session_state["doc"]
+    editor = applications_editor(at)
+    row = editor.value.index.get_loc("total_handled")
+    at.session_state[editor.key] = {"edited_rows": {row: {"自然人": 1}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    at.button(key="next").click().run()
+    assert at.session_state["doc"] != first
+    at.button(key="prev").click().run()
+    assert at.session_state["doc"] == first
+    restored = applications_editor(at)
+    assert restored.key != editor.key  # a fresh editor, started from the draft
+    assert restored.value.loc["total_handled", "自然人"] == 1
