@@ -19,7 +19,7 @@ import itertools
 from dataclasses import dataclass
 from functools import lru_cache
 
-from extraction import checks, sections, template
+from extraction import checks, sections, streams, template
 from extraction.normalize import is_blank, looks_like_value, parse_cell, unreadable
 from extraction.schema import Cell, Extraction, Finding, Report, Table, Value
 from extraction.template import Section, Version
@@ -64,6 +64,8 @@ def detect_family(text: str, span: sections.Span) -> str | None:
         return "tab_rows"
     if leading_tabs >= 3:
         return "cell_per_line"
+    if streams.count_values(text, span.start, span.end) >= 3:
+        return "number_stream"  # pdftotext, default order or -layout
     return None
 
 
@@ -88,6 +90,17 @@ def tokenize(text: str, span: sections.Span, family: str) -> list[Row]:
     if row:
         rows.append(row)
     return rows
+
+
+def _stream_rows(text: str, span: sections.Span, section: Section) -> tuple[list[Row], list[str]]:
+    """Rows cut from a PDF text stream, as label cell + value cells like the other families."""
+    out = []
+    cut, doubts = streams.rows(text, span.start, span.end, section)
+    for label, cells in cut:
+        at = cells[0][1] if cells else span.start
+        head = [RawCell(label, at, at)] if label else []
+        out.append(head + [RawCell(t, a, b) for t, a, b in cells])
+    return out, doubts
 
 
 def _split_tabs(content: str, offset: int) -> Row:
@@ -182,7 +195,11 @@ def parse(text: str) -> Extraction:
             findings.append(_unread(section, "found, but in a layout the parser does not read yet"))
             continue
         layouts[section] = family
-        rows = tokenize(text, span, family)
+        if family == "number_stream":
+            rows, doubts = _stream_rows(text, span, section)
+            findings += [_doubt(section, "*", doubt) for doubt in doubts]
+        else:
+            rows = tokenize(text, span, family)
         reader = {"proactive": _proactive, "applications": _applications, "review_litigation": _review}[section]
         table, doubts = reader(rows, family)
         findings.extend(doubts)

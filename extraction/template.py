@@ -150,7 +150,14 @@ _APPLICATION_HEAD = (
     _app("granted", "三、本年度办理结果（一）予以公开", "(一)予以公开", "予以公开"),
     _app("partially_granted", "（二）部分公开（区分处理的，只计这一情形，不计其他情形）", "(二)部分公开", "部分公开"),
     _app("withheld_state_secret", "（三）不予公开 1.属于国家秘密", "(三)1.国家秘密", "国家秘密"),
-    _app("withheld_law_prohibited", "2.其他法律行政法规禁止公开", "(三)2.法规禁止", "禁止公开", "法律行政法规"),
+    _app(
+        "withheld_law_prohibited",
+        "2.其他法律行政法规禁止公开",
+        "(三)2.法规禁止",
+        "禁止公开",
+        "法律行政法规",
+        "其他法律",
+    ),
     _app("withheld_three_safety", "3.危及“三安全一稳定”", "(三)3.三安全一稳定", "三安全", "一稳定"),
     _app("withheld_third_party", "4.保护第三方合法权益", "(三)4.第三方权益", "第三方"),
     _app("withheld_internal_affairs", "5.属于三类内部事务信息", "(三)5.内部事务", "内部事务"),
@@ -280,6 +287,8 @@ def match_application_row(label: str, previous: str | None = None) -> str | None
         return "other_misc"
     if "其他处理" in text:
         return "other_handling"
+    if "总计" in text and "七" not in text and not any(k in text for k in ("结转下年", "继续办理")):
+        return None  # a bare 总计 is the column header; the row is （七）总计
     for row in _APPLICATION_TAIL:
         if any(k in text for k in row.keywords):
             return row.key

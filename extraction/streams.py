@@ -1,0 +1,223 @@
+"""Reading tables that PDF text extraction turned into a stream of labels and numbers.
+
+`pdftotext` in its default order prints every cell on a line of its own, often with a row's
+label far from its numbers; `pdftotext -layout` keeps a row on one line but wraps long labels
+and lets page footers ("-3-") fall between rows. In both, the numbers of section 三 come in
+template order, seven per row. So a run of numbers is given to the row named by the label
+lines right before it, when they name a row not yet read, and otherwise to the next row in
+template order; the identities then check the result like any other reading.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+
+from extraction import checks, template
+from extraction.normalize import parse_cell
+from extraction.template import Section, Version
+
+# A whitespace-delimited value: 12, 1,234, 3773631元, 849.39万元, 增1, -3. "1.属于" and "-3-" are not.
+_VALUE = re.compile(r"(?<!\S)(?:增|减|[+-])?\d[\d,]*(?:\.\d+)?(?:万元|元)?(?!\S)")
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+Cell = tuple[str, int, int]  # text, start, end in the document
+
+
+@dataclass
+class Run:
+    labels: list[str]  # the label lines since the previous run, nearest last
+    cells: list[Cell] = field(default_factory=list)
+
+
+def runs(text: str, start: int, end: int) -> list[Run]:
+    """Numbers grouped into runs, each with the label lines printed before it.
+
+    Label lines after the last number come as a final run without cells: pdftotext often
+    prints the last rows' labels after every number of the table.
+    """
+    out: list[Run] = []
+    labels: list[str] = []
+    current: Run | None = None
+    offset = start
+    for line in text[start:end].splitlines(keepends=True):
+        content = line.rstrip("\r\n").translate(_FULLWIDTH_DIGITS)
+        position = 0
+        for match in _VALUE.finditer(content):
+            label = content[position : match.start()].strip()
+            if label:
+                labels.append(label)
+                current = None
+            if current is None:
+                current = Run(labels)
+                out.append(current)
+                labels = []
+            current.cells.append((line[match.start() : match.end()], offset + match.start(), offset + match.end()))
+            position = match.end()
+        rest = content[position:].strip()
+        if rest:
+            labels.append(rest)
+            current = None
+        offset += len(line)
+    if labels:
+        out.append(Run(labels))
+    return out
+
+
+def count_values(text: str, start: int, end: int) -> int:
+    return sum(len(run.cells) for run in runs(text, start, end))
+
+
+def rows(text: str, start: int, end: int, section: Section) -> tuple[list[tuple[str, list[Cell]]], list[str]]:
+    """Labelled rows (label, cells) for the section's reader, cut from the stream, and any doubts.
+
+    Rows are filled in template order: in these streams the numbers keep it while labels drift
+    (a row's label may come after all the numbers). A run covering several rows may be printed
+    row by row or column by column (pdftotext emits a block of cells per column); every such
+    reading is tried and the identities choose, an unresolved tie being a doubt.
+    """
+    found = runs(text, start, end)
+    if section == "review_litigation":
+        return _review([cell for run in found for cell in run.cells])
+    every_label = "".join(label for run in found for label in run.labels)
+    if section == "applications":
+        split = ("逾期不补正", "缴纳费用", "收费通知")
+        version: Version = "2021" if any(w in template.compact(every_label) for w in split) else "2019"
+    else:
+        version = template.proactive_version(every_label) or "2019"
+    spec = template.spec(section, version)
+    widths = [len(row.columns) for row in spec.rows]
+    blocks: list[list[list[Cell]]] = []  # per run: its cells cut into rows, in template order
+    leftover: list[Cell] = []
+    following = 0
+    for run in found:
+        cells, block = list(run.cells), []
+        while cells and following < len(widths):
+            block.append(cells[: widths[following]])
+            cells = cells[widths[following] :]
+            following += 1
+        if block:
+            blocks.append(block)
+        leftover += cells
+    doubts: list[str] = []
+    if section == "applications":
+        blocks, doubts = _orientations(blocks, version)
+    out: list[tuple[str, list[Cell]]] = [(every_label, [])]  # every label first: the version words
+    flat = [row for block in blocks for row in block]
+    out += [(spec.rows[i].label, cells) for i, cells in enumerate(flat)]
+    if leftover:
+        out.append(("unread numbers", leftover))
+    return out, doubts
+
+
+_GROUP = len(template.OUTCOME_COLUMNS)
+_GROUPS = len(template.REVIEW_LITIGATION.rows)
+_MAX_NODES = 200_000
+
+
+def _review(cells: list[Cell]) -> tuple[list[tuple[str, list[Cell]]], list[str]]:
+    """Section 四's fifteen numbers; when their printed order does not balance, the interleaving that does.
+
+    pdftotext may print the three groups' cells interleaved (a group's parts, another group's,
+    then the first group's total), each group still in its own order. Every interleaving whose
+    groups all satisfy 总计 = the sum of the other four is found; one set of values is the answer,
+    several are a doubt.
+    """
+    values = [_number(cell) for cell in cells]
+    if len(cells) != _GROUP * _GROUPS or _balanced(values, list(range(len(cells)))):
+        return [("", cells)], []
+    found: list[list[int]] = []
+    groups: list[list[int]] = [[] for _ in range(_GROUPS)]
+    nodes = 0
+
+    def place(index: int) -> None:
+        nonlocal nodes
+        nodes += 1
+        if nodes > _MAX_NODES or len(found) > 64:
+            return
+        if index == len(cells):
+            found.append([i for group in groups for i in group])
+            return
+        for number, group in enumerate(groups):
+            if len(group) == _GROUP:
+                continue
+            if not group and number and not groups[number - 1]:
+                break  # groups start left to right: 复议, then 直接起诉, then 复议后起诉
+            group.append(index)
+            if len(group) < _GROUP or _balanced(values, group):
+                place(index + 1)
+            group.pop()
+
+    place(0)
+    distinct = {tuple(values[i] for i in order) for order in found}
+    if len(distinct) == 1:
+        return [("", [cells[i] for i in found[0]])], []
+    if not distinct:
+        return [("", cells)], []
+    shown = "; ".join("/".join(map(str, option)) for option in sorted(distinct)[:3])
+    doubt = (
+        f"{len(distinct)} orders of the section 四 numbers balance ({shown}); the first is shown, a person must choose"
+    )
+    return [("", [cells[i] for i in found[0]])], [doubt]
+
+
+def _number(cell: Cell) -> int:
+    try:
+        return int(parse_cell(cell[0]).value or 0)
+    except ValueError:
+        return -1
+
+
+def _balanced(values: list[int], order: list[int]) -> bool:
+    """Every complete group of five in `order` has its total equal to the sum of its parts."""
+    for start in range(0, len(order) - _GROUP + 1, _GROUP):
+        group = [values[i] for i in order[start : start + _GROUP]]
+        if sum(group[:-1]) != group[-1]:
+            return False
+    return True
+
+
+def _transpose(block: list[list[Cell]]) -> list[list[Cell]]:
+    """Cells printed column by column: the first len(block) cells are the first column, and so on."""
+    cells = [cell for row in block for cell in row]
+    height = len(block)
+    return [cells[r::height] for r in range(height)]
+
+
+def _orientations(blocks: list[list[list[Cell]]], version: Version) -> tuple[list[list[list[Cell]]], list[str]]:
+    """For each multi-row block of full rows, the row-major or column-major reading the identities prefer."""
+    options: list[list[list[list[Cell]]]] = []
+    for block in blocks:
+        full = len(block) > 1 and all(len(row) == 7 for row in block)
+        choices = [block]
+        if full:  # a head of rows printed row by row, then the rest column by column
+            choices += [block[:head] + _transpose(block[head:]) for head in range(len(block) - 1)]
+        options.append(choices)
+    total = 1
+    for choices in options:
+        total *= len(choices)
+    if total == 1 or total > 4096:
+        return blocks, ([] if total == 1 else [f"{total} ways to read the column order; row order kept"])
+    scored = []
+    for combo in itertools.product(*options):
+        flat = [row for block in combo for row in block]
+        values = _values(flat, version)
+        scored.append((checks.count_failures("applications", version, lambda r, c, v=values: v.get((r, c))), combo))
+    fewest = min(score for score, _ in scored)
+    best = [combo for score, combo in scored if score == fewest]
+    distinct = {tuple(tuple(c[0] for c in row) for block in combo for row in block) for combo in best}
+    doubts = [] if len(distinct) == 1 else [f"{len(distinct)} orders of the printed numbers fit equally well"]
+    return list(best[0]), doubts
+
+
+def _values(flat: list[list[Cell]], version: Version) -> dict[tuple[str, str], int | None]:
+    spec = template.spec("applications", version)
+    out: dict[tuple[str, str], int | None] = {}
+    for row, cells in zip(spec.rows, flat, strict=False):
+        for column, cell in zip(row.columns, cells, strict=False):
+            try:
+                out[(row.key, column.key)] = parse_cell(cell[0]).value  # type: ignore[assignment]
+            except ValueError:
+                out[(row.key, column.key)] = None
+    return out
