@@ -20,7 +20,7 @@ from typing import Any
 from extraction import store, template
 from extraction.template import Version
 
-FAMILIES = ("cell_per_line", "tab_rows")
+FAMILIES = ("cell_per_line", "tab_rows", "pdftotext_layout")
 ERRORS = ("wrong_total", "blank_total", "row_one_contradiction")
 _FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 _AGENCIES = (
@@ -211,7 +211,7 @@ def generate(rng: random.Random, family: str, version: Version | None = None, er
             text, value = _printed_cell(style, review[group.key][column.key], column.key == "total")
             printed_review[group.key][column.key] = value
             review_text.append(text)
-    render = {"cell_per_line": _cell_per_line, "tab_rows": _tab_rows}[family]
+    render = {"cell_per_line": _cell_per_line, "tab_rows": _tab_rows, "pdftotext_layout": _pdftotext_layout}[family]
     body = render(style, version, proactive_text, apps_text, review_text)
     text = (
         f"{agency}{year}年政府信息公开工作年度报告\n\n一、总体情况\n"
@@ -316,6 +316,50 @@ def _tab_rows(style: _Style, version: Version, proactive: dict, apps: dict, revi
     out.append("行政复议\t\t\t\t\t行政诉讼\t")
     out.append("\t".join(c.label for c in template.OUTCOME_COLUMNS) + "\t未经复议直接起诉\t复议后起诉")
     out.append("\t".join(review))
+    return "\n".join(out) + "\n"
+
+
+def _pdftotext_layout(style: _Style, version: Version, proactive: dict, apps: dict, review: list[str]) -> str:
+    """`pdftotext -layout`: space-aligned rows, wrapped labels with their numbers below, page footers.
+
+    A blank cell prints nothing, as in a PDF, but keeps its width: columns stay aligned.
+    """
+    rng = style.rng
+    page = rng.randint(2, 4)
+
+    def numbers(cells: list[str]) -> str:
+        return "".join(f"{cell.strip():>8}" for cell in cells).rstrip()
+
+    def footer() -> list[str]:
+        nonlocal page
+        page += 1
+        return ["", f"{' ' * 60}-{page}-", ""] if rng.random() < 0.08 else []
+
+    out = ["     二、主动公开政府信息情况"]
+    for block in _proactive_blocks(version):
+        out += [f"              第二十条第{_ITEMS.get(block[0].key, '（一）')}项", ""]
+        out += ["       信息内容   " + "    ".join(c.label for c in block[0].columns), ""]
+        for row in block:
+            out += [row.label.ljust(16) + numbers([style.number(proactive[row.key][c.key]) for c in row.columns]), ""]
+        out += footer()
+    out += ["", "                  三、收到和处理政府信息公开申请情况", " " * 60 + "申请人情况", ""]
+    out += ["（本列数据的勾稽关系为：第一项加第二项之和， 等", "于第三项加第四项之和）"]
+    out += [" " * 45 + "自然人   商业 科研 社会 法律 其他   总计", " " * 51 + "企业 机构 公益 服务", ""]
+    for row in template.spec("applications", version).rows:
+        label = " " * rng.choice((0, 18)) + _label(style, row)
+        cells = numbers(apps[row.key])
+        if len(label) > 40:  # the label wraps; its numbers stand on a line of their own, in their columns
+            out += [label[:40], label[40:], " " * 40 + cells]
+        else:
+            out.append(label + " " * (40 - len(label)) + cells)
+        out += footer()
+    out += [
+        "",
+        "     四、政府信息公开行政复议、行政诉讼情况",
+        "          行政复议                              行政诉讼",
+        "",
+    ]
+    out += ["结果   结果     其他   尚未     总 计", "维持   纠正     结果   审结", "", numbers(review), ""]
     return "\n".join(out) + "\n"
 
 

@@ -29,6 +29,7 @@ Cell = tuple[str, int, int]  # text, start, end in the document
 class Run:
     labels: list[str]  # the label lines since the previous run, nearest last
     cells: list[Cell] = field(default_factory=list)
+    inline_label: str = ""  # label text on the same line as the first number: -layout's strong evidence
 
 
 def runs(text: str, start: int, end: int) -> list[Run]:
@@ -50,7 +51,7 @@ def runs(text: str, start: int, end: int) -> list[Run]:
                 labels.append(label)
                 current = None
             if current is None:
-                current = Run(labels)
+                current = Run(labels, inline_label=label)
                 out.append(current)
                 labels = []
             current.cells.append((line[match.start() : match.end()], offset + match.start(), offset + match.end()))
@@ -88,10 +89,15 @@ def rows(text: str, start: int, end: int, section: Section) -> tuple[list[tuple[
         version = template.proactive_version(every_label) or "2019"
     spec = template.spec(section, version)
     widths = [len(row.columns) for row in spec.rows]
+    keys = [row.key for row in spec.rows]
+    match = template.match_proactive_row if section == "proactive" else template.match_application_row
     blocks: list[list[list[Cell]]] = []  # per run: its cells cut into rows, in template order
     leftover: list[Cell] = []
     following = 0
     for run in found:
+        named = match(run.inline_label) if run.inline_label else None
+        if named in keys and keys.index(named) >= following:
+            following = keys.index(named)  # rows printed blank (no numbers at all) are skipped over
         cells, block = list(run.cells), []
         while cells and following < len(widths):
             block.append(cells[: widths[following]])
@@ -102,6 +108,7 @@ def rows(text: str, start: int, end: int, section: Section) -> tuple[list[tuple[
         leftover += cells
     doubts: list[str] = []
     if section == "applications":
+        blocks = [[_aligned(row, text, _edges(blocks, text)) for row in block] for block in blocks]
         blocks, doubts = _orientations(blocks, version)
     out: list[tuple[str, list[Cell]]] = [(every_label, [])]  # every label first: the version words
     flat = [row for block in blocks for row in block]
@@ -176,6 +183,54 @@ def _balanced(values: list[int], order: list[int]) -> bool:
         if sum(group[:-1]) != group[-1]:
             return False
     return True
+
+
+def _right_edge(cell: Cell, text: str) -> int:
+    """How far from the start of its line a cell ends: its column, in `pdftotext -layout` text."""
+    return cell[2] - (text.rfind("\n", 0, cell[1]) + 1)
+
+
+def _one_line(row: list[Cell], text: str) -> bool:
+    return bool(row) and "\n" not in text[row[0][1] : row[-1][2]]
+
+
+def _edges(blocks: list[list[list[Cell]]], text: str) -> list[float] | None:
+    """The seven column right edges, from where the numbers of one-line rows end.
+
+    Edges cluster (numbers are right-aligned in their column); with seven clusters every column
+    has shown itself somewhere in the table and short rows can be placed by position.
+    """
+    ends = sorted(_right_edge(cell, text) for block in blocks for row in block if _one_line(row, text) for cell in row)
+    if not ends:
+        return None
+    clusters: list[list[int]] = [[ends[0]]]
+    for end in ends[1:]:
+        if end - clusters[-1][-1] <= 2:
+            clusters[-1].append(end)
+        else:
+            clusters.append([end])
+    if len(clusters) != 7:
+        return None
+    return [sum(c) / len(c) for c in clusters]
+
+
+def _aligned(row: list[Cell], text: str, edges: list[float] | None) -> list[Cell]:
+    """A short one-line row spread over its columns by where its numbers stand; blanks become empty cells.
+
+    Only when every number sits clearly nearest one column and no two share it; otherwise the
+    row is left short and the identities weigh its possible placements.
+    """
+    if edges is None or len(row) >= 7 or not _one_line(row, text):
+        return row
+    gap = min(b - a for a, b in itertools.pairwise(edges)) / 2
+    slots: list[Cell | None] = [None] * 7
+    for cell in row:
+        distances = [abs(_right_edge(cell, text) - edge) for edge in edges]
+        column = distances.index(min(distances))
+        if distances[column] >= gap or slots[column] is not None:
+            return row
+        slots[column] = cell
+    return [cell if cell is not None else ("", row[0][1], row[0][1]) for cell in slots]
 
 
 def _transpose(block: list[list[Cell]]) -> list[list[Cell]]:
