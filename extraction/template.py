@@ -310,10 +310,3 @@ def proactive_version(header_text: str) -> Version | None:
     if hits["2019"] == hits["2021"]:
         return None
     return "2019" if hits["2019"] > hits["2021"] else "2021"
-
-
-def column_label(section: Section, version: Version, row: str, column: str) -> str:
-    for col in spec(section, version).row(row).columns:
-        if col.key == column:
-            return col.label
-    raise KeyError(column)
