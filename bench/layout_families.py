@@ -70,7 +70,7 @@ def main() -> None:
     generated = generator.batch(args.seed, args.reports)
     show(
         f"generated ({args.reports}, seed {args.seed}, 10% with a source error)",
-        run([(g.family, g.text, g.values) for g in generated]),
+        run([(g.family, g.readable(), g.values) for g in generated]),
     )
     gold = {Path(g.source).name: g.tables for g in evaluation.load_gold_dir(ROOT / "data" / "gold")}
     samples = []

@@ -14,13 +14,14 @@ import hashlib
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
+from html import escape
 from pathlib import Path
 from typing import Any
 
-from extraction import store, template
+from extraction import html, store, template
 from extraction.template import Version
 
-FAMILIES = ("cell_per_line", "tab_rows", "pdftotext_layout")
+FAMILIES = ("cell_per_line", "tab_rows", "pdftotext_layout", "html")
 ERRORS = ("wrong_total", "blank_total", "row_one_contradiction")
 _FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 _AGENCIES = (
@@ -45,6 +46,14 @@ class Generated:
     values: dict[str, Any]  # agency, year, template and the three tables, as printed
     family: str
     errors: list[str] = field(default_factory=list)
+
+    @property
+    def suffix(self) -> str:
+        return ".html" if self.family == "html" else ".txt"
+
+    def readable(self) -> str:
+        """The text the parser reads: a web page after ingestion's table-keeping conversion."""
+        return html.to_text(self.text) if self.family == "html" else self.text
 
     @property
     def doc_id(self) -> str:
@@ -211,13 +220,26 @@ def generate(rng: random.Random, family: str, version: Version | None = None, er
             text, value = _printed_cell(style, review[group.key][column.key], column.key == "total")
             printed_review[group.key][column.key] = value
             review_text.append(text)
-    render = {"cell_per_line": _cell_per_line, "tab_rows": _tab_rows, "pdftotext_layout": _pdftotext_layout}[family]
+    render = {
+        "cell_per_line": _cell_per_line,
+        "tab_rows": _tab_rows,
+        "pdftotext_layout": _pdftotext_layout,
+        "html": _html,
+    }[family]
     body = render(style, version, proactive_text, apps_text, review_text)
-    text = (
-        f"{agency}{year}年政府信息公开工作年度报告\n\n一、总体情况\n"
-        f"{year}年，本机关认真贯彻落实《中华人民共和国政府信息公开条例》，现将有关情况报告如下。\n\n"
-        f"{body}\n五、存在的主要问题及改进情况\n无。\n六、其他需要报告的事项\n无。\n"
-    )
+    title = f"{agency}{year}年政府信息公开工作年度报告"
+    opening = f"{year}年，本机关认真贯彻落实《中华人民共和国政府信息公开条例》，现将有关情况报告如下。"
+    if family == "html":
+        text = (
+            f"<html><head><meta charset='utf-8'><title>{title}</title></head><body><h1>{title}</h1>"
+            f"<p>一、总体情况</p><p>{opening}</p>\n{body}<p>五、存在的主要问题及改进情况</p><p>无。</p>"
+            "<p>六、其他需要报告的事项</p><p>无。</p></body></html>\n"
+        )
+    else:
+        text = (
+            f"{title}\n\n一、总体情况\n{opening}\n\n"
+            f"{body}\n五、存在的主要问题及改进情况\n无。\n六、其他需要报告的事项\n无。\n"
+        )
     values = {
         "agency": agency,
         "year": year,
@@ -363,6 +385,68 @@ def _pdftotext_layout(style: _Style, version: Version, proactive: dict, apps: di
     return "\n".join(out) + "\n"
 
 
+def _html(style: _Style, version: Version, proactive: dict, apps: dict, review: list[str]) -> str:
+    """A web page: real tables with rowspan/colspan, &nbsp; blanks, menus and a script around them."""
+    rng = style.rng
+
+    def td(text: str, **span: int) -> str:
+        attrs = "".join(f' {k}="{v}"' for k, v in span.items())
+        shown = escape(text) if text.strip() else rng.choice(("&nbsp;", "", " "))
+        return f"<td{attrs}>{shown}</td>"
+
+    out = [
+        "<nav><a href='/'>首页</a> | 政务公开 | 年度报告</nav>",
+        "<script>var t = '<table><tr><td>1</td></tr></table>';</script>",
+    ]
+    out.append("<h3>二、主动公开政府信息情况</h3>")
+    for block in _proactive_blocks(version):
+        out.append("<table border='1'>")
+        item = f"第二十条第{_ITEMS.get(block[0].key, '（一）')}项"
+        out.append(f"<tr>{td(item, colspan=len(block[0].columns) + 1)}</tr>")
+        out.append("<tr>" + td("信息内容") + "".join(td(c.label) for c in block[0].columns) + "</tr>")
+        for row in block:
+            out.append(
+                "<tr>"
+                + td(row.label)
+                + "".join(td(style.number(proactive[row.key][c.key])) for c in row.columns)
+                + "</tr>"
+            )
+        out.append("</table>")
+    out.append("<h3>三、收到和处理政府信息公开申请情况</h3><table border='1'>")
+    out.append(
+        "<tr>"
+        + td("（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", rowspan=3, colspan=2)
+        + td("申请人情况", colspan=7)
+        + "</tr>"
+    )
+    out.append("<tr>" + td("自然人", rowspan=2) + td("法人或其他组织", colspan=5) + td("总计", rowspan=2) + "</tr>")
+    out.append("<tr>" + "".join(td(c.label) for c in template.APPLICANT_COLUMNS[1:-1]) + "</tr>")
+    rows = template.spec("applications", version).rows
+    handling = [r for r in rows if r.key not in ("new_received", "carried_over", "carried_forward")]
+    for row in rows:
+        cells = "".join(td(cell) for cell in apps[row.key])
+        if row is handling[0]:
+            out.append(
+                "<tr>" + td("三、本年度办理结果", rowspan=len(handling)) + td("（一）予以公开") + cells + "</tr>"
+            )
+        elif row in handling:
+            out.append("<tr>" + td(_label(style, row)) + cells + "</tr>")
+        else:
+            out.append("<tr>" + td(row.label, colspan=2) + cells + "</tr>")
+    out.append("</table><h3>四、政府信息公开行政复议、行政诉讼情况</h3><table border='1'>")
+    out.append("<tr>" + td("行政复议", colspan=5) + td("行政诉讼", colspan=10) + "</tr>")
+    out.append(
+        "<tr>"
+        + "".join(td(c.label, rowspan=2) for c in template.OUTCOME_COLUMNS)
+        + td("未经复议直接起诉", colspan=5)
+        + td("复议后起诉", colspan=5)
+        + "</tr>"
+    )
+    out.append("<tr>" + "".join(td(c.label) for c in template.OUTCOME_COLUMNS) * 2 + "</tr>")
+    out.append("<tr>" + "".join(td(cell) for cell in review) + "</tr></table>")
+    return "\n".join(out) + "\n"
+
+
 def batch(seed: int, count: int, families: tuple[str, ...] = FAMILIES, error_rate: float = 0.1) -> list[Generated]:
     """`count` reports spread evenly over the families; a share of them with a printed source error."""
     rng = random.Random(seed)
@@ -380,7 +464,7 @@ def write(folder: Path, reports: list[Generated]) -> tuple[Path, Path]:
     golds.mkdir(parents=True, exist_ok=True)
     for i, report in enumerate(reports):
         name = f"{i:05d}_{report.family}"
-        (texts / f"{name}.txt").write_bytes(report.text.encode("utf-8"))
-        record = report.gold_record(f"reports/{name}.txt")
+        (texts / f"{name}{report.suffix}").write_bytes(report.text.encode("utf-8"))
+        record = report.gold_record(f"reports/{name}{report.suffix}")
         (golds / f"{name}.json").write_text(store.dumps(record) + "\n", encoding="utf-8")
     return texts, golds

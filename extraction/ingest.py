@@ -15,6 +15,8 @@ from pathlib import Path
 
 from charset_normalizer import from_bytes
 
+from extraction import html
+
 DEFAULT_MAX_MB = float(os.environ.get("XXGK_MAX_FILE_MB", "20"))
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".csv", ".tsv", ""}
 # The store's own files, when a folder holding it is ingested.
@@ -27,8 +29,6 @@ _NOT_YET = {
     ".pdf": "PDF",
     ".docx": "Word",
     ".doc": "Word",
-    ".html": "HTML",
-    ".htm": "HTML",
     ".png": "image",
     ".jpg": "image",
     ".jpeg": "image",
@@ -80,6 +80,8 @@ def read(path: Path, max_mb: float = DEFAULT_MAX_MB) -> Document:
         return Document(digest, name, fmt, size, None, error)
     data = path.read_bytes()
     text, error = decode(data)
+    if text is not None and path.suffix.lower() in (".html", ".htm"):
+        return Document(digest, name, "HTML", size, html.to_text(text), None)
     return Document(digest, name, fmt, size, text, error)
 
 

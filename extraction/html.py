@@ -1,0 +1,84 @@
+"""Web pages: the text of an HTML report, with every table kept cell by cell.
+
+A table's structure is the evidence, so it is not flattened: each cell is written as a line
+opening with a tab and each row ends with an empty line, the form the layout parser reads
+as "one cell per line", where cells are taken as they are (no guessing about lost fields). A
+cell spanning rows or columns (rowspan, colspan) keeps its place and leaves empty cells where
+it spans, and `&nbsp;` stays a blank. Scripts, styles and navigation are page chrome, dropped.
+"""
+
+from __future__ import annotations
+
+import lxml.html
+
+_CHROME = ("script", "style", "noscript", "nav", "header", "footer", "iframe")
+_BLOCKS = {"p", "div", "br", "h1", "h2", "h3", "h4", "h5", "h6", "li", "section", "article", "title"}
+
+
+def to_text(markup: str) -> str:
+    root = lxml.html.fromstring(markup or "<html></html>")
+    for element in root.iter(*_CHROME):
+        element.drop_tree()
+    lines: list[str] = []
+    _walk(root, lines)
+    # Trailing spaces go; a lone tab stays: it is an empty cell, not the end of a row.
+    return "\n".join(line.rstrip(" ") for line in "".join(lines).splitlines()).strip("\n ") + "\n"
+
+
+def _walk(element: lxml.html.HtmlElement, out: list[str]) -> None:
+    if element.tag == "table":
+        for row in table_rows(element):
+            out.append("\n" + "".join(f"\t{cell}\n" for cell in row))
+        out.append("\n")
+        if element.tail:
+            out.append(element.tail)
+        return
+    block = isinstance(element.tag, str) and element.tag in _BLOCKS
+    if block:
+        out.append("\n")
+    if element.text:
+        out.append(element.text)
+    for child in element:
+        _walk(child, out)
+    if block:
+        out.append("\n")
+    if element.tail:
+        out.append(element.tail)
+
+
+def table_rows(table: lxml.html.HtmlElement) -> list[list[str]]:
+    """A table's rows as cell texts, with row and column spans laid out on the grid."""
+    grid: dict[tuple[int, int], str] = {}
+    rows = [tr for tr in table.iter("tr") if tr.getparent() is not None and _own(tr, table)]
+    for r, tr in enumerate(rows):
+        c = 0
+        for cell in tr:
+            if cell.tag not in ("td", "th"):
+                continue
+            while (r, c) in grid:
+                c += 1
+            content = cell.text_content()
+            text = " ".join(content.split()) if content.strip() else content.replace("\n", "")
+            span_rows = _span(cell.get("rowspan"))
+            span_cols = _span(cell.get("colspan"))
+            for dr in range(span_rows):
+                for dc in range(span_cols):
+                    grid[(r + dr, c + dc)] = text if (dr, dc) == (0, 0) else ""
+            c += span_cols
+    width = max((c for _, c in grid), default=-1) + 1
+    return [[grid.get((r, c), "") for c in range(width)] for r in range(len(rows))]
+
+
+def _own(tr: lxml.html.HtmlElement, table: lxml.html.HtmlElement) -> bool:
+    """A row of this table, not of a table nested in one of its cells."""
+    parent = tr.getparent()
+    while parent is not None and parent.tag != "table":
+        parent = parent.getparent()
+    return parent is table
+
+
+def _span(value: str | None) -> int:
+    try:
+        return max(1, min(int(value or 1), 100))
+    except ValueError:
+        return 1

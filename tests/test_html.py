@@ -1,0 +1,45 @@
+"""Web pages: tables kept cell by cell through rowspan, colspan, &nbsp; and page chrome."""
+
+import random
+
+from lxml.html import fromstring
+
+from extraction import generator, html, layout, pipeline, store
+
+
+def test_rowspan_and_colspan_keep_every_cell_in_its_place():
+    page = """<table>
+      <tr><td rowspan="2" colspan="2">项目</td><td colspan="2">甲</td></tr>
+      <tr><td>a</td><td>b</td></tr>
+      <tr><td rowspan="2">组</td><td>一</td><td>1</td><td>&nbsp;</td></tr>
+      <tr><td>二</td><td>0</td><td>3</td></tr>
+    </table>"""
+    rows = html.table_rows(fromstring(page))
+    assert rows == [["项目", "", "甲", ""], ["", "", "a", "b"], ["组", "一", "1", "\xa0"], ["", "二", "0", "3"]]
+
+
+def test_chrome_and_tables_inside_scripts_are_dropped_and_text_kept():
+    page = "<nav>首页 | 政务公开</nav><script>var t='<table><tr><td>9</td></tr></table>';</script><p>正文</p>"
+    text = html.to_text(page)
+    assert "首页" not in text and "9" not in text and "正文" in text
+
+
+def test_a_web_page_report_is_read_exactly():
+    report = generator.generate(random.Random(11), "html", version="2021")
+    extraction = layout.parse(report.readable())
+    assert extraction.layouts["applications"] == "cell_per_line"
+    for section in ("proactive", "applications", "review_litigation"):
+        assert extraction.report.table(section).values() == report.values[section]
+
+
+def test_html_files_are_ingested_as_their_tables(db, tmp_path):
+    report = generator.generate(random.Random(5), "html")
+    path = tmp_path / "report.html"
+    path.write_text(report.text, encoding="utf-8")
+    outcome = pipeline.run(db, [str(path)])[0]
+    doc = store.document(db, outcome.doc_id)
+    assert doc["format"] == "HTML" and "<table" not in doc["text"]
+    extraction = store.report_of(store.current_extraction(db, outcome.doc_id))
+    assert extraction.applications.values() == report.values["applications"]
+    if report.errors:  # a printed source error is never accepted, whatever the format
+        assert outcome.status == "queued"
