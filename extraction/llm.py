@@ -21,7 +21,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import instructor
 import openai
@@ -178,35 +178,35 @@ def _cells(width: int, printed_text: bool) -> type[RootModel]:
     return create_model(name, __base__=RootModel[Annotated[list[item], Field(min_length=width, max_length=width)]])
 
 
+class Answer(BaseModel):
+    """A section's answer; each generated subclass knows the section and version it answers."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_bare_schema)
+    section: ClassVar[Section]
+    version: ClassVar[Version]
+
+
 @cache
-def answer_model(section: Section, version: Version) -> type[BaseModel]:
+def answer_model(section: Section, version: Version) -> type[Answer]:
     """The response model for one section: a field per row, one array of cells per row."""
     spec = template.spec(section, version)
     fields: dict[str, Any] = {}
     for row in spec.rows:
         # Row labels and column order are in the prompt, beside the text; the schema stays bare.
         fields[row.key] = (_cells(len(row.columns), section == "proactive"), ...)
-    name = f"{section.title().replace('_', '')}{version}"
-    return create_model(
-        name,
-        __config__=ConfigDict(extra="forbid", json_schema_extra=_bare_schema),
+    model = create_model(
+        f"{section.title().replace('_', '')}{version}",
+        __base__=Answer,
         __validators__={"identities": model_validator(mode="after")(_identities)},
         **fields,
     )
+    model.section, model.version = section, version
+    return model
 
 
-def _section_of(model: BaseModel) -> tuple[Section, Version]:
-    name = type(model).__name__
-    version: Version = "2021" if name.endswith("2021") else "2019"
-    for section in template.SECTIONS:
-        if name.startswith(section.title().replace("_", "")):
-            return section, version
-    raise ValueError(name)
-
-
-def to_table(answer: BaseModel) -> tuple[Table, list[Finding]]:
+def to_table(answer: Answer) -> tuple[Table, list[Finding]]:
     """An answer as a Table; a proactive cell the normaliser cannot read is kept raw and flagged."""
-    section, version = _section_of(answer)
+    section, version = answer.section, answer.version
     table = Table.empty(section, version)
     findings: list[Finding] = []
     for row in template.spec(section, version).rows:
