@@ -3,9 +3,11 @@
 `pdftotext` in its default order prints every cell on a line of its own, often with a row's
 label far from its numbers; `pdftotext -layout` keeps a row on one line but wraps long labels
 and lets page footers ("-3-") fall between rows. In both, the numbers of section 三 come in
-template order, seven per row. So a run of numbers is given to the row named by the label
-lines right before it, when they name a row not yet read, and otherwise to the next row in
-template order; the identities then check the result like any other reading.
+template order, seven per row, while labels drift (a row's label may come after every number).
+So runs of numbers fill the rows in template order; only a label printed on the same line as
+its numbers (-layout) moves the reading forward, past rows printed blank. Blocks printed column
+by column, short rows placed by column position and section 四's interleaved groups are all
+tried, and the identities check the result like any other reading.
 """
 
 from __future__ import annotations
@@ -108,7 +110,8 @@ def rows(text: str, start: int, end: int, section: Section) -> tuple[list[tuple[
         leftover += cells
     doubts: list[str] = []
     if section == "applications":
-        blocks = [[_aligned(row, text, _edges(blocks, text)) for row in block] for block in blocks]
+        edges = _edges(blocks, text)
+        blocks = [[_aligned(row, text, edges) for row in block] for block in blocks]
         blocks, doubts = _orientations(blocks, version)
     out: list[tuple[str, list[Cell]]] = [(every_label, [])]  # every label first: the version words
     flat = [row for block in blocks for row in block]
