@@ -72,17 +72,23 @@ def equations(section: Section, version: Version) -> tuple[Equation, ...]:
         return _application_equations(version)
     if section == "review_litigation":
         return tuple(
-            Equation(
-                f"review_litigation.sum.{group.key}",
-                f"{group.label}：总计 = 结果维持 + 结果纠正 + 其他结果 + 尚未审结",
-                ((group.key, "total"),),
-                tuple((group.key, p) for p in template.OUTCOME_PARTS),
-                (f"{group.label}总计",),
-                tuple(c.label for c in template.OUTCOME_COLUMNS[:-1]),
-            )
+            _row_total(f"review_litigation.sum.{group.key}", group.key, group.label, template.OUTCOME_COLUMNS)
             for group in template.REVIEW_LITIGATION.rows
         )
     return ()
+
+
+def _row_total(check_id: str, row: str, name: str, columns: tuple[template.Column, ...]) -> Equation:
+    """A row whose last column, 总计, is the sum of the others (identities 3 and 4)."""
+    parts = columns[:-1]
+    return Equation(
+        check_id,
+        f"{name}：总计 = {' + '.join(c.label for c in parts)}",
+        ((row, "total"),),
+        tuple((row, c.key) for c in parts),
+        (f"{name}总计",),
+        tuple(c.label for c in parts),
+    )
 
 
 def _application_equations(version: Version) -> tuple[Equation, ...]:
@@ -112,16 +118,7 @@ def _application_equations(version: Version) -> tuple[Equation, ...]:
             )
         )
     for row in spec.rows:
-        out.append(
-            Equation(
-                f"applications.row_sum.{row.key}",
-                f"{row.name}行：总计 = 自然人 + 商业企业 + 科研机构 + 社会公益组织 + 法律服务机构 + 其他",
-                ((row.key, "total"),),
-                tuple((row.key, p) for p in template.APPLICANT_PARTS),
-                (f"{row.name}行总计",),
-                tuple(c.label for c in template.APPLICANT_COLUMNS[:-1]),
-            )
-        )
+        out.append(_row_total(f"applications.row_sum.{row.key}", row.key, f"{row.name}行", template.APPLICANT_COLUMNS))
     return tuple(out)
 
 
@@ -187,12 +184,10 @@ def _non_negative(table: Table) -> list[Finding]:
             wrong = value < 0 or (column.kind == "count" and not isinstance(value, int))
             if wrong:
                 out.append(
-                    Finding(
-                        id=f"{table.section}.non_negative.{row.key}.{column.key}",
-                        severity="hard",
-                        status="fail",
-                        formula=f"{column.label} is a non-negative {'amount' if column.kind == 'money' else 'integer'}",
-                        message=f"{row.label} {column.label} = {value}",
+                    Finding.blocking(
+                        f"{table.section}.non_negative.{row.key}.{column.key}",
+                        f"{column.label} is a non-negative {'amount' if column.kind == 'money' else 'integer'}",
+                        f"{row.label} {column.label} = {value}",
                         left=value,
                         cells=[(table.section, row.key, column.key)],
                     )
