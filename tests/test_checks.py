@@ -5,10 +5,14 @@ from extraction.schema import Report, Table
 from extraction.template import APPLICANT_PARTS
 
 
+def grid(section: str, version: str, columns: list[str], rows: dict[str, list]) -> Table:
+    """A table from rows of values in column order (None = blank)."""
+    return Table.from_values(section, version, {r: dict(zip(columns, v, strict=True)) for r, v in rows.items()})
+
+
 def applications(rows: dict[str, list], version: str = "2019") -> Table:
     """A section-三 table from rows of 7 values (None = blank)."""
-    cols = [*APPLICANT_PARTS, "total"]
-    return Table.from_values("applications", version, {r: dict(zip(cols, v, strict=True)) for r, v in rows.items()})
+    return grid("applications", version, [*APPLICANT_PARTS, "total"], rows)
 
 
 def balanced() -> Table:
@@ -104,10 +108,7 @@ def test_identity_2_uses_the_2021_split_other_rows():
 
 
 def review(groups: dict[str, list]) -> Table:
-    cols = ["upheld", "corrected", "other", "pending", "total"]
-    return Table.from_values(
-        "review_litigation", "2021", {g: dict(zip(cols, v, strict=True)) for g, v in groups.items()}
-    )
+    return grid("review_litigation", "2021", ["upheld", "corrected", "other", "pending", "total"], groups)
 
 
 def test_identity_4_each_group_total():
