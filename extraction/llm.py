@@ -513,9 +513,15 @@ def section_texts(text: str, wanted: tuple[Section, ...], max_chars: int) -> dic
 
 def request_key(section: Section, text: str, config: LLMConfig, prompts: PromptSet, mode: str) -> str:
     """Identical requests (text, prompt version, model, mode, schema) share one key and one answer."""
-    schema = answer_model(section, section_version(section, text)).model_json_schema()
+    schema = _schema_text(section, section_version(section, text))
     material = json.dumps([text, prompts.version, config.model, mode, schema], ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(material.encode()).hexdigest()
+
+
+@cache
+def _schema_text(section: Section, version: Version) -> str:
+    """The response schema as text: built once, keyed into every request of a bulk run."""
+    return json.dumps(answer_model(section, version).model_json_schema(), ensure_ascii=False, sort_keys=True)
 
 
 def _cached(section: Section, entry: dict[str, Any], mode: str) -> SectionResult:
