@@ -16,6 +16,7 @@ from decimal import Decimal
 from functools import cache
 
 from extraction import template
+from extraction.readout import Doubt
 from extraction.schema import Finding, Report, Status, Table, Value
 from extraction.template import Section, Version
 
@@ -312,6 +313,31 @@ def _prose_restatement(table: Table, prose: str) -> list[Finding]:
             [("applications", "new_received", "total")],
         )
     ]
+
+
+def doubtful_cells(report: Report, doubts: Sequence[Doubt]) -> list[Finding]:
+    """A value read from a stretch OCR was unsure of waits for a person, whatever the identities
+    say: a misread digit can balance (a 0 read as 8 in a cell and in its total)."""
+    out = []
+    for table in report.tables():
+        spec = template.spec(table.section, table.version)
+        for row in spec.rows:
+            for column in row.columns:
+                span = table.cell(row.key, column.key).span
+                doubt = next((d for d in doubts if span and d.start < span[1] and span[0] < d.end), None)
+                if doubt is None:
+                    continue
+                out.append(
+                    Finding.blocking(
+                        f"{table.section}.ocr_confidence.{row.key}.{column.key}",
+                        "a value OCR read with low confidence is confirmed against the page image",
+                        f"{row.label} {column.label}: OCR read {doubt.read!r} on page {doubt.page + 1} "
+                        f"with confidence {doubt.confidence:.2f}",
+                        left=table.value(row.key, column.key),
+                        cells=[(table.section, row.key, column.key)],
+                    )
+                )
+    return out
 
 
 def family(check_id: str) -> str:

@@ -26,6 +26,9 @@ DbOption = Annotated[Path, typer.Option("--db", envvar="XXGK_DB", help="SQLite s
 MaxMb = Annotated[
     float, typer.Option("--max-file-mb", envvar="XXGK_MAX_FILE_MB", help="Larger files are recorded as failed.")
 ]
+MaxPages = Annotated[
+    int, typer.Option("--max-pages", envvar="XXGK_MAX_PAGES", help="PDFs and scans with more pages fail, unread.")
+]
 Extractor = Annotated[
     str, typer.Option("--extractor", help="layout | llm | cascade (layout first, model where needed) | both.")
 ]
@@ -65,10 +68,14 @@ def ingest_command(
     paths: Annotated[list[str], typer.Argument(help="Files, folders or globs.")],
     db: DbOption = DEFAULT_DB,
     max_file_mb: MaxMb = ingest.DEFAULT_MAX_MB,
+    max_pages: MaxPages = ingest.DEFAULT_MAX_PAGES,
 ) -> None:
     """Record report files in the store (same bytes twice: no-op; unreadable: failed, with why)."""
     database = store.open_db(db)
-    _summarise(_tracked("ingest", None, lambda tick: pipeline.ingest_paths(database, paths, max_file_mb, tick)))
+    limits = ingest.Limits(max_mb=max_file_mb, max_pages=max_pages)
+    _summarise(
+        _tracked("ingest", None, lambda tick: pipeline.ingest_paths(database, paths, progress=tick, limits=limits))
+    )
 
 
 def _settings(
@@ -129,6 +136,7 @@ def run_command(
     paths: Annotated[list[str], typer.Argument(help="Files, folders or globs.")],
     db: DbOption = DEFAULT_DB,
     max_file_mb: MaxMb = ingest.DEFAULT_MAX_MB,
+    max_pages: MaxPages = ingest.DEFAULT_MAX_PAGES,
     extractor: Extractor = "cascade",
     concurrency: Concurrency = 4,
     llm_base_url: BaseUrl = None,
@@ -140,8 +148,15 @@ def run_command(
     """Ingest, extract and check: the main job."""
     database = store.open_db(db)
     settings = _settings(database, extractor, llm_base_url, llm_model, llm_api_key, llm_mode, prompt_version)
+    limits = ingest.Limits(max_mb=max_file_mb, max_pages=max_pages)
     _summarise(
-        _tracked("run", None, lambda tick: pipeline.run(database, paths, max_file_mb, tick, settings, concurrency))
+        _tracked(
+            "run",
+            None,
+            lambda tick: pipeline.run(
+                database, paths, progress=tick, settings=settings, concurrency=concurrency, limits=limits
+            ),
+        )
     )
 
 

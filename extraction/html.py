@@ -9,6 +9,8 @@ it spans, and `&nbsp;` stays a blank. Scripts, styles and navigation are page ch
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import lxml.html
 
 _CHROME = ("script", "style", "noscript", "nav", "header", "footer", "iframe")
@@ -49,24 +51,46 @@ def _walk(element: lxml.html.HtmlElement, out: list[str]) -> None:
 def table_rows(table: lxml.html.HtmlElement) -> list[list[str]]:
     """A table's rows as cell texts, with row and column spans laid out on the grid."""
     grid: dict[tuple[int, int], str] = {}
+    places = table_cells(table)
+    for place in places:
+        for dr in range(place.rowspan):
+            for dc in range(place.colspan):
+                grid[(place.row + dr, place.column + dc)] = place.text if (dr, dc) == (0, 0) else ""
+    height = max((r for r, _ in grid), default=-1) + 1
+    width = max((c for _, c in grid), default=-1) + 1
+    return [[grid.get((r, c), "") for c in range(width)] for r in range(height)]
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A cell where the table puts it: top-left grid position and how far it spans."""
+
+    row: int
+    column: int
+    rowspan: int
+    colspan: int
+    text: str
+
+
+def table_cells(table: lxml.html.HtmlElement) -> list[Placed]:
+    """Every cell of a table at its grid position, a spanning cell pushing later ones right."""
+    taken: set[tuple[int, int]] = set()
+    places = []
     rows = [tr for tr in table.iter("tr") if tr.getparent() is not None and _own(tr, table)]
     for r, tr in enumerate(rows):
         c = 0
         for cell in tr:
             if cell.tag not in ("td", "th"):
                 continue
-            while (r, c) in grid:
+            while (r, c) in taken:
                 c += 1
             content = cell.text_content()
             text = " ".join(content.split()) if content.strip() else content.replace("\n", "")
-            span_rows = _span(cell.get("rowspan"))
-            span_cols = _span(cell.get("colspan"))
-            for dr in range(span_rows):
-                for dc in range(span_cols):
-                    grid[(r + dr, c + dc)] = text if (dr, dc) == (0, 0) else ""
-            c += span_cols
-    width = max((c for _, c in grid), default=-1) + 1
-    return [[grid.get((r, c), "") for c in range(width)] for r in range(len(rows))]
+            place = Placed(r, c, _span(cell.get("rowspan")), _span(cell.get("colspan")), text)
+            taken.update((r + dr, c + dc) for dr in range(place.rowspan) for dc in range(place.colspan))
+            places.append(place)
+            c += place.colspan
+    return places
 
 
 def _own(tr: lxml.html.HtmlElement, table: lxml.html.HtmlElement) -> bool:

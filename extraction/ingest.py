@@ -2,22 +2,32 @@
 
 A file's id is the sha256 of its bytes, computed before anything else can go wrong, so even an
 unreadable file is recorded (as failed, with a reason a user can act on) and never dropped.
+
+The format comes from the file's first bytes before its name (a PDF saved as .txt is a PDF):
+text in any Chinese encoding, HTML, Word .docx, PDF (its text layer, or OCR for scanned
+pages) and images (OCR). Each ends in the same Document: the text the parser reads, and for
+scans the page images and the cells OCR doubted.
 """
 
 from __future__ import annotations
 
 import glob
 import hashlib
+import io
+import itertools
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from charset_normalizer import from_bytes
 
-from extraction import html
+from extraction import html, ocr, pdf, word
+from extraction.readout import Doubt, Readout
 
 DEFAULT_MAX_MB = float(os.environ.get("XXGK_MAX_FILE_MB", "20"))
+DEFAULT_MAX_PAGES = int(os.environ.get("XXGK_MAX_PAGES", "100"))
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".csv", ".tsv", ""}
 # The store's own files, when a folder holding it is ingested.
 _SKIPPED_SUFFIXES = {".db", ".db-wal", ".db-shm", ".db-journal", ".sqlite"}
@@ -25,16 +35,17 @@ _SKIPPED_SUFFIXES = {".db", ".db-wal", ".db-shm", ".db-journal", ".sqlite"}
 # never read as Latin-1 mojibake.
 _ENCODINGS = ["utf_8", "gb18030", "big5", "utf_16"]
 _BOMS = ((b"\xef\xbb\xbf", "utf_8_sig"), (b"\xff\xfe", "utf_16"), (b"\xfe\xff", "utf_16"))
-_NOT_YET = {
-    ".pdf": "PDF",
-    ".docx": "Word",
-    ".doc": "Word",
-    ".png": "image",
-    ".jpg": "image",
-    ".jpeg": "image",
-    ".tif": "image",
-    ".tiff": "image",
-}
+_IMAGES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp"}
+# What the first bytes say a file is, whatever its name says: a PDF saved as .txt is a PDF.
+_MAGIC = (
+    (b"%PDF-", "PDF"),
+    (b"\x89PNG", "image"),
+    (b"\xff\xd8\xff", "image"),
+    (b"II*\x00", "image"),
+    (b"MM\x00*", "image"),
+    (b"PK\x03\x04", "Word"),
+    (b"\xd0\xcf\x11\xe0", "old Word"),
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,18 @@ class Document:
     size: int
     text: str | None
     error: str | None = None
+    pages: int = 0
+    images: tuple[bytes, ...] = ()  # scanned pages, for the reviewer to see beside the text
+    doubts: tuple[Doubt, ...] = ()
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How big a file may be before it is refused with a reason instead of read."""
+
+    max_mb: float = DEFAULT_MAX_MB
+    max_pages: int = DEFAULT_MAX_PAGES
+    min_confidence: float = ocr.MIN_CONFIDENCE
 
 
 def expand(paths: Iterable[str]) -> Iterator[Path]:
@@ -61,28 +84,82 @@ def expand(paths: Iterable[str]) -> Iterator[Path]:
                 yield file
 
 
-def read(path: Path, max_mb: float = DEFAULT_MAX_MB) -> Document:
+def kind(path: Path, head: bytes) -> str:
+    """The file's format from its first bytes, else from its name."""
+    for magic, fmt in _MAGIC:
+        if head.startswith(magic):
+            return fmt
+    suffix = path.suffix.lower()
+    if suffix in (".html", ".htm", ".shtml", ".xhtml"):
+        return "HTML"
+    return {".pdf": "PDF", ".docx": "Word", ".doc": "old Word"}.get(suffix, "image" if suffix in _IMAGES else "text")
+
+
+def read(path: Path, max_mb: float = DEFAULT_MAX_MB, limits: Limits | None = None) -> Document:
     """Read one file. Never raises for a bad file: the Document carries the error instead."""
+    limits = limits or Limits(max_mb=max_mb)
     name = str(path)
     if not path.exists():
         return Document(_sha256_text(name), name, "missing", 0, None, f"no such file: {name}")
     size = path.stat().st_size
     digest = _sha256_file(path)
-    fmt = _NOT_YET.get(path.suffix.lower(), "text")
-    if size > max_mb * 1024 * 1024:
+    with path.open("rb") as handle:
+        fmt = kind(path, handle.read(8))
+    if size > limits.max_mb * 1024 * 1024:
         error = (
-            f"file is {size / 1024 / 1024:.1f} MB, over the {max_mb:g} MB limit "
+            f"file is {size / 1024 / 1024:.1f} MB, over the {limits.max_mb:g} MB limit "
             "(raise it with --max-file-mb or XXGK_MAX_FILE_MB if this really is one report)"
         )
         return Document(digest, name, fmt, size, None, error)
-    if fmt != "text":
-        error = f"{fmt} files are not read yet; convert to text (e.g. pdftotext) and ingest that"
-        return Document(digest, name, fmt, size, None, error)
     data = path.read_bytes()
-    text, error = decode(data)
-    if text is not None and path.suffix.lower() in (".html", ".htm"):
-        return Document(digest, name, "HTML", size, html.to_text(text), None)
-    return Document(digest, name, fmt, size, text, error)
+    if not data:
+        return Document(digest, name, fmt, size, None, "file is empty")
+    try:
+        readout = _read_as(fmt, data, limits)
+    except ValueError as exc:  # the readers' own refusals, already worded for a user
+        return Document(digest, name, fmt, size, None, str(exc))
+    except Exception as exc:  # a library choking on a damaged file must not stop the batch
+        return Document(digest, name, fmt, size, None, f"could not read the {fmt} file ({type(exc).__name__}: {exc})")
+    if readout is None:
+        text, error = decode(data)
+        if text is not None and fmt == "HTML":
+            text = html.to_text(text)
+        return Document(digest, name, fmt, size, text, error)
+    if readout.images:
+        fmt = f"{fmt} (scanned)" if fmt == "PDF" else fmt
+    error = None if readout.text.strip() else f"no text found in the {fmt} file ({readout.pages} page(s))"
+    return Document(
+        digest, name, fmt, size, readout.text, error, readout.pages, tuple(readout.images), tuple(readout.doubts)
+    )
+
+
+def _read_as(fmt: str, data: bytes, limits: Limits) -> Readout | None:
+    """A binary format's readout; None for the text formats, which are decoded instead."""
+    if fmt == "PDF":
+        return pdf.read(data, limits.max_pages, limits.min_confidence)
+    if fmt == "Word":
+        return word.read(data)
+    if fmt == "old Word":
+        raise ValueError(
+            "an old binary Office file (.doc): not read; convert it with: libreoffice --headless --convert-to docx"
+        )
+    if fmt == "image":
+        return ocr.read_images(_images(data, limits.max_pages), limits.min_confidence)
+    return None
+
+
+def _images(data: bytes, max_pages: int) -> list[Any]:
+    """The frames of an image file (a TIFF may hold many pages)."""
+    from PIL import Image, ImageSequence, UnidentifiedImageError
+
+    try:
+        image = Image.open(io.BytesIO(data))
+        frames = list(itertools.islice((f.convert("L") for f in ImageSequence.Iterator(image)), max_pages + 1))
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as exc:
+        raise ValueError(f"not a readable image ({type(exc).__name__}: {exc})") from exc
+    if len(frames) > max_pages:
+        raise ValueError(f"image has more than {max_pages} pages (raise it with --max-pages or XXGK_MAX_PAGES)")
+    return frames
 
 
 def decode(data: bytes) -> tuple[str | None, str | None]:
@@ -132,6 +209,14 @@ def _looks_binary(data: bytes) -> bool:
         return True
     controls = sum(1 for b in head if b < 0x20 and b not in (9, 10, 12, 13))
     return controls > len(head) * 0.02
+
+
+def file_id(path: Path) -> str | None:
+    """The id a file's document has (the sha256 of its bytes), or None if it cannot be read."""
+    try:
+        return _sha256_file(path)
+    except OSError:
+        return None
 
 
 def _sha256_file(path: Path) -> str:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import sqlite_utils
 
 from extraction import cascade, checks, ingest, llm, prompts, sections, store, template
+from extraction.readout import Doubt
 from extraction.schema import Extraction, Finding, Report
 
 Progress = Callable[[str], None]
@@ -33,14 +34,22 @@ def ingest_paths(
     paths: Iterable[str],
     max_mb: float = ingest.DEFAULT_MAX_MB,
     progress: Progress | None = None,
+    limits: ingest.Limits | None = None,
 ) -> list[Outcome]:
     """Record every file; unreadable ones as failed with the reason. Same bytes twice: no-op."""
+    limits = limits or ingest.Limits(max_mb=max_mb)
     outcomes = []
     for path in ingest.expand(paths):
-        doc = ingest.read(path, max_mb=max_mb)
+        known = ingest.file_id(path)
+        if known and store.has_document(db, known):  # not read again: OCR of a scan takes seconds
+            outcomes.append(Outcome(known, str(path), "present", "already in the store"))
+            if progress:
+                progress(str(path))
+            continue
+        doc = ingest.read(path, limits=limits)
         if doc.format == "missing":
             outcomes.append(Outcome(doc.id, doc.name, "failed", doc.error or ""))
-        elif store.add_document(db, doc.id, doc.name, doc.format, doc.size, doc.text, doc.error):
+        elif store.add_document(db, doc):
             outcomes.append(Outcome(doc.id, doc.name, "failed" if doc.error else "ingested", doc.error or ""))
         else:
             outcomes.append(Outcome(doc.id, doc.name, "present", "already in the store"))
@@ -136,7 +145,7 @@ def _file(db: sqlite_utils.Database, doc: dict, work: cascade.Work | Exception, 
     if isinstance(work, Exception):
         store.set_failed(db, doc["id"], f"extraction crashed: {type(work).__name__}: {work}")
         return Outcome(doc["id"], doc["name"], "failed", str(work))
-    findings = check(db, doc["id"], doc["text"], work.extraction)
+    findings = check(db, doc["id"], doc["text"], work.extraction, store.doubts(doc))
     accepted = checks.accepted(findings)
     used_model = bool(work.calls) or bool(work.usage.get("cache_hits"))
     store.add_extraction(
@@ -164,10 +173,12 @@ def reasons(findings: list[Finding]) -> str:
     return ", ".join(f"{r} x{n}" if n > 1 else r for r, n in counts.most_common())
 
 
-def check(db: sqlite_utils.Database, doc_id: str, text: str, extraction: Extraction) -> list[Finding]:
-    """The extractor's own doubts plus every identity that can run on this report."""
+def check(
+    db: sqlite_utils.Database, doc_id: str, text: str, extraction: Extraction, doubts: Sequence[Doubt] = ()
+) -> list[Finding]:
+    """The extractor's own doubts, OCR's doubts, and every identity that can run on this report."""
     previous = previous_year(db, doc_id, extraction.agency, extraction.year)
-    findings = list(extraction.findings)
+    findings = list(extraction.findings) + checks.doubtful_cells(extraction.report, doubts)
     if not extraction.report.tables():
         findings.append(_not_a_report(text))
     return findings + checks.run(extraction.report, previous=previous, prose=prose(text))
@@ -211,9 +222,10 @@ def run(
     progress: Progress | None = None,
     settings: cascade.Settings | None = None,
     concurrency: int = 1,
+    limits: ingest.Limits | None = None,
 ) -> list[Outcome]:
     """Ingest the files, then extract and check every one that is new or still pending."""
-    ingested = ingest_paths(db, paths, max_mb=max_mb, progress=progress)
+    ingested = ingest_paths(db, paths, max_mb=max_mb, progress=progress, limits=limits)
     todo = {o.doc_id for o in ingested if o.status in ("ingested", "present")}
     waiting = [d for d in pending(db) if d in todo]
     extracted = {o.doc_id: o for o in extract_documents(db, waiting, progress, settings, concurrency)}

@@ -16,12 +16,16 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
 from extraction.checks import family
+from extraction.readout import Doubt
 from extraction.schema import Extraction, Finding, Report
+
+if TYPE_CHECKING:
+    from extraction.ingest import Document
 
 STATUSES = ("ingested", "extracted", "accepted", "queued", "reviewed", "failed")
 REVIEW_ACTIONS = ("fixed", "accepted_as_printed")
@@ -64,6 +68,8 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
                 "format": str,
                 "size": int,
                 "text": str,
+                "pages": int,
+                "doubts": str,
                 "ingested_at": str,
                 "status": str,
                 "error": str,
@@ -165,6 +171,17 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
             pk="id",
             if_not_exists=True,
         )
+        db["page_images"].create(
+            {"doc_id": str, "page": int, "png": bytes},
+            pk=("doc_id", "page"),
+            foreign_keys=[("doc_id", "documents", "id")],
+            if_not_exists=True,
+        )
+        # Stores made before scans were read lack these columns.
+        present = db["documents"].columns_dict
+        for column in ("pages", "doubts"):
+            if column not in present:
+                db["documents"].add_column(column, int if column == "pages" else str)
         for table, columns in (
             ("documents", ["status"]),
             ("extractions", ["doc_id"]),
@@ -178,35 +195,49 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
 # --- Documents -------------------------------------------------------------------------------
 
 
-def add_document(
-    db: sqlite_utils.Database,
-    doc_id: str,
-    name: str,
-    fmt: str,
-    size: int,
-    text: str | None,
-    error: str | None = None,
-) -> bool:
-    """Record a file; the same bytes twice is a no-op. Returns True when the document is new."""
+def add_document(db: sqlite_utils.Database, doc: Document) -> bool:
+    """Record a file; the same bytes twice is a no-op. Returns True when the document is new.
+
+    A scan's page images go in their own table, for the review app to show beside the text.
+    """
     with db.conn:
-        if db["documents"].count_where("id = ?", [doc_id]):
+        if has_document(db, doc.id):
             return False
         stamp = now()
         db["documents"].insert(
             {
-                "id": doc_id,
-                "name": name,
-                "format": fmt,
-                "size": size,
-                "text": text,
+                "id": doc.id,
+                "name": doc.name,
+                "format": doc.format,
+                "size": doc.size,
+                "text": doc.text,
+                "pages": doc.pages or None,
+                "doubts": dumps([d.as_dict() for d in doc.doubts]) if doc.doubts else None,
                 "ingested_at": stamp,
-                "status": "failed" if error else "ingested",
-                "error": error,
+                "status": "failed" if doc.error else "ingested",
+                "error": doc.error,
                 "current_extraction": None,
                 "updated_at": stamp,
             }
         )
+        db["page_images"].insert_all(
+            {"doc_id": doc.id, "page": number + 1, "png": image} for number, image in enumerate(doc.images)
+        )
     return True
+
+
+def has_document(db: sqlite_utils.Database, doc_id: str) -> bool:
+    return bool(db["documents"].count_where("id = ?", [doc_id]))
+
+
+def page_images(db: sqlite_utils.Database, doc_id: str) -> list[bytes]:
+    """The scanned pages of a document, in order (none for a file with a text layer)."""
+    return [r["png"] for r in db["page_images"].rows_where("doc_id = ?", [doc_id], order_by="page")]
+
+
+def doubts(doc: dict[str, Any]) -> list[Doubt]:
+    """The stretches of a document's text that OCR read with low confidence."""
+    return [Doubt(**d) for d in json.loads(doc.get("doubts") or "[]")]
 
 
 def document(db: sqlite_utils.Database, doc_id: str) -> dict[str, Any]:

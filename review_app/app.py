@@ -233,8 +233,20 @@ def item_page(db: Any, name: str) -> None:
         # Open the text at the section the first failing cell is in, else at the first table.
         first = next((f.cells[0][0] for f in failing if f.cells), None)
         start = located[first].start if first in located else min((s.start for s in located.values()), default=0)
-        whole = st.toggle("Whole text", key=f"whole-{doc_id}")
-        st.html(source_html(item.text, spans, 0 if whole else start))
+        doubts = [f for f in item.findings if ".ocr_confidence." in f.id]
+        spans += [s for f in doubts for cell in f.cells if (s := _span(item.original, cell)) is not None]
+        images = store.page_images(db, doc_id)
+        text_tab, pages_tab = st.tabs(["Text", f"Page images ({len(images)})"])
+        with text_tab:
+            for f in doubts:
+                st.text(f"? {f.message}")
+            whole = st.toggle("Whole text", key=f"whole-{doc_id}")
+            st.html(source_html(item.text, spans, 0 if whole else start))
+        with pages_tab:
+            if not images:
+                st.caption("This file has a text layer: there are no scanned pages to show.")
+            for number, image in enumerate(images, 1):
+                st.image(image, caption=f"page {number}", width="stretch")
 
 
 def _span(report: Report, cell: tuple[str, str, str]) -> tuple[int, int] | None:

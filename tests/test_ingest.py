@@ -33,7 +33,8 @@ def test_id_is_the_sha256_of_the_bytes(tmp_path):
         (b"", "empty"),
         (b"  \n\n ", "empty"),
         (bytes(range(256)) * 40, "binary"),
-        (b"%PDF-1.7\x00\x01\x02binary", "binary"),
+        (b"%PDF-1.7\x00\x01\x02binary", "PDF is damaged or not a PDF"),  # named .txt, known by its bytes
+        (b"PK\x03\x04" + bytes(60), "not a readable Word .docx file"),
     ],
 )
 def test_unreadable_files_fail_with_a_reason_but_keep_their_id(tmp_path, content, reason):
@@ -52,11 +53,11 @@ def test_file_over_the_size_limit_fails_without_being_read(tmp_path):
     assert doc.text is None and "over the 2 MB limit" in doc.error and doc.size == 3 * 1024 * 1024
 
 
-def test_formats_not_read_yet_say_so(tmp_path):
-    path = tmp_path / "report.pdf"
-    path.write_bytes(b"%PDF-1.7 ...")
+def test_old_binary_word_files_are_refused_with_how_to_convert_them(tmp_path):
+    path = tmp_path / "report.doc"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500))
     doc = ingest.read(path)
-    assert doc.format == "PDF" and "not read yet" in doc.error
+    assert doc.format == "old Word" and "libreoffice --headless --convert-to docx" in doc.error
 
 
 def test_expand_reads_folders_globs_and_files_once(tmp_path):

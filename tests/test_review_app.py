@@ -146,3 +146,29 @@ def test_previous_and_next_keep_unsaved_edits(tmp_path, monkeypatch):
     restored = applications_editor(at)
     assert restored.key != editor.key  # a fresh editor, started from the draft
     assert restored.value.loc["total_handled", "自然人"] == 1
+
+
+def test_a_scan_shows_its_page_images_and_the_cells_ocr_doubted(tmp_path, monkeypatch):
+    import io
+    import random
+
+    from PIL import Image
+
+    from extraction import generator, ingest, layout
+    from extraction.readout import Doubt
+
+    text = generator.generate(random.Random(3), "html").readable()
+    cell = layout.parse(text).report.applications.cell("new_received", "total")
+    png = io.BytesIO()
+    Image.new("L", (40, 60), 255).save(png, format="PNG")
+    doubt = Doubt(cell.span[0], cell.span[1], 0.3, 0, f"{cell.raw} (read alone: 8)")
+    doc = ingest.Document("scan1", "scan.png", "image", 10, text, None, 1, (png.getvalue(),), (doubt,))
+    db_path = tmp_path / "s.db"
+    db = store.open_db(db_path)
+    store.add_document(db, doc)
+    assert pipeline.extract_document(db, "scan1").status == "queued"
+    monkeypatch.setenv("XXGK_DB", str(db_path))
+    at = open_first_item(AppTest.from_file(APP, default_timeout=60))
+    assert any("read alone: 8" in t.value for t in at.text)
+    assert at.tabs[1].label == "Page images (1)"
+    assert [type(e).__name__ for e in at.tabs[1]] == ["Tab", "Image"]  # the tab itself, then its one page

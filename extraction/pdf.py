@@ -1,0 +1,100 @@
+"""PDF files: the text layer with positions, tables rebuilt from the page's ruling lines.
+
+pdfplumber finds a ruled table's cells from the lines drawn on the page, so a merged cell
+comes back as one cell and the places it spans as empty ones: the same grid the HTML and
+Word readers hand on. Prose outside the tables is read line by line and set between the
+tables by its height on the page. A page with tables drawn without rules is read as text laid
+out by position (the `pdftotext -layout` family the stream parser knows). A page with no text
+layer at all is a scan: it is rendered and read by OCR.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+import pdfplumber
+
+from extraction import ocr
+from extraction.readout import Readout, TextBuilder, TextCell, cell_text
+
+DPI = 150
+Progress = Callable[[int, int], None]
+
+
+class NotReadable(ValueError):
+    """A PDF that cannot be opened: encrypted, corrupt, or over the page limit."""
+
+
+def read(
+    data: bytes, max_pages: int, min_confidence: float = ocr.MIN_CONFIDENCE, progress: Progress | None = None
+) -> Readout:
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data))
+        count = len(pdf.pages)
+    except Exception as exc:  # pdfminer raises its own error per kind of damage
+        raise NotReadable(_why(exc)) from exc
+    if count > max_pages:
+        pdf.close()
+        raise NotReadable(
+            f"PDF has {count} pages, over the limit of {max_pages} "
+            "(an annual report runs to a few dozen; raise it with --max-pages or XXGK_MAX_PAGES)"
+        )
+    builder = TextBuilder(min_confidence)
+    images: list[bytes] = []
+    engine = None
+    with pdf:
+        for number, page in enumerate(pdf.pages):
+            try:
+                chars = page.chars
+            except Exception as exc:
+                raise NotReadable(f"page {number + 1}: {_why(exc)}") from exc
+            if chars:
+                _text_page(page, builder)
+            else:
+                engine = engine or ocr.engine()
+                image = page.to_image(resolution=DPI).original
+                images.append(ocr.png(image))
+                ocr.read_page(engine, image, builder, page=number)
+            if progress:
+                progress(number + 1, count)
+    return Readout(text=builder.text(), pages=count, images=images, doubts=builder.doubts)
+
+
+def _why(exc: Exception) -> str:
+    # pdfplumber wraps pdfminer's own error, which names the damage.
+    inner = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc.__cause__ or exc
+    exc = inner if isinstance(inner, Exception) else exc
+    name = type(exc).__name__
+    if "Password" in name or "Encrypt" in name or "password" in str(exc).lower():
+        return "PDF is encrypted (password protected); save an unprotected copy and ingest that"
+    return f"PDF is damaged or not a PDF ({name}: {exc})"
+
+
+def _text_page(page: pdfplumber.page.Page, builder: TextBuilder) -> None:
+    tables = [t for t in page.find_tables() if len(t.rows) > 1]
+    if not tables:
+        for line in (page.extract_text(layout=True) or "").splitlines():
+            builder.line(line)
+        return
+
+    def outside(obj: dict) -> bool:
+        return not any(_inside(obj, t.bbox) for t in tables)
+
+    pieces: list[tuple[float, str | list[list[TextCell]]]] = [
+        (line["top"], line["text"]) for line in page.filter(outside).extract_text_lines()
+    ]
+    for table in tables:
+        rows = [[TextCell(cell_text(cell)) for cell in row] for row in table.extract()]
+        pieces.append((table.bbox[1], rows))
+    for _, piece in sorted(pieces, key=lambda p: p[0]):
+        if isinstance(piece, str):
+            builder.line(piece)
+        else:
+            builder.table(piece)
+
+
+def _inside(obj: dict, box: tuple[float, float, float, float]) -> bool:
+    x = (obj["x0"] + obj["x1"]) / 2
+    y = (obj["top"] + obj["bottom"]) / 2
+    return box[0] <= x <= box[2] and box[1] <= y <= box[3]

@@ -1,0 +1,77 @@
+"""Scans: OCR with the bundled models, table cells from the ruling lines, doubts as findings."""
+
+import numpy as np
+import pytest
+from formats import cell_count, render, report, run, write, wrong_cells
+from PIL import Image, ImageDraw
+
+from extraction import ingest, layout, ocr, pipeline, store
+from extraction.readout import Doubt
+from extraction.schema import Cell
+
+needs_font = pytest.mark.skipif(render.cjk_font() is None, reason="no CJK font on this machine (fonts-noto-cjk)")
+
+
+def _accepted_tables_are_right(db, outcome, gold) -> None:
+    wrong = wrong_cells(db, outcome.doc_id, gold)
+    assert len(wrong) <= 0.01 * cell_count(gold), wrong
+    if outcome.status == "accepted":
+        assert wrong == [] and not gold.errors
+
+
+@needs_font
+def test_a_long_png_scan_is_read_with_at_most_one_cell_in_a_hundred_wrong(db, tmp_path):
+    gold = report(7)
+    path = write(tmp_path, "图片版.png", render.png_bytes(render.long_image(render.scan_images(gold.text, seed=7))))
+    outcome = run(db, [path])[0]
+    doc = store.document(db, outcome.doc_id)
+    assert doc["format"] == "image" and len(store.page_images(db, outcome.doc_id)) == 1
+    _accepted_tables_are_right(db, outcome, gold)
+
+
+@needs_font
+def test_an_image_only_pdf_goes_to_ocr_and_keeps_its_page_images(db, tmp_path):
+    gold = report(8, error="wrong_total")
+    pages = render.scan_images(gold.text, seed=8)
+    path = write(tmp_path, "scan.pdf", render.scan_pdf_bytes(pages))
+    outcome = run(db, [path])[0]
+    doc = store.document(db, outcome.doc_id)
+    assert doc["format"] == "PDF (scanned)" and doc["pages"] == len(pages)
+    assert len(store.page_images(db, outcome.doc_id)) == len(pages)
+    _accepted_tables_are_right(db, outcome, gold)
+    assert outcome.status == "queued"  # a printed wrong total is never accepted, scanned or not
+
+
+def test_ruling_lines_give_cells_with_their_spans():
+    image = Image.new("L", (600, 300), 255)
+    pen = ImageDraw.Draw(image)
+    pen.rectangle((50, 50, 550, 250), outline=0, width=2)
+    pen.line((50, 150, 550, 150), fill=0, width=2)  # one row boundary across the whole table
+    pen.line((300, 50, 300, 250), fill=0, width=2)
+    pen.line((425, 150, 425, 250), fill=0, width=2)  # the lower row has one more column
+    tables = ocr.ruled_tables(np.asarray(image))
+    assert len(tables) == 1
+    tops = sorted({r.y0 // 20 for r in tables[0]})
+    # Top row: 2 cells (the right one spans two columns below); bottom row: 3.
+    assert [sum(1 for r in tables[0] if r.y0 // 20 == top) for top in tops] == [2, 3]
+
+
+def test_an_empty_or_broken_image_fails_with_a_reason(tmp_path):
+    empty = ingest.read(write(tmp_path, "scan.png", b""))
+    assert empty.text is None and "empty" in empty.error
+    broken = ingest.read(write(tmp_path, "scan2.png", b"\x89PNG\r\n\x1a\n" + bytes(100)))
+    assert broken.text is None and "not a readable image" in broken.error
+
+
+def test_a_value_read_from_a_doubtful_stretch_is_a_blocking_finding(db):
+    gold = report(9)
+    text = gold.readable()
+    extraction = layout.parse(text)
+    cell: Cell = extraction.report.applications.cell("new_received", "natural_person")
+    assert cell.span is not None
+    doubt = Doubt(cell.span[0], cell.span[1], 0.41, 1, f"{cell.raw} (read alone: 8)")
+    findings = pipeline.check(db, "x", text, extraction, [doubt])
+    blocking = [f for f in findings if f.blocks_acceptance and "ocr_confidence" in f.id]
+    assert [f.cells for f in blocking] == [[("applications", "new_received", "natural_person")]]
+    assert "read alone: 8" in blocking[0].message and "page 2" in blocking[0].message
+    assert all(f.id != blocking[0].id for f in pipeline.check(db, "x", text, extraction, []))
