@@ -24,6 +24,7 @@ import numpy as np
 
 from extraction.readout import Readout, TextBuilder, TextCell
 
+STRIP = 1800  # OCR shrinks an image taller than 2000 px; taller pages are read in strips
 MIN_CONFIDENCE = float(os.environ.get("XXGK_OCR_MIN_CONFIDENCE", "0.75"))
 
 
@@ -79,8 +80,7 @@ class Region:
 
 def read_page(ocr: Any, image: Any, builder: TextBuilder, page: int = 0) -> None:
     gray = np.asarray(image.convert("L"))
-    result, _ = ocr(gray)
-    boxes = [_box(points, text, score) for points, text, score in (result or [])]
+    boxes = [box for top, strip in strips(gray) for box in _boxes(ocr, strip, top)]
     tables = ruled_tables(gray)
     pieces: list[tuple[float, str | list[list[TextCell]]]] = []
     used: set[int] = set()
@@ -98,10 +98,32 @@ def read_page(ocr: Any, image: Any, builder: TextBuilder, page: int = 0) -> None
             builder.table(piece, page=page)
 
 
-def _box(points: list[list[float]], text: str, score: float) -> Box:
+def _boxes(ocr: Any, gray: np.ndarray, top: int) -> list[Box]:
+    result, _ = ocr(gray)
+    return [_box(points, text, score, top) for points, text, score in (result or [])]
+
+
+def _box(points: list[list[float]], text: str, score: float, top: int = 0) -> Box:
     xs = [p[0] for p in points]
-    ys = [p[1] for p in points]
+    ys = [p[1] + top for p in points]
     return Box(min(xs), min(ys), max(xs), max(ys), text, float(score))
+
+
+def strips(gray: np.ndarray, height: int = STRIP) -> list[tuple[int, np.ndarray]]:
+    """A tall page (a whole report published as one long image) in strips OCR can read at full
+    resolution, cut only along a blank line or a ruling line, which no text crosses."""
+    if gray.shape[0] <= height * 1.25:
+        return [(0, gray)]
+    ink = (gray < 150).mean(axis=1)
+    safe = np.flatnonzero((ink < 0.002) | (ink > 0.5))
+    out, top = [], 0
+    while gray.shape[0] - top > height * 1.25:
+        candidates = safe[(safe > top + height // 2) & (safe <= top + height)]
+        cut = int(candidates[-1]) if candidates.size else top + height
+        out.append((top, gray[top:cut]))
+        top = cut
+    out.append((top, gray[top:]))
+    return out
 
 
 def ruled_tables(gray: np.ndarray) -> list[list[Region]]:
