@@ -8,6 +8,7 @@ else reviewed the same document after it was opened.
 
 from __future__ import annotations
 
+import html
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -195,3 +196,19 @@ def stats(db: sqlite_utils.Database) -> dict[str, Any]:
         "top_identities": store.top_failing_checks(db),
         "reviews_per_day": per_day,
     }
+
+
+def source_html(text: str, spans: list[tuple[int, int]], start: int = 0) -> str:
+    """The report text, escaped, with the given spans marked: shown, never interpreted."""
+    pieces, cursor = [], start
+    for begin, end in sorted(s for s in spans if s[0] >= start):
+        if begin < cursor:
+            continue
+        pieces += [html.escape(text[cursor:begin]), "<mark>", html.escape(text[begin:end]), "</mark>"]
+        cursor = end
+    pieces.append(html.escape(text[cursor:]))
+    body = "".join(pieces)
+    return (
+        "<div style='max-height:75vh;overflow:auto;border:1px solid #ddd;padding:.5rem;font-size:.85rem'>"
+        f"<pre style='white-space:pre-wrap;margin:0'>{body}</pre></div>"
+    )

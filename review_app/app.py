@@ -6,7 +6,6 @@ shown: a report is data, never markup.
 
 from __future__ import annotations
 
-import html
 import os
 import sys
 from decimal import Decimal
@@ -99,22 +98,6 @@ def column_config(frame: pd.DataFrame) -> dict[str, Any]:
 
 
 # --- Source text -----------------------------------------------------------------------------
-
-
-def source_html(text: str, spans: list[tuple[int, int]], start: int = 0) -> str:
-    """The report text, escaped, with the given spans marked: shown, never interpreted."""
-    pieces, cursor = [], start
-    for begin, end in sorted(s for s in spans if s[0] >= start):
-        if begin < cursor:
-            continue
-        pieces += [html.escape(text[cursor:begin]), "<mark>", html.escape(text[begin:end]), "</mark>"]
-        cursor = end
-    pieces.append(html.escape(text[cursor:]))
-    body = "".join(pieces)
-    return (
-        "<div style='max-height:75vh;overflow:auto;border:1px solid #ddd;padding:.5rem;font-size:.85rem'>"
-        f"<pre style='white-space:pre-wrap;margin:0'>{body}</pre></div>"
-    )
 
 
 # --- Pages -----------------------------------------------------------------------------------
@@ -241,7 +224,7 @@ def item_page(db: Any, name: str) -> None:
             for f in doubts:
                 st.text(f"? {f.message}")
             whole = st.toggle("Whole text", key=f"whole-{doc_id}")
-            st.html(source_html(item.text, spans, 0 if whole else start))
+            st.html(review.source_html(item.text, spans, 0 if whole else start))
         with pages_tab:
             if not images:
                 st.caption("This file has a text layer: there are no scanned pages to show.")
