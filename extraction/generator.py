@@ -444,6 +444,10 @@ def _html(style: _Style, version: Version, proactive: dict, apps: dict, review: 
     )
     out.append("<tr>" + "".join(td(c.label) for c in template.OUTCOME_COLUMNS) * 2 + "</tr>")
     out.append("<tr>" + "".join(td(cell) for cell in review) + "</tr></table>")
+    if rng.random() < 0.25:  # some sites deliver the report inside a script that writes it
+        body = "\n".join(out[2:])
+        literal = body.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("</", "<\\/")
+        out[2:] = [f"<script>document.write('{literal}');</script>"]
     return "\n".join(out) + "\n"
 
 

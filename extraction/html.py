@@ -4,11 +4,13 @@ A table's structure is the evidence, so it is not flattened: each cell is writte
 opening with a tab and each row ends with an empty line, the form the layout parser reads
 as "one cell per line", where cells are taken as they are (no guessing about lost fields). A
 cell spanning rows or columns (rowspan, colspan) keeps its place and leaves empty cells where
-it spans, and `&nbsp;` stays a blank. Scripts, styles and navigation are page chrome, dropped.
+it spans, and `&nbsp;` stays a blank. Scripts, styles and navigation are page chrome, dropped,
+except a script whose strings carry the report's tables, which are read in its place.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import lxml.html
@@ -17,14 +19,47 @@ _CHROME = ("script", "style", "noscript", "nav", "header", "footer", "iframe")
 _BLOCKS = {"p", "div", "br", "h1", "h2", "h3", "h4", "h5", "h6", "li", "section", "article", "title"}
 
 
+# A JavaScript string literal, and the escapes inside one.
+_JS_STRING = re.compile(r"""(['"`])((?:\\.|(?!\1)[^\\])*)\1""", re.S)
+_JS_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)", re.S)
+_JS_SIMPLE = {"n": "\n", "t": "\t", "r": "\r", "b": "", "f": "", "v": "", "0": ""}
+
+
 def to_text(markup: str) -> str:
     root = lxml.html.fromstring(markup or "<html></html>")
+    for script in list(root.iter("script")):
+        _unwrap_script(script)
     for element in root.iter(*_CHROME):
         element.drop_tree()
     lines: list[str] = []
     _walk(root, lines)
     # Trailing spaces go; a lone tab stays: it is an empty cell, not the end of a row.
     return "\n".join(line.rstrip(" ") for line in "".join(lines).splitlines()).strip("\n ") + "\n"
+
+
+def _unwrap_script(script: lxml.html.HtmlElement) -> None:
+    """Some sites deliver the report inside a script (document.write('<table>...')): markup in
+    a script's strings that holds a report's tables takes the script's place. Other scripts
+    (menus, counters, a stray table of a widget) stay chrome."""
+    fragments = [_js_unescape(m.group(2)) for m in _JS_STRING.finditer(script.text or "")]
+    markup = "".join(f for f in fragments if "<t" in f.lower())
+    if "<table" not in markup.lower() or not any(word in markup for word in _REPORT_WORDS):
+        return
+    holder = lxml.html.fromstring(f"<div>{markup}</div>")
+    script.addprevious(holder)
+
+
+_REPORT_WORDS = ("政府信息公开", "主动公开", "行政复议", "申请人情况")
+
+
+def _js_unescape(literal: str) -> str:
+    def one(match: re.Match[str]) -> str:
+        code = match.group(1)
+        if code[0] in "ux" and len(code) > 1:
+            return chr(int(code[1:], 16))
+        return _JS_SIMPLE.get(code, code)
+
+    return _JS_ESCAPE.sub(one, literal)
 
 
 def _walk(element: lxml.html.HtmlElement, out: list[str]) -> None:

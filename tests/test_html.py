@@ -43,3 +43,24 @@ def test_html_files_are_ingested_as_their_tables(db, tmp_path):
     assert extraction.applications.values() == report.values["applications"]
     if report.errors:  # a printed source error is never accepted, whatever the format
         assert outcome.status == "queued"
+
+
+def test_a_report_delivered_inside_a_script_string_is_read_from_it():
+    embedded = [
+        g for g in (generator.generate(random.Random(s), "html") for s in range(60)) if "document.write" in g.text
+    ]
+    assert embedded, "the generator embeds some web pages' reports in a script"
+    for report in embedded[:5]:
+        assert "<\\/table>" in report.text  # written as sites do, with escaped closing tags
+        extraction = layout.parse(report.readable())
+        for section in ("proactive", "applications", "review_litigation"):
+            assert extraction.report.table(section).values() == report.values[section]
+
+
+def test_escapes_inside_a_script_string_are_undone():
+    page = (
+        '<script>var a = 1; document.write("<h3>\\u4e09\\u3001收到和处理政府信息公开申请情况<\\/h3>'
+        "<table><tr><td>自然人<\\/td><td>it\\'s<\\/td><\\/tr><\\/table>\");</script>"
+    )
+    text = html.to_text(page)
+    assert "三、收到和处理政府信息公开申请情况" in text and "\tit's\n" in text and "\t自然人\n" in text
