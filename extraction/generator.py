@@ -21,7 +21,7 @@ from typing import Any
 from extraction import html, store, template
 from extraction.template import Version
 
-FAMILIES = ("cell_per_line", "tab_rows", "pdftotext_layout", "html")
+FAMILIES = ("cell_per_line", "tab_rows", "pdftotext_layout", "html", "markdown")
 ERRORS = ("wrong_total", "blank_total", "row_one_contradiction")
 _FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 _AGENCIES = (
@@ -225,6 +225,7 @@ def generate(rng: random.Random, family: str, version: Version | None = None, er
         "tab_rows": _tab_rows,
         "pdftotext_layout": _pdftotext_layout,
         "html": _html,
+        "markdown": _markdown,
     }[family]
     body = render(style, version, proactive_text, apps_text, review_text)
     title = f"{agency}{year}年政府信息公开工作年度报告"
@@ -338,6 +339,58 @@ def _tab_rows(style: _Style, version: Version, proactive: dict, apps: dict, revi
     out.append("行政复议\t\t\t\t\t行政诉讼\t")
     out.append("\t".join(c.label for c in template.OUTCOME_COLUMNS) + "\t未经复议直接起诉\t复议后起诉")
     out.append("\t".join(review))
+    return "\n".join(out) + "\n"
+
+
+def _markdown(style: _Style, version: Version, proactive: dict, apps: dict, review: list[str]) -> str:
+    """What document converters write: pipe tables whose first row is taken for a header (even
+    when it is data), merged cells as empty or repeated cells, a table cut into one small table
+    per group of rows, and headers split over two rows."""
+    rng = style.rng
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(cells) + " |"
+
+    def table(rows: list[list[str]]) -> list[str]:
+        width = max(len(r) for r in rows)
+        rows = [r + [""] * (width - len(r)) for r in rows]
+        return [line(rows[0]), line(["---"] * width), *map(line, rows[1:]), ""]
+
+    out = ["二、主动公开政府信息情况", ""]
+    for block in _proactive_blocks(version):
+        head = [f"第二十条第{_ITEMS.get(block[0].key, '（一）')}项"] + [""] * len(block[0].columns)
+        names = ["信息内容"] + [c.label for c in block[0].columns]
+        body = [[row.label] + [style.number(proactive[row.key][c.key]) for c in row.columns] for row in block]
+        out += table([head, names, *body])
+    out += ["三、收到和处理政府信息公开申请情况", ""]
+    header = [
+        ["（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", "", "申请人情况"] + [""] * 6,
+        ["", "", "自然人", "法人或其他组织", "", "", "", "", "总计"],
+        ["", "", ""] + [c.label for c in template.APPLICANT_COLUMNS[1:-1]] + [""],
+    ]
+    rows = []
+    for row in template.spec("applications", version).rows:
+        outer = row.key not in ("new_received", "carried_over", "carried_forward")
+        merged = "三、本年度办理结果" if outer and rng.random() < 0.5 else ""  # a merged cell repeated, or not
+        lead = [merged, _label(style, row)] if outer else [_label(style, row), ""]
+        rows.append(lead + list(apps[row.key]))
+    if rng.random() < 0.5:
+        out += table(header + rows)
+    else:  # one small table per group of rows, the first row of each taken for a header
+        out += table(header)
+        cut = sorted(rng.sample(range(1, len(rows)), 3))
+        for start, end in zip([0, *cut], [*cut, len(rows)], strict=True):
+            out += table(rows[start:end])
+    out += ["四、政府信息公开行政复议、行政诉讼情况", ""]
+    labels = [c.label for c in template.OUTCOME_COLUMNS]
+    out += table(
+        [
+            ["行政复议", "", "", "", "", "行政诉讼"] + [""] * 9,
+            [*labels, "未经复议直接起诉", "", "", "", "", "复议后起诉", "", "", "", ""],
+            [""] * 5 + labels * 2,
+            review,
+        ]
+    )
     return "\n".join(out) + "\n"
 
 

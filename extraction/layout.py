@@ -16,6 +16,7 @@ plausible one and records an ambiguity finding that lists the others: never a si
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -58,6 +59,8 @@ def _lines(text: str, start: int, end: int) -> list[tuple[int, str]]:
 
 def detect_family(text: str, span: sections.Span) -> str | None:
     lines = [content for _, content in _lines(text, span.start, span.end)]
+    if sum(1 for c in lines if c.lstrip().startswith("|") and c.count("|") >= 3) >= 3:
+        return "markdown"
     inner_tabs = sum(1 for c in lines if "\t" in c.lstrip("\t") and c.strip())
     leading_tabs = sum(1 for c in lines if c.startswith("\t"))
     if inner_tabs >= 3:
@@ -76,6 +79,10 @@ def tokenize(text: str, span: sections.Span, family: str) -> list[Row]:
         if family == "tab_rows":
             if content.strip():
                 rows.append(_split_tabs(content, offset))
+            continue
+        if family == "markdown":
+            if content.lstrip().startswith("|") and not _MARKDOWN_RULE.match(content):
+                rows.append(_split_pipes(content, offset))
             continue
         if not content.strip() and not content.startswith("\t"):
             if row:
@@ -101,6 +108,25 @@ def _stream_rows(text: str, span: sections.Span, section: Section) -> tuple[list
         head = [RawCell(label, at, at)] if label else []
         out.append(head + [RawCell(t, a, b) for t, a, b in cells])
     return out, doubts
+
+
+# The line under a Markdown table's header: | --- | :---: | ---: |
+_MARKDOWN_RULE = re.compile(r"^\s*\|(\s*:?-{2,}:?\s*\|)+\s*$")
+
+
+def _split_pipes(content: str, offset: int) -> Row:
+    """A Markdown table row: its cells between the pipes, an empty one kept as a blank."""
+    cells = []
+    inner = content.rstrip()
+    first = inner.index("|")
+    position = offset + first + 1
+    parts = inner[first + 1 :].split("|")
+    if parts and not parts[-1].strip():
+        parts.pop()  # the closing pipe
+    for part in parts:
+        cells.append(RawCell(part.strip(), position + len(part) - len(part.lstrip()), position + len(part.rstrip())))
+        position += len(part) + 1
+    return cells
 
 
 def _split_tabs(content: str, offset: int) -> Row:
@@ -135,7 +161,8 @@ def readings(values: Row, width: int, family: str) -> list[tuple[int, Reading]]:
 
     In ``tab_rows`` the converter loses empty fields on the left and adds a trailing one, so the
     right-aligned reading after dropping trailing empties costs nothing and every other placement
-    costs one. In ``cell_per_line`` cells are explicit, so a short row has no preferred placement.
+    costs one. In ``cell_per_line`` and ``markdown`` cells are explicit, so a short row has no
+    preferred placement.
     """
     found: dict[tuple[int | None, ...], tuple[int, Reading]] = {}
 

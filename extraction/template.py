@@ -278,6 +278,11 @@ def match_application_row(label: str, previous: str | None = None) -> str | None
     when it follows the other (六) sub-rows: elsewhere "其他" is just a column header.
     """
     text = compact(label)
+    # The group heading sits in a merged cell; converters that repeat a merged cell on every
+    # row it spans put it before each handling row's own label.
+    head = compact("三、本年度办理结果")
+    if text.startswith(head) and len(text) > len(head):
+        text = text[len(head) :]
     if not text:
         return None
     for row in _APPLICATION_HEAD + _OTHER_2021[:2]:

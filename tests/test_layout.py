@@ -131,3 +131,11 @@ def test_tab_row_readings_cheapest_first(values, family, expected):
     cost, reading = layout.readings(cells, 7, family)[0]
     assert cost == 0
     assert ["" if c is None else c.text for c in reading] == expected
+
+
+def test_markdown_rows_keep_empty_cells_and_their_spans():
+    text = "| 规章 |  | ０ | 12 |\n| --- | :---: | --- | ---: |\n"
+    cells = layout._split_pipes(text.splitlines()[0], 0)
+    assert [c.text for c in cells] == ["规章", "", "０", "12"]
+    assert [text[c.start : c.end] for c in cells] == ["规章", "", "０", "12"]
+    assert layout._MARKDOWN_RULE.match(text.splitlines()[1])
