@@ -22,6 +22,9 @@ from extraction import html, store, template
 from extraction.template import Version
 
 FAMILIES = ("cell_per_line", "tab_rows", "pdftotext_layout", "html", "markdown")
+# Rendered on request, not yet in the default mix: the parser reads it, but slowly and with a
+# high queue rate when blank cells vanish (see bench/README.md).
+EXTRA_FAMILIES = ("web_text",)
 ERRORS = ("wrong_total", "blank_total", "row_one_contradiction")
 _FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 _AGENCIES = (
@@ -226,6 +229,7 @@ def generate(rng: random.Random, family: str, version: Version | None = None, er
         "pdftotext_layout": _pdftotext_layout,
         "html": _html,
         "markdown": _markdown,
+        "web_text": _web_text,
     }[family]
     body = render(style, version, proactive_text, apps_text, review_text)
     title = f"{agency}{year}年政府信息公开工作年度报告"
@@ -435,6 +439,48 @@ def _pdftotext_layout(style: _Style, version: Version, proactive: dict, apps: di
         "",
     ]
     out += ["结果   结果     其他   尚未     总 计", "维持   纠正     结果   审结", "", numbers(review), ""]
+    return "\n".join(out) + "\n"
+
+
+def _web_text(style: _Style, version: Version, proactive: dict, apps: dict, review: list[str]) -> str:
+    """A web page's text as copied from the browser: one row per line, cells split by single
+    spaces, blank cells gone, menus and page furniture in between; on some pages the cells of
+    a row run together with no separator at all (`230 000023` is 23,0,0,0,0,0,23)."""
+    rng = style.rng
+    together = rng.random() < 0.4
+
+    def cells(texts: list[str]) -> str:
+        shown = [t.strip() for t in texts if t.strip()]
+        if not together:
+            return " ".join(shown)
+        return "".join(t + (" " if rng.random() < 0.2 else "") for t in shown).strip()
+
+    def chrome() -> list[str]:
+        return (
+            [rng.choice(("第2页 共3页", "打印本页 关闭窗口", "字号：大 中 小", "【我要纠错】"))]
+            if rng.random() < 0.1
+            else []
+        )
+
+    out = ["首页 > 政务公开 > 政府信息公开年报", "字号：大 中 小 | 打印", "二、主动公开政府信息情况"]
+    for block in _proactive_blocks(version):
+        out.append(f"第二十条第{_ITEMS.get(block[0].key, '（一）')}项")
+        out.append(" ".join(["信息内容"] + [c.label for c in block[0].columns]))
+        for row in block:
+            out.append(row.label + " " + " ".join(style.number(proactive[row.key][c.key]) for c in row.columns))
+        out += chrome()
+    out += ["三、收到和处理政府信息公开申请情况"]
+    out.append("（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和） 申请人情况")
+    out.append("自然人 法人或其他组织 总计")
+    out.append(" ".join(c.label for c in template.APPLICANT_COLUMNS[1:-1]))
+    for row in template.spec("applications", version).rows:
+        out.append(_label(style, row) + " " + cells(apps[row.key]))
+        out += chrome()
+    out += ["四、政府信息公开行政复议、行政诉讼情况", "行政复议 行政诉讼"]
+    out.append(" ".join(c.label for c in template.OUTCOME_COLUMNS) + " 未经复议直接起诉 复议后起诉")
+    out.append(" ".join(c.label for c in template.OUTCOME_COLUMNS) * 2)
+    out.append(cells(review))
+    out += ["打印本页 关闭窗口", "主办单位：某某市人民政府办公室  网站标识码：3200000000"]
     return "\n".join(out) + "\n"
 
 

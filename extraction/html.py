@@ -27,14 +27,18 @@ _JS_SIMPLE = {"n": "\n", "t": "\t", "r": "\r", "b": "", "f": "", "v": "", "0": "
 
 def to_text(markup: str) -> str:
     root = lxml.html.fromstring(markup or "<html></html>")
-    for script in list(root.iter("script")):
-        _unwrap_script(script)
+    unwrap_scripts(root)
     for element in root.iter(*_CHROME):
         element.drop_tree()
     lines: list[str] = []
     _walk(root, lines)
     # Trailing spaces go; a lone tab stays: it is an empty cell, not the end of a row.
     return "\n".join(line.rstrip(" ") for line in "".join(lines).splitlines()).strip("\n ") + "\n"
+
+
+def unwrap_scripts(root: lxml.html.HtmlElement) -> None:
+    for script in list(root.iter("script")):
+        _unwrap_script(script)
 
 
 def _unwrap_script(script: lxml.html.HtmlElement) -> None:

@@ -67,6 +67,8 @@ def detect_family(text: str, span: sections.Span) -> str | None:
         return "tab_rows"
     if leading_tabs >= 3:
         return "cell_per_line"
+    if sum(1 for c in lines if _SPACE_ROW.match(c)) >= 3:
+        return "space_rows"
     if streams.count_values(text, span.start, span.end) >= 3:
         return "number_stream"  # pdftotext, default order or -layout
     return None
@@ -79,6 +81,10 @@ def tokenize(text: str, span: sections.Span, family: str) -> list[Row]:
         if family == "tab_rows":
             if content.strip():
                 rows.append(_split_tabs(content, offset))
+            continue
+        if family == "space_rows":
+            if content.strip():
+                rows.append(_split_spaces(content, offset))
             continue
         if family == "markdown":
             if content.lstrip().startswith("|") and not _MARKDOWN_RULE.match(content):
@@ -110,6 +116,10 @@ def _stream_rows(text: str, span: sections.Span, section: Section) -> tuple[list
     return out, doubts
 
 
+# A web page's text as a browser copies it: a label, then values split by single spaces (or by
+# nothing at all); pdftotext -layout pads with runs of spaces instead.
+_SPACE_ROW = re.compile(r"^\S*[^\s\d０-９.,]\S*(?: \S+)*? (?:[-+增减]?[\d０-９][\d０-９.,]*(?:万?元)? ?)+$")
+
 # The line under a Markdown table's header: | --- | :---: | ---: |
 _MARKDOWN_RULE = re.compile(r"^\s*\|(\s*:?-{2,}:?\s*\|)+\s*$")
 
@@ -127,6 +137,10 @@ def _split_pipes(content: str, offset: int) -> Row:
         cells.append(RawCell(part.strip(), position + len(part) - len(part.lstrip()), position + len(part.rstrip())))
         position += len(part) + 1
     return cells
+
+
+def _split_spaces(content: str, offset: int) -> Row:
+    return [RawCell(m.group(), offset + m.start(), offset + m.end()) for m in re.finditer(r"\S+", content)]
 
 
 def _split_tabs(content: str, offset: int) -> Row:
@@ -156,7 +170,7 @@ def _is_value(text: str) -> bool:
 # --- Candidate readings of a row -------------------------------------------------------------
 
 
-def readings(values: Row, width: int, family: str) -> list[tuple[int, Reading]]:
+def readings(values: Row, width: int, family: str, split: bool = False) -> list[tuple[int, Reading]]:
     """Every plausible way to lay `values` over `width` columns, each with a cost.
 
     In ``tab_rows`` the converter loses empty fields on the left and adds a trailing one, so the
@@ -172,6 +186,13 @@ def readings(values: Row, width: int, family: str) -> list[tuple[int, Reading]]:
             found[key] = (cost, reading)
 
     cells = list(values)
+    if split:
+        for extra, parts in _splits(cells, width):
+            for cost, reading in _placements(parts, width, prefer_right=False):
+                add(cost + extra, reading)
+            if len(found) > _MAX_READINGS:
+                break  # the row's readings are cut short; the rows around it must settle it
+        return sorted(found.values(), key=lambda item: item[0])
     if family == "tab_rows":
         if len(cells) <= width:
             for cost, reading in _placements(cells, width, prefer_right=False):
@@ -187,6 +208,46 @@ def readings(values: Row, width: int, family: str) -> list[tuple[int, Reading]]:
     for cost, reading in _placements(cells, width, prefer_right=family == "tab_rows"):
         add(cost, reading)
     return sorted(found.values(), key=lambda item: item[0])
+
+
+_MAX_SPLITS = 2000
+_MAX_READINGS = 3000
+
+
+def _splits(cells: Row, width: int) -> list[tuple[int, Row]]:
+    """The ways a row of values may have run together: each run of digits read as one number,
+    or as several (no part but "0" itself starts with 0), with at most `width` numbers in all.
+    Each extra cut costs one, so a row that balances as printed is read as printed."""
+    out: list[tuple[int, Row]] = [(0, [])]
+    for cell in (c for c in cells if not c.blank):
+        digits = len(cell.text) > 1 and cell.text.isdigit()
+        # No printed count starts with 0: "0005" is cells run together, never one number.
+        whole = [] if digits and cell.text[0] in "0０" else [[cell]]
+        ways = whole + (_digit_cuts(cell, width) if digits else [])
+        out = [
+            (extra + len(way) - 1, parts + way)
+            for extra, parts in out
+            for way in ways
+            if len(parts) + len(way) <= width
+        ][:_MAX_SPLITS]
+    return out
+
+
+def _digit_cuts(cell: RawCell, width: int) -> list[Row]:
+    """A digit run cut into two or more numbers."""
+    text = cell.text
+
+    def cuts(start: int, left: int) -> list[list[tuple[int, int]]]:
+        if start == len(text):
+            return [[]]
+        if left == 0:
+            return []
+        ends = [start + 1] if text[start] in "0０" else range(start + 1, len(text) + 1)
+        return [[(start, end), *rest] for end in ends for rest in cuts(end, left - 1)]
+
+    return [
+        [RawCell(text[a:b], cell.start + a, cell.start + b) for a, b in way] for way in cuts(0, width) if len(way) > 1
+    ]
 
 
 def _placements(cells: Row, width: int, prefer_right: bool) -> list[tuple[int, Reading]]:
@@ -218,6 +279,12 @@ def parse(text: str) -> Extraction:
             findings.append(_unread(section, "not found in the text"))
             continue
         family = detect_family(text, span)
+        if (
+            family in (None, "number_stream")
+            and "space_rows" in layouts.values()
+            and "   " not in text[span.start : span.end]
+        ):
+            family = "space_rows"  # section 四 has one data row: too few lines to show the layout alone
         if family is None:
             findings.append(_unread(section, "found, but in a layout the parser does not read yet"))
             continue
@@ -310,30 +377,37 @@ def _applications(rows: list[Row], family: str) -> tuple[Table | None, list[Find
         if values is None:
             findings.append(_doubt("applications", row_spec.key, f"row {row_spec.label} not found"))
             continue
-        options[row_spec.key] = readings(values, width, family) or []
+        options[row_spec.key] = readings(values, width, family, split=family == "space_rows") or []
         if not options[row_spec.key]:
             findings.append(_doubt("applications", row_spec.key, f"{row_spec.label}: more values than columns"))
             del options[row_spec.key]
-    table, doubts = _choose(Table.empty("applications", version), options, template.APPLICANT_COLUMNS)
+    table, doubts = _choose(
+        Table.empty("applications", version), options, template.APPLICANT_COLUMNS, search=family == "space_rows"
+    )
     return table, findings + doubts
 
 
 def _review(rows: list[Row], family: str) -> tuple[Table | None, list[Finding]]:
-    data = [values for label, values in map(split_row, rows) if not label and len(values) >= 5]
+    # Where blank cells vanish (web text) a data row may show only a few numbers.
+    least = 1 if family == "space_rows" else 5
+    data = [values for label, values in map(split_row, rows) if not label and len(values) >= least]
     if not data:
         return None, [_unread("review_litigation", "has no data row")]
     width = len(template.REVIEW_LITIGATION.rows) * len(template.OUTCOME_COLUMNS)
-    options = readings(data[-1], width, family)
+    options = readings(data[-1], width, family, split=family == "space_rows")
     if not options:
         return None, [_unread("review_litigation", f"data row has more than {width} cells")]
     columns = tuple(
         template.Column(f"{g.key}.{c.key}", c.label) for g in template.REVIEW_LITIGATION.rows for c in g.columns
     )
-    return _choose(Table.empty("review_litigation", "2019"), {"*": options}, columns)
+    return _choose(Table.empty("review_litigation", "2019"), {"*": options}, columns, search=family == "space_rows")
 
 
 def _choose(
-    table: Table, options: dict[str, list[tuple[int, Reading]]], columns: tuple[template.Column, ...]
+    table: Table,
+    options: dict[str, list[tuple[int, Reading]]],
+    columns: tuple[template.Column, ...],
+    search: bool = False,
 ) -> tuple[Table, list[Finding]]:
     """Keep, across rows, every reading with the fewest failing identities, whatever it costs.
 
@@ -341,6 +415,9 @@ def _choose(
     right: an ambiguity finding lists them and the table is queued. Cost (the layout's usual
     habits) only chooses where a printed 0 goes, which no identity can see, and even then the
     alternatives are recorded as a soft finding.
+
+    With `search` (layouts where blank cells vanish, so rows have many readings), a table with
+    too many combinations to try them all is searched for the balanced ones instead.
     """
     options = {row: _locally_consistent(table, row, opts, columns) for row, opts in options.items()}
     open_rows = [row for row, opts in options.items() if len(opts) > 1]
@@ -349,13 +426,18 @@ def _choose(
     for opts in choices:
         total *= len(opts)
     findings: list[Finding] = []
-    if total > _MAX_COMBINATIONS:
-        choices = [opts[:1] for opts in choices]
-        findings.append(_doubt(table.section, "*", f"too many possible readings ({total}); cheapest kept"))
     fixed: dict[tuple[str, str], Value] = {}
     for row, opts in options.items():
         if len(opts) == 1:
             fixed.update(_values(row, opts[0][1], columns))
+    found = None
+    if total > _MAX_COMBINATIONS:
+        found = _balanced(table, fixed, open_rows, choices, columns) if search else None
+        if found is None or not found:
+            choices = [opts[:1] for opts in choices]
+            why = "the search for a balanced one was cut short" if found is None else "none balances"
+            findings.append(_doubt(table.section, "*", f"too many possible readings ({total}); {why}; cheapest kept"))
+
     # Each open reading's values once; only identities touching an open row change between combos.
     open_values = [
         [_values(row, reading, columns) for _, reading in opts] for row, opts in zip(open_rows, choices, strict=True)
@@ -367,7 +449,8 @@ def _choose(
         checks.evaluate(eq, lambda r, c: fixed.get((r, c))).status == "fail" for eq in equations if eq not in moving
     )
     scored = []
-    for picks in itertools.product(*[range(len(opts)) for opts in choices]):
+    combos = found if found else itertools.product(*[range(len(opts)) for opts in choices])
+    for picks in combos:
         values = dict(fixed)
         for per_row, pick in zip(open_values, picks, strict=True):
             values.update(per_row[pick])
@@ -408,6 +491,81 @@ def _choose(
                 )
             )
     return result, findings
+
+
+_MAX_STEPS = 20_000
+
+
+def _balanced(
+    table: Table,
+    fixed: dict[tuple[str, str], Value],
+    open_rows: list[str],
+    choices: list[list[tuple[int, Reading]]],
+    columns: tuple[template.Column, ...],
+) -> list[tuple[int, ...]] | None:
+    """Every combination of row readings under which no identity fails, found by a search that
+    gives up on a branch as soon as an identity can no longer hold: once one side of a sum is
+    known, the other side's known parts may not exceed it (counts are not negative).
+
+    For tables where blank cells vanished from the text, so that most rows have many readings
+    and trying every combination is out of reach. None when the search was cut short.
+    """
+    per_row = [
+        [_values(row, reading, columns) for _, reading in opts] for row, opts in zip(open_rows, choices, strict=True)
+    ]
+    known_rows = {row for row, _ in fixed}
+    equations = checks.equations(table.section, table.version)
+    # Totals first: once a sum's total is read, its parts are bounded by it.
+    totals = {eq.left[0][0] for eq in equations if eq.is_sum}
+    order = sorted(range(len(open_rows)), key=lambda i: (open_rows[i] not in totals, len(per_row[i])))
+    solutions: list[tuple[int, ...]] = []
+    picks: list[int] = [0] * len(open_rows)
+    steps = 0
+
+    def side(keys: tuple[tuple[str, str], ...], values: dict, rows: set[str]) -> tuple[bool, Value]:
+        done = all(r in rows for r, _ in keys)
+        return done, sum((values.get(k) or 0 for k in keys if k[0] in rows), 0)
+
+    touching = [
+        [eq for eq in equations if any(r == open_rows[i] for r, _ in eq.left + eq.right)] for i in range(len(open_rows))
+    ]
+
+    def holds(values: dict, rows: set[str], index: int) -> bool:
+        """The identities the newly read row takes part in (the others were checked before)."""
+        for eq in touching[index]:
+            left_done, left = side(eq.left, values, rows)
+            right_done, right = side(eq.right, values, rows)
+            if left_done and right_done:
+                if checks.evaluate(eq, lambda r, c: values.get((r, c))).status == "fail":
+                    return False
+            elif (left_done and right > left) or (right_done and left > right):
+                return False
+        return True
+
+    def walk(depth: int, values: dict, rows: set[str]) -> bool:
+        # One dict and one set, updated in place: a row not yet read is not in `rows`, and
+        # every identity looks only at the rows in it, so what a row held before is never seen.
+        nonlocal steps
+        if depth == len(order):
+            solutions.append(tuple(picks))
+            return len(solutions) < 64
+        index = order[depth]
+        rows.add(open_rows[index])
+        try:
+            for pick, assigned in enumerate(per_row[index]):
+                steps += 1
+                if steps > _MAX_STEPS:
+                    return False
+                picks[index] = pick
+                values.update(assigned)
+                if holds(values, rows, index) and not walk(depth + 1, values, rows):
+                    return False
+        finally:
+            rows.discard(open_rows[index])
+        return True
+
+    complete = walk(0, dict(fixed), set(known_rows))
+    return solutions if complete or len(solutions) >= 64 else None
 
 
 def _locally_consistent(

@@ -49,6 +49,7 @@ class Block:
 def blocks(page: str) -> list[Block]:
     """The paragraphs and tables of a generated web page, chrome (menus, scripts) left out."""
     root = lxml.html.fromstring(page)
+    html.unwrap_scripts(root)  # a report written from inside a script is drawn like any other
     for element in root.iter("script", "style", "nav"):
         element.drop_tree()
     out = []
