@@ -1,6 +1,6 @@
 """The layout parser on generated reports, per layout family, and on data/samples.
 
-    python bench/layout_families.py [--reports 2000] [--seed 1]
+    python bench/layout_families.py [--reports 2000] [--seed 1] [--families cell_per_line,html,...]
 
 Reports are spread evenly over the families the generator renders, 10% with a printed source
 error. Per family: exact-table rate, cell accuracy, accepted-but-wrong (must be 0), queue rate
@@ -66,8 +66,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reports", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--families",
+        default=",".join(generator.FAMILIES + generator.EXTRA_FAMILIES),
+        help="comma-separated; default: every family the generator renders",
+    )
     args = parser.parse_args()
-    generated = generator.batch(args.seed, args.reports)
+    generated = generator.batch(args.seed, args.reports, tuple(args.families.split(",")))
     show(
         f"generated ({args.reports}, seed {args.seed}, 10% with a source error)",
         run([(g.family, g.readable(), g.values) for g in generated]),
