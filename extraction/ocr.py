@@ -207,7 +207,10 @@ def _second_opinion(page_read: TextCell, alone: TextCell) -> TextCell:
 
 def _read_alone(ocr: Any, gray: np.ndarray, region: Region) -> TextCell:
     """A cell cut out of the page: blank if there is no ink, else read as one line."""
-    crop = gray[region.y0 + 3 : region.y1 - 3, region.x0 + 3 : region.x1 - 3]
+    # Well inside the rules: a scan is never quite straight, and a rule left in the crop makes a
+    # lone "0" look like a small mark in a big box.
+    m = 7
+    crop = gray[region.y0 + m : region.y1 - m, region.x0 + m : region.x1 - m]
     if crop.size == 0 or int((crop < 128).sum()) < 12:
         return TextCell("")
     ys, xs = np.nonzero(crop < 128)
