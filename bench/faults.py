@@ -154,8 +154,10 @@ def crash(folder: Path, documents: int, kills: int, seed: int) -> Row:
     landed = []
     for _ in range(kills):
         before = db["extractions"].count
+        target = rng.randint(1, max(1, documents - 1))  # killed after this many new extractions
         victim = subprocess.Popen(extract, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.5, 3.0))
+        while victim.poll() is None and db["extractions"].count - before < target:
+            time.sleep(0.005)
         victim.send_signal(signal.SIGKILL)
         victim.wait()
         landed.append(db["extractions"].count - before)
