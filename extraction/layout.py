@@ -467,14 +467,19 @@ def _choose(
     result = _build(table, chosen, columns, findings=findings)
     differing = _differences([item[3] for item in survivors])
     numbers = [d for d in differing if any(v not in ("blank", "0") for v in d[1])]
-    if differing:
+    if found is not None and len(found) >= _MAX_SOLUTIONS:
+        # The search stopped counting: readings beyond those listed may put numbers elsewhere.
+        numbers = numbers or differing or [(("*", "*"), ["more readings than were counted"])]
+    elif search and differing:
+        # Where blank cells vanish, nothing printed says whether a 0 stands in a part or the total.
+        numbers = numbers or differing
+    if differing or numbers:
         listed = "; ".join(f"{row}.{col}: {' or '.join(vals)}" for (row, col), vals in (numbers or differing)[:6])
-        cells = [(table.section, row, col) for (row, col), _ in (numbers or differing)]
+        cells = [(table.section, row, col) for (row, col), _ in (numbers or differing) if row != "*"]
         formula = "exactly one reading of the printed cells satisfies the identities"
         if numbers:
-            message = (
-                f"{len(survivors)} readings fit the identities; kept one, a person must choose. Differs in {listed}"
-            )
+            counted = f"{len(survivors)}" + (" or more" if found is not None and len(found) >= _MAX_SOLUTIONS else "")
+            message = f"{counted} readings fit the identities; kept one, a person must choose. Differs in {listed}"
             findings.append(Finding.blocking(f"{table.section}.layout.ambiguous", formula, message, cells=cells))
         else:
             message = (
@@ -494,6 +499,7 @@ def _choose(
 
 
 _MAX_STEPS = 20_000
+_MAX_SOLUTIONS = 64
 
 
 def _balanced(
@@ -548,7 +554,7 @@ def _balanced(
         nonlocal steps
         if depth == len(order):
             solutions.append(tuple(picks))
-            return len(solutions) < 64
+            return len(solutions) < _MAX_SOLUTIONS
         index = order[depth]
         rows.add(open_rows[index])
         try:
@@ -565,7 +571,7 @@ def _balanced(
         return True
 
     complete = walk(0, dict(fixed), set(known_rows))
-    return solutions if complete or len(solutions) >= 64 else None
+    return solutions if complete or len(solutions) >= _MAX_SOLUTIONS else None
 
 
 def _locally_consistent(
