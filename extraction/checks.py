@@ -10,7 +10,7 @@ zero is its own finding ("total missing, parts sum to N") that a reviewer can co
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -64,6 +64,17 @@ def evaluate(equation: Equation, value: Callable[[str, str], Value]) -> Outcome:
     blanks = None in left_values or None in right_values
     status: Status = "fail" if left != right else ("uncertain" if blanks else "pass")
     return Outcome(status, left, right, blank_total=False)
+
+
+def fails(equation: Equation, values: Mapping[Key, Value]) -> bool:
+    """`evaluate(...).status == "fail"` over a dict of values, without the outcome: readings are
+    weighed by the thousand, so this is the layout parser's inner loop."""
+    get = values.get
+    right = sum(v for k in equation.right if (v := get(k)) is not None)
+    if len(equation.left) == 1:
+        total = get(equation.left[0])
+        return right != 0 if total is None else total != right
+    return sum(v for k in equation.left if (v := get(k)) is not None) != right
 
 
 @cache

@@ -38,7 +38,21 @@ class RawCell:
 
     @property
     def blank(self) -> bool:
-        return is_blank(self.text)
+        return _is_blank(self.text)
+
+
+@lru_cache(maxsize=8192)
+def _is_blank(text: str) -> bool:
+    return is_blank(text)
+
+
+@lru_cache(maxsize=16384)
+def _value(text: str, kind: str) -> Value:
+    """A cell's value, or None where it is blank or unreadable (readings are weighed many times)."""
+    try:
+        return parse_cell(text, kind).value
+    except ValueError:
+        return None
 
 
 Row = list[RawCell]
@@ -416,8 +430,8 @@ def _choose(
     habits) only chooses where a printed 0 goes, which no identity can see, and even then the
     alternatives are recorded as a soft finding.
 
-    With `search` (layouts where blank cells vanish, so rows have many readings), a table with
-    too many combinations to try them all is searched for the balanced ones instead.
+    With `search` (layouts where blank cells vanish), where a printed 0 goes is never settled
+    by habit: differing survivors of any kind are an ambiguity.
     """
     options = {row: _locally_consistent(table, row, opts, columns) for row, opts in options.items()}
     open_rows = [row for row, opts in options.items() if len(opts) > 1]
@@ -430,13 +444,15 @@ def _choose(
     for row, opts in options.items():
         if len(opts) == 1:
             fixed.update(_values(row, opts[0][1], columns))
-    found = None
-    if total > _MAX_COMBINATIONS:
-        found = _balanced(table, fixed, open_rows, choices, columns) if search else None
-        if found is None or not found:
-            choices = [opts[:1] for opts in choices]
-            why = "the search for a balanced one was cut short" if found is None else "none balances"
-            findings.append(_doubt(table.section, "*", f"too many possible readings ({total}); {why}; cheapest kept"))
+    # Most tables balance: the pruned search finds every balanced combination far faster than
+    # trying them all. Only when none balances are all combinations weighed for the fewest failures.
+    # (Bounded by the product's size: a search longer than trying every combination is no gain.)
+    steps = _MAX_STEPS if total > _MAX_COMBINATIONS else total // 2
+    found = _balanced(table, fixed, open_rows, choices, columns, steps) if total > _QUICK_ABOVE else None
+    if total > _MAX_COMBINATIONS and not found:
+        choices = [opts[:1] for opts in choices]
+        why = "the search for a balanced one was cut short" if found is None else "none balances"
+        findings.append(_doubt(table.section, "*", f"too many possible readings ({total}); {why}; cheapest kept"))
 
     # Each open reading's values once; only identities touching an open row change between combos.
     open_values = [
@@ -445,18 +461,16 @@ def _choose(
     open_cells = {cell for per_row in open_values for values in per_row for cell in values}
     equations = checks.equations(table.section, table.version)
     moving = [eq for eq in equations if open_cells & set(eq.left + eq.right)]
-    constant = sum(
-        checks.evaluate(eq, lambda r, c: fixed.get((r, c))).status == "fail" for eq in equations if eq not in moving
-    )
+    constant = sum(checks.fails(eq, fixed) for eq in equations if eq not in moving)
     scored = []
     combos = found if found else itertools.product(*[range(len(opts)) for opts in choices])
+    # Per combination only the cells the moving identities read, plus the open ones.
+    base = {cell: fixed.get(cell) for eq in moving for cell in eq.left + eq.right}
     for picks in combos:
-        values = dict(fixed)
+        values = dict(base)
         for per_row, pick in zip(open_values, picks, strict=True):
             values.update(per_row[pick])
-        moving_failures = sum(
-            checks.evaluate(eq, lambda r, c, v=values: v.get((r, c))).status == "fail" for eq in moving
-        )
+        moving_failures = sum(checks.fails(eq, values) for eq in moving)
         cost = sum(opts[pick][0] for opts, pick in zip(choices, picks, strict=True))
         scored.append((constant + moving_failures, cost, picks, values))
     fewest = min(item[0] for item in scored)
@@ -498,6 +512,7 @@ def _choose(
     return result, findings
 
 
+_QUICK_ABOVE = 64
 _MAX_STEPS = 20_000
 _MAX_SOLUTIONS = 64
 
@@ -508,6 +523,7 @@ def _balanced(
     open_rows: list[str],
     choices: list[list[tuple[int, Reading]]],
     columns: tuple[template.Column, ...],
+    max_steps: int = _MAX_STEPS,
 ) -> list[tuple[int, ...]] | None:
     """Every combination of row readings under which no identity fails, found by a search that
     gives up on a branch as soon as an identity can no longer hold: once one side of a sum is
@@ -519,6 +535,9 @@ def _balanced(
     per_row = [
         [_values(row, reading, columns) for _, reading in opts] for row, opts in zip(open_rows, choices, strict=True)
     ]
+    every = itertools.chain(fixed.values(), (v for opts in per_row for values in opts for v in values.values()))
+    if any(v is not None and v < 0 for v in every):
+        return None  # the pruning below assumes counts are not negative
     known_rows = {row for row, _ in fixed}
     equations = checks.equations(table.section, table.version)
     # Totals first: once a sum's total is read, its parts are bounded by it.
@@ -528,24 +547,25 @@ def _balanced(
     picks: list[int] = [0] * len(open_rows)
     steps = 0
 
-    def side(keys: tuple[tuple[str, str], ...], values: dict, rows: set[str]) -> tuple[bool, Value]:
-        done = all(r in rows for r, _ in keys)
-        return done, sum((values.get(k) or 0 for k in keys if k[0] in rows), 0)
+    def side(keys: tuple[tuple[str, str], ...], values: dict, rows: set[str]) -> Value:
+        return sum((values.get(k) or 0 for k in keys if k[0] in rows), 0)
 
     touching = [
-        [eq for eq in equations if any(r == open_rows[i] for r, _ in eq.left + eq.right)] for i in range(len(open_rows))
+        [(eq, {r for r, _ in eq.left}, {r for r, _ in eq.right}) for eq in equations if open_rows[i] in _rows_of(eq)]
+        for i in range(len(open_rows))
     ]
 
     def holds(values: dict, rows: set[str], index: int) -> bool:
         """The identities the newly read row takes part in (the others were checked before)."""
-        for eq in touching[index]:
-            left_done, left = side(eq.left, values, rows)
-            right_done, right = side(eq.right, values, rows)
+        for eq, left_rows, right_rows in touching[index]:
+            left_done, right_done = left_rows <= rows, right_rows <= rows
             if left_done and right_done:
-                if checks.evaluate(eq, lambda r, c: values.get((r, c))).status == "fail":
+                if checks.fails(eq, values):
                     return False
-            elif (left_done and right > left) or (right_done and left > right):
-                return False
+            elif left_done or right_done:
+                left, right = side(eq.left, values, rows), side(eq.right, values, rows)
+                if (left_done and right > left) or (right_done and left > right):
+                    return False
         return True
 
     def walk(depth: int, values: dict, rows: set[str]) -> bool:
@@ -560,7 +580,7 @@ def _balanced(
         try:
             for pick, assigned in enumerate(per_row[index]):
                 steps += 1
-                if steps > _MAX_STEPS:
+                if steps > max_steps:
                     return False
                 picks[index] = pick
                 values.update(assigned)
@@ -572,6 +592,11 @@ def _balanced(
 
     complete = walk(0, dict(fixed), set(known_rows))
     return solutions if complete or len(solutions) >= _MAX_SOLUTIONS else None
+
+
+@lru_cache(maxsize=256)
+def _rows_of(equation: checks.Equation) -> frozenset[str]:
+    return frozenset(r for r, _ in equation.left + equation.right)
 
 
 def _locally_consistent(
@@ -588,28 +613,42 @@ def _locally_consistent(
     local = [eq for eq in checks.equations(table.section, table.version) if set(eq.left + eq.right) <= cells]
     if not local:
         return opts
-    passing = []
-    for option in opts:
-        values = _values(row, option[1], columns)
-        if not any(checks.evaluate(eq, lambda r, c, v=values: v.get((r, c))).status == "fail" for eq in local):
-            passing.append(option)
+    targets = _targets(row, columns)
+    position = {(target, column.key): i for i, (target, column) in enumerate(targets)}
+    # Readings share most of their cells: an identity is judged once per distinct set of its cells.
+    judged: list[tuple[checks.Equation, list[int], dict[tuple, bool]]] = [
+        (eq, [position[k] for k in eq.left + eq.right], {}) for eq in local
+    ]
+
+    def fails(reading: Reading) -> bool:
+        for eq, places, memo in judged:
+            key = tuple(None if reading[i] is None else reading[i].text for i in places)
+            if key not in memo:
+                values = {
+                    (targets[i][0], targets[i][1].key): None if text is None else _value(text, targets[i][1].kind)
+                    for i, text in zip(places, key, strict=True)
+                }
+                memo[key] = checks.fails(eq, values)
+            if memo[key]:
+                return True
+        return False
+
+    passing = [option for option in opts if not fails(option[1])]
     return passing or opts
 
 
-def _targets(row: str, columns: tuple[template.Column, ...]) -> list[tuple[str, template.Column]]:
+@lru_cache(maxsize=64)
+def _targets(row: str, columns: tuple[template.Column, ...]) -> tuple[tuple[str, template.Column], ...]:
     """Where each position of a reading goes; section 四's single data row spans three groups."""
     if row != "*":
-        return [(row, column) for column in columns]
-    return [(group, template.Column(key, c.label)) for c in columns for group, key in [c.key.split(".")]]
+        return tuple((row, column) for column in columns)
+    return tuple((group, template.Column(key, c.label)) for c in columns for group, key in [c.key.split(".")])
 
 
 def _values(row: str, reading: Reading, columns: tuple[template.Column, ...]) -> dict[tuple[str, str], Value]:
     out: dict[tuple[str, str], Value] = {}
     for (target, column), raw in zip(_targets(row, columns), reading, strict=True):
-        try:
-            out[(target, column.key)] = None if raw is None else parse_cell(raw.text, column.kind).value
-        except ValueError:
-            out[(target, column.key)] = None
+        out[(target, column.key)] = None if raw is None else _value(raw.text, column.kind)
     return out
 
 
