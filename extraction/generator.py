@@ -21,7 +21,7 @@ from typing import Any
 from extraction import html, store, template
 from extraction.template import Version
 
-FAMILIES = ("cell_per_line", "tab_rows", "pdftotext_layout", "html", "markdown")
+FAMILIES = ("cell_per_line", "tab_rows", "pdftotext_default", "pdftotext_layout", "html", "markdown")
 # Rendered on request, not yet in the default mix: the parser reads it, but slowly and with a
 # high queue rate when blank cells vanish (see bench/README.md).
 EXTRA_FAMILIES = ("web_text",)
@@ -230,6 +230,7 @@ def generate(rng: random.Random, family: str, version: Version | None = None, er
         "html": _html,
         "markdown": _markdown,
         "web_text": _web_text,
+        "pdftotext_default": _pdftotext_default,
     }[family]
     body = render(style, version, proactive_text, apps_text, review_text)
     title = f"{agency}{year}年政府信息公开工作年度报告"
@@ -439,6 +440,52 @@ def _pdftotext_layout(style: _Style, version: Version, proactive: dict, apps: di
         "",
     ]
     out += ["结果   结果     其他   尚未     总 计", "维持   纠正     结果   审结", "", numbers(review), ""]
+    return "\n".join(out) + "\n"
+
+
+def _pdftotext_default(style: _Style, version: Version, proactive: dict, apps: dict, review: list[str]) -> str:
+    """`pdftotext` in its default order: every cell on a line of its own, blank cells gone, long
+    labels wrapped, the labels of the last rows printed after all the numbers, and some blocks
+    of full rows printed column by column (as in ../shared/realfiles 001 and 002)."""
+    rng = style.rng
+    gap = rng.random() < 0.5  # pdftotext often leaves an empty line between cells
+
+    def lines(cells: list[str]) -> list[str]:
+        shown = [cell.strip() for cell in cells if cell.strip()]  # a blank cell prints nothing
+        return [x for cell in shown for x in ([cell, ""] if gap else [cell])]
+
+    def label(text: str) -> list[str]:
+        cut = rng.randint(10, 16)
+        return [text[:cut], text[cut:]] if len(text) > 18 else [text]
+
+    out = ["二、主动公开政府信息情况"]
+    for block in _proactive_blocks(version):
+        out += [f"第二十条第{_ITEMS.get(block[0].key, '（一）')}项", "", "信息内容"]
+        out += [c.label for c in block[0].columns] + [""]
+        for row in block:
+            out += label(row.label) + lines([style.number(proactive[row.key][c.key]) for c in row.columns])
+    out += ["三、收到和处理政府信息公开申请情况", "申请人情况", ""]
+    out += ["（本列数据的勾稽关系为：第一项加第二项之和， 等", "于第三项加第四项之和）", ""]
+    out += ["法人或其他组织", "自然人", "", "社会 法律", "商业 科研", "公益 服务 其他", "企业 机构", "组织 机构", ""]
+    out += ["总计", ""]
+    rows = template.spec("applications", version).rows
+    # From `late` on, labels come after every number; a block of full rows there may be printed
+    # column by column.
+    late = rng.randint(len(rows) - 6, len(rows)) if rng.random() < 0.6 else len(rows)
+    for row in rows[:late]:
+        out += label(_label(style, row)) + lines(apps[row.key])
+    tail = rows[late:]
+    if tail and rng.random() < 0.5 and all(all(c.strip() for c in apps[r.key]) for r in tail):
+        columns = [[apps[r.key][i] for r in tail] for i in range(len(template.APPLICANT_COLUMNS))]
+        out += lines([cell for column in columns for cell in column])
+    else:
+        for row in tail:
+            out += lines(apps[row.key])
+    for row in tail:
+        out += label(_label(style, row))
+    out += ["", "四、政府信息公开行政复议、行政诉讼情况", "行政复议", "", "行政诉讼", "未经复议直接起诉", "复议后起诉"]
+    out += [c.label for c in template.OUTCOME_COLUMNS] + ["", "结果 结果 其他 尚未", "总 计", "维持 纠正 结果 审结", ""]
+    out += [*lines(review), ""]
     return "\n".join(out) + "\n"
 
 

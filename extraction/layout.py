@@ -26,6 +26,8 @@ from extraction.schema import Cell, Extraction, Finding, Report, Table, Value
 from extraction.template import Section, Version
 
 EXTRACTOR = "layout"
+# Families where a blank cell prints nothing at all: where a 0 stands is never settled by habit.
+_VANISHING = ("space_rows", "gapped_stream")
 _MAX_COMBINATIONS = 4096
 _HEADER_WORDS = ("自然人", "商业企业", "申请人情况", "勾稽关系", "法人或其他组织")
 
@@ -305,6 +307,9 @@ def parse(text: str) -> Extraction:
         layouts[section] = family
         if family == "number_stream":
             rows, doubts = _stream_rows(text, span, section)
+            if streams.GAPPED in doubts:
+                doubts.remove(streams.GAPPED)
+                family = layouts[section] = "gapped_stream"
             findings += [_doubt(section, "*", doubt) for doubt in doubts]
         else:
             rows = tokenize(text, span, family)
@@ -368,7 +373,8 @@ def _applications(rows: list[Row], family: str) -> tuple[Table | None, list[Find
         if any(word in template.compact(label) for word in _HEADER_WORDS):
             continue
         key = template.match_application_row(label, previous)
-        if key is None or not values:
+        # In a gapped stream a row named with no number after it is a row of blanks.
+        if key is None or (not values and family != "gapped_stream"):
             if values and any(not c.blank for c in values):
                 findings.append(_doubt("applications", "unknown", f"row {label or '(no label)'!r} not recognised"))
             continue
@@ -396,14 +402,14 @@ def _applications(rows: list[Row], family: str) -> tuple[Table | None, list[Find
             findings.append(_doubt("applications", row_spec.key, f"{row_spec.label}: more values than columns"))
             del options[row_spec.key]
     table, doubts = _choose(
-        Table.empty("applications", version), options, template.APPLICANT_COLUMNS, search=family == "space_rows"
+        Table.empty("applications", version), options, template.APPLICANT_COLUMNS, search=family in _VANISHING
     )
     return table, findings + doubts
 
 
 def _review(rows: list[Row], family: str) -> tuple[Table | None, list[Finding]]:
-    # Where blank cells vanish (web text) a data row may show only a few numbers.
-    least = 1 if family == "space_rows" else 5
+    # Where blank cells vanish (web text, PDF streams) a data row may show only a few numbers.
+    least = 1 if family in ("space_rows", "number_stream") else 5
     data = [values for label, values in map(split_row, rows) if not label and len(values) >= least]
     if not data:
         return None, [_unread("review_litigation", "has no data row")]
@@ -414,7 +420,8 @@ def _review(rows: list[Row], family: str) -> tuple[Table | None, list[Finding]]:
     columns = tuple(
         template.Column(f"{g.key}.{c.key}", c.label) for g in template.REVIEW_LITIGATION.rows for c in g.columns
     )
-    return _choose(Table.empty("review_litigation", "2019"), {"*": options}, columns, search=family == "space_rows")
+    vanished = family == "space_rows" or (family == "number_stream" and len(data[-1]) < width)
+    return _choose(Table.empty("review_litigation", "2019"), {"*": options}, columns, search=vanished)
 
 
 def _choose(

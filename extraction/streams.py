@@ -109,6 +109,10 @@ def rows(text: str, start: int, end: int, section: Section) -> tuple[list[tuple[
             blocks.append(block)
         leftover += cells
     doubts: list[str] = []
+    if section == "applications" and sum(len(run.cells) for run in found) < sum(widths):
+        labelled = _labelled(found)
+        if labelled is not None:
+            return [(every_label, []), *labelled], [GAPPED]
     if section == "applications":
         edges = _edges(blocks, text)
         blocks = [[_aligned(row, text, edges) for row in block] for block in blocks]
@@ -119,6 +123,48 @@ def rows(text: str, start: int, end: int, section: Section) -> tuple[list[tuple[
     if leftover:
         out.append(("unread numbers", leftover))
     return out, doubts
+
+
+# Said by `rows` when blank cells vanished from a stream whose every run is labelled: the rows
+# are short and the reader must weigh where their blanks stood.
+GAPPED = "blank cells left no trace in the stream; each labelled run read as one row"
+
+
+def _labelled(found: list[Run]) -> list[tuple[str, list[Cell]]] | None:
+    """Each run of numbers as the row its label lines name, when every run has one.
+
+    A PDF prints nothing for a blank cell, so fewer numbers than cells means some rows are
+    short and filling rows seven by seven would shift every number after the first blank.
+    When each run follows a label naming a row (wrapped labels joined, nearest lines first),
+    the runs are the rows and a row named with no number after it is a row of blanks; a run
+    without a label, more numbers than columns, or row labels after the last number (the runs
+    may then hold several rows) and the reading falls back to filling rows in order.
+    """
+    out: list[tuple[str, list[Cell]]] = []
+    previous: str | None = None
+    for run in found:
+        if not run.cells:
+            # Row labels after the last number: pdftotext prints the labels of the last rows
+            # after all the numbers, so the runs before them may hold several rows each.
+            if any(template.match_application_row(line, previous) not in (None, previous) for line in run.labels):
+                return None
+            continue
+        name, back = None, 0
+        for back in range(1, min(len(run.labels), 3) + 1):
+            name = template.match_application_row("".join(run.labels[-back:]), previous)
+            if name is not None:
+                break
+        if name is None or len(run.cells) > len(template.APPLICANT_COLUMNS):
+            return None
+        # Rows named before it with no number of their own are rows of blanks.
+        for line in run.labels[:-back]:
+            blank_row = template.match_application_row(line, previous)
+            if blank_row is not None and blank_row != previous:
+                out.append((line, []))
+                previous = blank_row
+        out.append(("".join(run.labels[-back:]), run.cells))
+        previous = name
+    return out
 
 
 _GROUP = len(template.OUTCOME_COLUMNS)

@@ -1,12 +1,13 @@
-"""PDF text streams (pdftotext default order and -layout) on the three real reports in ../shared/realfiles."""
+"""PDF text streams (pdftotext default order and -layout): the real reports in ../shared/realfiles,
+and streams built here where blank cells printed nothing."""
 
 import pytest
 from conftest import ROOT
 
-from extraction import checks, layout, streams
+from extraction import checks, layout, streams, template
 
 REAL = ROOT.parent / "shared" / "realfiles"
-pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason="../shared/realfiles is not beside this checkout")
+needs_real = pytest.mark.skipif(not REAL.is_dir(), reason="../shared/realfiles is not beside this checkout")
 
 
 def read(name: str):
@@ -15,6 +16,7 @@ def read(name: str):
     return extraction, extraction.findings + checks.run(extraction.report)
 
 
+@needs_real
 def test_layout_mode_report_is_read_exactly_and_accepted():
     extraction, findings = read("003_hongze_district_2024")  # pdftotext -layout, hand-checked cell by cell
     assert checks.accepted(findings)
@@ -36,6 +38,7 @@ def test_layout_mode_report_is_read_exactly_and_accepted():
     }
 
 
+@needs_real
 def test_default_order_with_detached_labels_and_column_runs_reads_sections_two_and_three():
     for name in ("001_huaian_city_2024", "002_hongze_district_2023"):
         extraction, findings = read(name)
@@ -48,6 +51,7 @@ def test_default_order_with_detached_labels_and_column_runs_reads_sections_two_a
     assert apps.value("total_handled", "total") == 3050 and apps.value("other_misc", "total") == 110
 
 
+@needs_real
 def test_interleaved_section_four_lists_every_balanced_reading():
     extraction, findings = read("001_huaian_city_2024")
     doubt = next(f for f in findings if f.id == "review_litigation.layout.*")
@@ -59,3 +63,51 @@ def test_value_tokens_leave_labels_page_numbers_and_years_alone():
     text = "1.属于国家秘密   12   0  3,001\n-3-\n2024年 增1 3773631元 849.39万元\n"
     cells = [c[0] for run in streams.runs(text, 0, len(text)) for c in run.cells]
     assert cells == ["12", "0", "3,001", "增1", "3773631元", "849.39万元"]
+
+
+def default_order(rows: dict[str, list[int | None]]) -> str:
+    """Section 三 as pdftotext prints it in default order: a label line, then one line per printed
+    cell; a blank cell prints nothing, a row of blanks nothing at all."""
+    lines = ["三、收到和处理政府信息公开申请情况", "申请人情况", "自然人", "法人或其他组织", "总计"]
+    for row in template.spec("applications", "2019").rows:
+        lines.append(row.label)
+        lines += [str(v) for v in rows.get(row.key, [None] * 7) if v is not None]
+    return "\n".join([*lines, "四、政府信息公开行政复议、行政诉讼情况", ""])
+
+
+def applications(text: str):
+    extraction = layout.parse(text)
+    findings = [f for f in extraction.findings + checks.run(extraction.report) if f.id.startswith("applications.")]
+    return extraction, findings
+
+
+SHORT = [5, None, None, None, None, None, 5]  # natural persons only: five blanks printed nothing
+
+
+def test_labelled_short_runs_are_rows_whose_blanks_the_identities_place():
+    rows = {
+        "new_received": [5, 0, 0, 0, 0, 0, 5],  # printed in full: it fixes where the columns stand
+        "granted": [3, None, None, None, None, None, 3],
+        "unavailable_not_held": [2, None, None, None, None, None, 2],
+        "total_handled": SHORT,
+        "carried_forward": [1, None, None, None, None, None, 1],
+    }
+    rows["new_received"][0] = rows["new_received"][-1] = 6
+    extraction, findings = applications(default_order(rows))
+    assert extraction.layouts["applications"] == "gapped_stream"
+    assert not [f for f in findings if f.blocks_acceptance]
+    values = extraction.report.applications.values()
+    for key, printed in rows.items():
+        assert list(values[key].values()) == printed
+    assert set(values["carried_over"].values()) == {None}  # a row of blanks stays blank, not zero
+
+
+def test_short_runs_that_could_stand_in_several_columns_are_queued_as_ambiguous():
+    one = [1, None, None, None, None, None, 1]
+    six = [6, None, None, None, None, None, 6]
+    # Every number could stand in any part column, as long as all of them move together.
+    rows = {"new_received": six, "granted": SHORT, "total_handled": SHORT, "carried_forward": one}
+    extraction, findings = applications(default_order(rows))
+    assert extraction.layouts["applications"] == "gapped_stream"
+    ambiguous = [f for f in findings if f.id == "applications.layout.ambiguous"]
+    assert ambiguous and ambiguous[0].blocks_acceptance
