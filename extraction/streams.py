@@ -95,13 +95,28 @@ def rows(text: str, start: int, end: int, section: Section) -> tuple[list[tuple[
     match = template.match_proactive_row if section == "proactive" else template.match_application_row
     blocks: list[list[list[Cell]]] = []  # per run: its cells cut into rows, in template order
     leftover: list[Cell] = []
+    indexes: list[int] = []  # the template row of each row in `blocks`, in order
+    blank_rows: list[int] = []
     following = 0
+    side_by_side = any("\n" not in text[a[2] : b[1]] for run in found for a, b in itertools.pairwise(run.cells))
     for run in found:
+        if not run.cells and side_by_side:
+            # -layout prints a label beside its numbers: a row named after the last number
+            # printed none, like the rows before it that were skipped over.
+            for line in run.labels:
+                named = match(line)
+                if named in keys and keys.index(named) >= following:
+                    blank_rows += range(following, keys.index(named) + 1)
+                    following = keys.index(named) + 1
+            continue
         named = match(run.inline_label) if run.inline_label else None
         if named in keys and keys.index(named) >= following:
-            following = keys.index(named)  # rows printed blank (no numbers at all) are skipped over
+            # Rows skipped over printed no number at all: a row of blanks, not a missing row.
+            blank_rows += range(following, keys.index(named))
+            following = keys.index(named)
         cells, block = list(run.cells), []
         while cells and following < len(widths):
+            indexes.append(following)
             block.append(cells[: widths[following]])
             cells = cells[widths[following] :]
             following += 1
@@ -109,17 +124,22 @@ def rows(text: str, start: int, end: int, section: Section) -> tuple[list[tuple[
             blocks.append(block)
         leftover += cells
     doubts: list[str] = []
-    if section == "applications" and sum(len(run.cells) for run in found) < sum(widths):
+    if section == "applications" and not side_by_side and sum(len(run.cells) for run in found) < sum(widths):
+        # Default order, one number per line, and fewer numbers than cells: blanks vanished.
         labelled = _labelled(found)
         if labelled is not None:
             return [(every_label, []), *labelled], [GAPPED]
     if section == "applications":
-        edges = _edges(blocks, text)
-        blocks = [[_aligned(row, text, edges) for row in block] for block in blocks]
-        blocks, doubts = _orientations(blocks, version)
+        blocks, doubts = _by_position(blocks, text, version)
+        blocks, more = _orientations(blocks, version)
+        doubts += more
     out: list[tuple[str, list[Cell]]] = [(every_label, [])]  # every label first: the version words
     flat = [row for block in blocks for row in block]
-    out += [(spec.rows[i].label, cells) for i, cells in enumerate(flat)]
+    placed = dict(zip(indexes, flat, strict=True))
+    for i in blank_rows:
+        at = text.find("\n", start)  # a blank row has no span of its own; its cells point at the section
+        placed[i] = [("", at, at)] * widths[i]
+    out += [(spec.rows[i].label, placed[i]) for i in sorted(placed)]
     if leftover:
         out.append(("unread numbers", leftover))
     return out, doubts
@@ -244,42 +264,91 @@ def _one_line(row: list[Cell], text: str) -> bool:
 
 
 def _edges(blocks: list[list[list[Cell]]], text: str) -> list[float] | None:
-    """The seven column right edges, from where the numbers of one-line rows end.
+    """The column right edges the table shows, from where the numbers of one-line rows end.
 
-    Edges cluster (numbers are right-aligned in their column); with seven clusters every column
-    has shown itself somewhere in the table and short rows can be placed by position.
+    Edges cluster (numbers are right-aligned in their column). Only `-layout` text has rows
+    of several numbers on one line; without two such rows, or with more than seven clusters
+    (columns drifting between pages), positions say nothing and None is returned.
     """
-    ends = sorted(_right_edge(cell, text) for block in blocks for row in block if _one_line(row, text) for cell in row)
-    if not ends:
+    one_line = [row for block in blocks for row in block if _one_line(row, text)]
+    if sum(len(row) > 1 for row in one_line) < 2:
         return None
+    ends = sorted(_right_edge(cell, text) for row in one_line for cell in row)
     clusters: list[list[int]] = [[ends[0]]]
     for end in ends[1:]:
         if end - clusters[-1][-1] <= 2:
             clusters[-1].append(end)
         else:
             clusters.append([end])
-    if len(clusters) != 7:
+    if len(clusters) > 7:
         return None
     return [sum(c) / len(c) for c in clusters]
 
 
-def _aligned(row: list[Cell], text: str, edges: list[float] | None) -> list[Cell]:
-    """A short one-line row spread over its columns by where its numbers stand; blanks become empty cells.
+def _aligned(row: list[Cell], text: str, edges: list[float], columns: tuple[int, ...]) -> list[Cell] | None:
+    """A short one-line row spread over its columns by where its numbers stand; blanks become
+    empty cells. `columns` says which of the seven columns each edge is.
 
-    Only when every number sits clearly nearest one column and no two share it; otherwise the
-    row is left short and the identities weigh its possible placements.
+    None when a number sits clearly nearest no edge, or two share one: the row's place is then
+    for the identities to weigh.
     """
-    if edges is None or len(row) >= 7 or not _one_line(row, text):
+    if len(row) >= 7 or not _one_line(row, text):
         return row
-    gap = min(b - a for a, b in itertools.pairwise(edges)) / 2
+    gap = min((b - a for a, b in itertools.pairwise(edges)), default=6) / 2
     slots: list[Cell | None] = [None] * 7
     for cell in row:
         distances = [abs(_right_edge(cell, text) - edge) for edge in edges]
-        column = distances.index(min(distances))
-        if distances[column] >= gap or slots[column] is not None:
-            return row
-        slots[column] = cell
+        nearest = distances.index(min(distances))
+        if distances[nearest] >= gap or slots[columns[nearest]] is not None:
+            return None
+        slots[columns[nearest]] = cell
     return [cell if cell is not None else ("", row[0][1], row[0][1]) for cell in slots]
+
+
+def _by_position(
+    blocks: list[list[list[Cell]]], text: str, version: Version
+) -> tuple[list[list[list[Cell]]], list[str]]:
+    """Short rows placed by where their numbers stand, when positions explain every one of them.
+
+    With seven edges each is its column. With fewer, some column is blank in every row and
+    nothing printed says which: every assignment of the edges to columns is weighed by the
+    identities, and since moving a whole blank column never breaks one, several usually fit.
+    They are a doubt; the one kept is the assignment closest to evenly spaced columns.
+    """
+    edges = _edges(blocks, text)
+    if edges is None:
+        return blocks, []
+    scored = []
+    for columns in itertools.combinations(range(7), len(edges)):
+        placed = [[_aligned(row, text, edges, columns) for row in block] for block in blocks]
+        if any(row is None for block in placed for row in block):
+            return blocks, []  # some short row's numbers do not sit on the edges: read row by row
+        values = _values([row for block in placed for row in block], version)  # type: ignore[misc]
+        failures = checks.count_failures("applications", version, lambda r, c, v=values: v.get((r, c)))
+        scored.append((failures, _unevenness(edges, columns), placed, values))
+    fewest = min(item[0] for item in scored)
+    best = sorted((item for item in scored if item[0] == fewest), key=lambda item: item[1])
+    distinct = {tuple(sorted(item[3].items(), key=str)) for item in best}
+    if len(distinct) < 2:
+        return best[0][2], []  # type: ignore[return-value]
+    return best[0][2], [  # type: ignore[list-item]
+        f"{len(edges)} of 7 columns show a number anywhere in the table and {len(distinct)} ways to place them "
+        "fit the identities: a column blank in every row leaves no trace; the evenly spaced placement is kept"
+    ]
+
+
+def _unevenness(edges: list[float], columns: tuple[int, ...]) -> tuple[float, float]:
+    """How far edges assigned to these columns are from a straight line (columns are drawn
+    evenly), then how wide that makes a column (of two even fits, 48/64/96 as columns 1, 3, 7
+    or 4, 5, 7, the narrower one does not push the first column into the labels)."""
+    if len(edges) < 2:
+        return 0.0, 0.0
+    n = len(edges)
+    mean_c, mean_e = sum(columns) / n, sum(edges) / n
+    spread = sum((c - mean_c) ** 2 for c in columns)
+    slope = sum((c - mean_c) * (e - mean_e) for c, e in zip(columns, edges, strict=True)) / spread
+    residual = sum((e - mean_e - slope * (c - mean_c)) ** 2 for c, e in zip(columns, edges, strict=True))
+    return round(residual, 6), slope
 
 
 def _transpose(block: list[list[Cell]]) -> list[list[Cell]]:

@@ -111,3 +111,40 @@ def test_short_runs_that_could_stand_in_several_columns_are_queued_as_ambiguous(
     assert extraction.layouts["applications"] == "gapped_stream"
     ambiguous = [f for f in findings if f.id == "applications.layout.ambiguous"]
     assert ambiguous and ambiguous[0].blocks_acceptance
+
+
+def layout_mode(rows: dict[str, list[int | None]]) -> str:
+    """Section 三 as `pdftotext -layout` prints it: a label, then each cell right-aligned in its
+    column of eight characters; a blank cell is spaces."""
+    lines = ["三、收到和处理政府信息公开申请情况", " " * 45 + "自然人   商业 科研 社会 法律 其他   总计"]
+    for row in template.spec("applications", "2019").rows:
+        cells = "".join(f"{'' if v is None else v:>8}" for v in rows.get(row.key, [None] * 7)).rstrip()
+        lines.append(row.label + " " * (40 - len(row.label)) + cells)
+    return "\n".join([*lines, "四、政府信息公开行政复议、行政诉讼情况", ""])
+
+
+def test_short_layout_rows_are_placed_by_where_their_numbers_stand():
+    rows = {
+        "new_received": [4, 1, 2, 1, 1, 1, 10],  # every column shows where it stands
+        "granted": [None, None, 2, None, None, None, 2],  # alone, the 2 could be any part
+        "unavailable_not_held": [4, 1, None, 1, 1, 1, 8],
+        "total_handled": [4, 1, 2, 1, 1, 1, 10],
+    }
+    extraction, findings = applications(layout_mode(rows))
+    assert not [f for f in findings if f.blocks_acceptance]
+    values = extraction.report.applications.values()
+    assert {key: list(values[key].values()) for key in rows} == rows
+
+
+def test_a_column_blank_in_every_layout_row_is_a_doubt_not_a_guess():
+    rows = {
+        "new_received": [4, None, 2, None, None, None, 6],  # commercial and three more print nothing anywhere
+        "granted": [4, None, 2, None, None, None, 6],
+        "total_handled": [4, None, 2, None, None, None, 6],
+    }
+    extraction, findings = applications(layout_mode(rows))
+    doubt = next(f for f in findings if f.id == "applications.layout.*")
+    assert doubt.blocks_acceptance and "3 of 7 columns" in doubt.message
+    # The placement kept for the reviewer is the evenly spaced one: here, the printed one.
+    values = extraction.report.applications.values()
+    assert {key: list(values[key].values()) for key in rows} == rows
