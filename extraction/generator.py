@@ -25,6 +25,7 @@ FAMILIES = ("cell_per_line", "tab_rows", "pdftotext_default", "pdftotext_layout"
 # Rendered on request, not yet in the default mix: the parser reads it, but slowly and with a
 # high queue rate when blank cells vanish (see bench/README.md).
 EXTRA_FAMILIES = ("web_text",)
+_DELIMITED = ("cell_per_line", "tab_rows", "html", "markdown")
 ERRORS = ("wrong_total", "blank_total", "row_one_contradiction")
 _FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 _AGENCIES = (
@@ -177,8 +178,19 @@ class _Style:
     vertical_headers: bool
     abbreviate: bool
 
+    noisy: bool = False  # retyped or OCR'd: look-alike letters and stray spaces inside numbers
+
     def number(self, text: str) -> str:
-        return text.translate(_FULLWIDTH) if self.fullwidth and self.rng.random() < 0.5 else text
+        text = text.translate(_FULLWIDTH) if self.fullwidth and self.rng.random() < 0.5 else text
+        if self.noisy and self.rng.random() < 0.1:
+            for digit, letter in (("0", "O"), ("1", "l"), ("1", "I")):
+                if digit in text and self.rng.random() < 0.5:
+                    at = text.index(digit)
+                    return text[:at] + letter + text[at + 1 :]
+            if len(text) > 1 and text.isdigit():
+                at = self.rng.randint(1, len(text) - 1)
+                return text[:at] + " " + text[at:]
+        return text
 
 
 def _printed_cell(style: _Style, value: int | None, is_total: bool) -> tuple[str, int | None]:
@@ -199,6 +211,8 @@ def generate(rng: random.Random, family: str, version: Version | None = None, er
         zero_as_blank=rng.random() < 0.4,
         vertical_headers=rng.random() < 0.5,
         abbreviate=rng.random() < 0.5,
+        # Only where cells are delimited: in space-separated text a stray space splits a number.
+        noisy=family in _DELIMITED and rng.random() < 0.2,
     )
     year = rng.randint(2019, 2025)
     agency = rng.choice(_AGENCIES)

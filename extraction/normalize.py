@@ -52,9 +52,26 @@ def parse_cell(raw: str, kind: str = "count", span: tuple[int, int] | None = Non
     match = _ANNOTATION.match(text)
     if match and re.search(r"\d", match["num"]):
         text, annotation = match["num"], match["note"]
-    value = _parse_number(text, kind)
+    try:
+        value = _parse_number(text, kind)
+    except ValueError:
+        value = _parse_number(_lookalikes(text), kind)
     cell_kind = CellKind.zero if value == 0 else CellKind.number
     return Cell(value=value, raw=raw, kind=cell_kind, annotation=annotation, span=span)
+
+
+# Letters that scans and retyping put where a digit was printed: "1O" is 10, "l2" is 12.
+_LOOKALIKE = str.maketrans({"O": "0", "o": "0", "〇": "0", "l": "1", "I": "1"})
+
+
+def _lookalikes(text: str) -> str:
+    """The digits a number's look-alike letters stand for, when it holds at least one real digit
+    or is one look-alike alone (a table cell holding just "l" is a 1: no label is one Latin
+    letter); a longer run of letters is a word, not a number."""
+    number = text.lstrip("增减加少+-−")  # a change's sign is not part of the number
+    if any(ch.isdigit() for ch in number) or (len(number) == 1 and number in "Oo〇lI"):
+        return text.translate(_LOOKALIKE)
+    return text
 
 
 def looks_like_value(raw: str, kind: str = "count") -> bool:

@@ -82,3 +82,27 @@ def test_labels_and_wrong_forms_are_not_values(raw, kind):
 
 def test_span_is_carried():
     assert parse_cell("5", span=(10, 11)).span == (10, 11)
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind", "value"),
+    [
+        ("1O", "count", 10),
+        ("l2", "count", 12),
+        ("1,O00", "count", 1000),
+        ("O", "count", 0),
+        ("l", "count", 1),
+        ("增l", "change", 1),
+        ("3O万元", "money", 30),
+        ("1 234", "count", 1234),
+    ],
+)
+def test_look_alike_letters_and_stray_spaces_read_as_the_number_they_stand_for(raw, kind, value):
+    cell = parse_cell(raw, kind)
+    assert cell.value == value and cell.raw == raw  # what was printed is kept beside the reading
+
+
+@pytest.mark.parametrize("raw", ["IO", "lol", "Il", "其他"])
+def test_letters_without_a_digit_stay_words(raw):
+    with pytest.raises(ValueError):
+        parse_cell(raw)
