@@ -179,6 +179,7 @@ class _Style:
     abbreviate: bool
 
     noisy: bool = False  # retyped or OCR'd: look-alike letters and stray spaces inside numbers
+    proactive_version: Version = "2019"  # section 二 may follow 2021 while section 三 keeps 2019
 
     def number(self, text: str) -> str:
         text = text.translate(_FULLWIDTH) if self.fullwidth and self.rng.random() < 0.5 else text
@@ -213,13 +214,15 @@ def generate(rng: random.Random, family: str, version: Version | None = None, er
         abbreviate=rng.random() < 0.5,
         # Only where cells are delimited: in space-separated text a stray space splits a number.
         noisy=family in _DELIMITED and rng.random() < 0.2,
+        # The mixed case of TEMPLATE.md: a 2021 section 二 above a 2019 section 三.
+        proactive_version="2021" if version == "2019" and rng.random() < 0.2 else version,
     )
     year = rng.randint(2019, 2025)
     agency = rng.choice(_AGENCIES)
     applications = _applications(rng, version)
     if error:
         _inject(rng, applications, error)
-    proactive, proactive_text = _proactive(rng, version)
+    proactive, proactive_text = _proactive(rng, style.proactive_version)
     review = _review(rng)
     printed_apps: dict[str, dict[str, Any]] = {}
     apps_text: dict[str, list[str]] = {}
@@ -263,7 +266,7 @@ def generate(rng: random.Random, family: str, version: Version | None = None, er
     values = {
         "agency": agency,
         "year": year,
-        "template": version,
+        "template": style.proactive_version,  # section 二 decides the report's template
         "proactive": proactive,
         "applications": printed_apps,
         "review_litigation": printed_review,
@@ -306,7 +309,7 @@ def _proactive_blocks(version: Version) -> list[list[template.Row]]:
 def _cell_per_line(style: _Style, version: Version, proactive: dict, apps: dict, review: list[str]) -> str:
     """Word saved as text: a tab opens each cell, an empty line ends each row."""
     out = ["二、主动公开政府信息情况"]
-    for block in _proactive_blocks(version):
+    for block in _proactive_blocks(style.proactive_version):
         item = _ITEMS.get(block[0].key, "（一）")
         out += [f"\t第二十条第{item}项", ""]
         out += ["\t信息内容"] + [f"\t{_header(style, c.label)}" for c in block[0].columns] + [""]
@@ -338,7 +341,7 @@ def _cell_per_line(style: _Style, version: Version, proactive: dict, apps: dict,
 def _tab_rows(style: _Style, version: Version, proactive: dict, apps: dict, review: list[str]) -> str:
     """One row per line, cells split by tabs; converters drop empty fields and add trailing ones."""
     out = ["二、主动公开政府信息情况", ""]
-    for block in _proactive_blocks(version):
+    for block in _proactive_blocks(style.proactive_version):
         out.append(f"第二十条{_ITEMS.get(block[0].key, '（一）')}项\t\t\t")
         out.append("\t".join(["信息内容"] + [c.label for c in block[0].columns]))
         for row in block:
@@ -376,7 +379,7 @@ def _markdown(style: _Style, version: Version, proactive: dict, apps: dict, revi
         return [line(rows[0]), line(["---"] * width), *map(line, rows[1:]), ""]
 
     out = ["二、主动公开政府信息情况", ""]
-    for block in _proactive_blocks(version):
+    for block in _proactive_blocks(style.proactive_version):
         head = [f"第二十条第{_ITEMS.get(block[0].key, '（一）')}项"] + [""] * len(block[0].columns)
         names = ["信息内容"] + [c.label for c in block[0].columns]
         body = [[row.label] + [style.number(proactive[row.key][c.key]) for c in row.columns] for row in block]
@@ -430,7 +433,7 @@ def _pdftotext_layout(style: _Style, version: Version, proactive: dict, apps: di
         return ["", f"{' ' * 60}-{page}-", ""] if rng.random() < 0.08 else []
 
     out = ["     二、主动公开政府信息情况"]
-    for block in _proactive_blocks(version):
+    for block in _proactive_blocks(style.proactive_version):
         out += [f"              第二十条第{_ITEMS.get(block[0].key, '（一）')}项", ""]
         out += ["       信息内容   " + "    ".join(c.label for c in block[0].columns), ""]
         for row in block:
@@ -473,7 +476,7 @@ def _pdftotext_default(style: _Style, version: Version, proactive: dict, apps: d
         return [text[:cut], text[cut:]] if len(text) > 18 else [text]
 
     out = ["二、主动公开政府信息情况"]
-    for block in _proactive_blocks(version):
+    for block in _proactive_blocks(style.proactive_version):
         out += [f"第二十条第{_ITEMS.get(block[0].key, '（一）')}项", "", "信息内容"]
         out += [c.label for c in block[0].columns] + [""]
         for row in block:
@@ -524,7 +527,7 @@ def _web_text(style: _Style, version: Version, proactive: dict, apps: dict, revi
         )
 
     out = ["首页 > 政务公开 > 政府信息公开年报", "字号：大 中 小 | 打印", "二、主动公开政府信息情况"]
-    for block in _proactive_blocks(version):
+    for block in _proactive_blocks(style.proactive_version):
         out.append(f"第二十条第{_ITEMS.get(block[0].key, '（一）')}项")
         out.append(" ".join(["信息内容"] + [c.label for c in block[0].columns]))
         for row in block:
@@ -559,7 +562,7 @@ def _html(style: _Style, version: Version, proactive: dict, apps: dict, review: 
         "<script>var t = '<table><tr><td>1</td></tr></table>';</script>",
     ]
     out.append("<h3>二、主动公开政府信息情况</h3>")
-    for block in _proactive_blocks(version):
+    for block in _proactive_blocks(style.proactive_version):
         out.append("<table border='1'>")
         item = f"第二十条第{_ITEMS.get(block[0].key, '（一）')}项"
         out.append(f"<tr>{td(item, colspan=len(block[0].columns) + 1)}</tr>")
