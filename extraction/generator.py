@@ -483,8 +483,11 @@ def _pdftotext_default(style: _Style, version: Version, proactive: dict, apps: d
             out += label(row.label) + lines([style.number(proactive[row.key][c.key]) for c in row.columns])
     out += ["三、收到和处理政府信息公开申请情况", "申请人情况", ""]
     out += ["（本列数据的勾稽关系为：第一项加第二项之和， 等", "于第三项加第四项之和）", ""]
-    out += ["法人或其他组织", "自然人", "", "社会 法律", "商业 科研", "公益 服务 其他", "企业 机构", "组织 机构", ""]
-    out += ["总计", ""]
+    if style.vertical_headers:  # one character per line, column after column
+        out += ["法人或其他组织"] + [ch for c in template.APPLICANT_COLUMNS for ch in c.label] + [""]
+    else:
+        out += ["法人或其他组织", "自然人", "", "社会 法律", "商业 科研", "公益 服务 其他"]
+        out += ["企业 机构", "组织 机构", "", "总计", ""]
     rows = template.spec("applications", version).rows
     # From `late` on, labels come after every number; a block of full rows there may be printed
     # column by column.
