@@ -420,8 +420,25 @@ def _review(rows: list[Row], family: str) -> tuple[Table | None, list[Finding]]:
     columns = tuple(
         template.Column(f"{g.key}.{c.key}", c.label) for g in template.REVIEW_LITIGATION.rows for c in g.columns
     )
+    table = Table.empty("review_litigation", "2019")
     vanished = family == "space_rows" or (family == "number_stream" and len(data[-1]) < width)
-    return _choose(Table.empty("review_litigation", "2019"), {"*": options}, columns, search=vanished)
+    if vanished and family == "number_stream":
+        options = _evenly_spaced_first(_locally_consistent(table, "*", options, columns))
+    return _choose(table, {"*": options}, columns, search=vanished)
+
+
+def _evenly_spaced_first(options: list[tuple[int, Reading]]) -> list[tuple[int, Reading]]:
+    """Placements of a `-layout` line's numbers ranked by how evenly their positions space the
+    columns they are put in. Only an order of preference for the reading kept when several
+    balance (which stays a blocking ambiguity): a PDF's columns are drawn evenly, but pdftotext
+    does not print them exactly so."""
+
+    def unevenness(reading: Reading) -> tuple[float, float]:
+        placed = [(i, cell) for i, cell in enumerate(reading) if cell is not None]
+        return streams.unevenness([float(cell.end) for _, cell in placed], tuple(i for i, _ in placed))
+
+    ranked = sorted(options, key=lambda option: unevenness(option[1]))
+    return [(rank, reading) for rank, (_, reading) in enumerate(ranked)]
 
 
 def _choose(

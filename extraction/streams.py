@@ -325,7 +325,7 @@ def _by_position(
             return blocks, []  # some short row's numbers do not sit on the edges: read row by row
         values = _values([row for block in placed for row in block], version)  # type: ignore[misc]
         failures = checks.count_failures("applications", version, lambda r, c, v=values: v.get((r, c)))
-        scored.append((failures, _unevenness(edges, columns), placed, values))
+        scored.append((failures, unevenness(edges, columns), placed, values))
     fewest = min(item[0] for item in scored)
     best = sorted((item for item in scored if item[0] == fewest), key=lambda item: item[1])
     distinct = {tuple(sorted(item[3].items(), key=str)) for item in best}
@@ -337,7 +337,7 @@ def _by_position(
     ]
 
 
-def _unevenness(edges: list[float], columns: tuple[int, ...]) -> tuple[float, float]:
+def unevenness(edges: list[float], columns: tuple[int, ...]) -> tuple[float, float]:
     """How far edges assigned to these columns are from a straight line (columns are drawn
     evenly), then how wide that makes a column (of two even fits, 48/64/96 as columns 1, 3, 7
     or 4, 5, 7, the narrower one does not push the first column into the labels)."""

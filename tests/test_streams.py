@@ -148,3 +148,18 @@ def test_a_column_blank_in_every_layout_row_is_a_doubt_not_a_guess():
     # The placement kept for the reviewer is the evenly spaced one: here, the printed one.
     values = extraction.report.applications.values()
     assert {key: list(values[key].values()) for key in rows} == rows
+
+
+def test_section_four_on_one_layout_line_keeps_the_evenly_spaced_reading_but_queues_it():
+    printed = [None, 3, None, None, 3, None, None, 1, None, 1, 2, None, None, None, 2]
+    line = "".join(f"{'' if v is None else v:>8}" for v in printed).rstrip()
+    text = (
+        "四、政府信息公开行政复议、行政诉讼情况\n行政复议 行政诉讼\n\n"
+        + line
+        + "\n五、存在的主要问题及改进情况\n无。\n"
+    )
+    extraction = layout.parse(text)
+    findings = [f for f in extraction.findings if f.id.startswith("review_litigation.")]
+    assert any(f.id == "review_litigation.layout.ambiguous" and f.blocks_acceptance for f in findings)
+    values = extraction.report.review_litigation.values()
+    assert [v for group in values.values() for v in group.values()] == printed
