@@ -498,7 +498,14 @@ def _choose(
         cost = sum(opts[pick][0] for opts, pick in zip(choices, picks, strict=True))
         scored.append((constant + moving_failures, cost, picks, values))
     fewest = min(item[0] for item in scored)
-    survivors = sorted((item for item in scored if item[0] == fewest), key=lambda item: item[1])
+    # Of readings equally good, the one kept for the reviewer is the cheapest, then the one that
+    # leaves the most columns blank all the way down: a column blank in most rows is seldom
+    # printed in just one (with no other evidence, numbers gather in few columns).
+    fixed_columns = {c for (_, c), v in fixed.items() if v is not None}
+    survivors = sorted(
+        (item for item in scored if item[0] == fewest),
+        key=lambda item: (item[1], len(fixed_columns | {c for (_, c), v in item[3].items() if v is not None})),
+    )
     first = {row: opts[0][1] for row, opts in options.items()}
     picks = survivors[0][2]
     chosen = {**first, **{row: opts[p][1] for row, opts, p in zip(open_rows, choices, picks, strict=True)}}
