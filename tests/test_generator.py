@@ -13,8 +13,12 @@ from extraction.schema import Table
 
 
 def read(report: generator.Generated):
-    extraction = layout.parse(report.readable())
+    text = report.readable()
+    extraction = layout.parse(text)
     findings = extraction.findings + checks.run(extraction.report)
+    for table in extraction.report.tables():  # provenance: every number points at what was printed
+        for cell in (cell for cols in table.cells.values() for cell in cols.values() if cell.value is not None):
+            assert cell.span is not None and text[cell.span[0] : cell.span[1]] == cell.raw, (table.section, cell)
     values = {s: (t.values() if (t := extraction.report.table(s)) else None) for s in template.SECTIONS}
     return values, findings
 
