@@ -472,16 +472,17 @@ def _choose(
     # trying them all. Only when none balances are all combinations weighed for the fewest failures.
     # (Bounded by the product's size: a search longer than trying every combination is no gain.)
     steps = _MAX_STEPS if total > _MAX_COMBINATIONS else total // 2
-    found = _balanced(table, fixed, open_rows, choices, columns, steps) if total > _QUICK_ABOVE else None
-    if total > _MAX_COMBINATIONS and not found:
-        choices = [opts[:1] for opts in choices]
-        why = "the search for a balanced one was cut short" if found is None else "none balances"
-        findings.append(_doubt(table.section, "*", f"too many possible readings ({total}); {why}; cheapest kept"))
-
     # Each open reading's values once; only identities touching an open row change between combos.
     open_values = [
         [_values(row, reading, columns) for _, reading in opts] for row, opts in zip(open_rows, choices, strict=True)
     ]
+    found = _balanced(table, fixed, open_rows, open_values, steps) if total > _QUICK_ABOVE else None
+    if total > _MAX_COMBINATIONS and not found:
+        choices = [opts[:1] for opts in choices]
+        open_values = [per_row[:1] for per_row in open_values]
+        why = "the search for a balanced one was cut short" if found is None else "none balances"
+        findings.append(_doubt(table.section, "*", f"too many possible readings ({total}); {why}; cheapest kept"))
+
     open_cells = {cell for per_row in open_values for values in per_row for cell in values}
     equations = checks.equations(table.section, table.version)
     moving = [eq for eq in equations if open_cells & set(eq.left + eq.right)]
@@ -552,8 +553,7 @@ def _balanced(
     table: Table,
     fixed: dict[tuple[str, str], Value],
     open_rows: list[str],
-    choices: list[list[tuple[int, Reading]]],
-    columns: tuple[template.Column, ...],
+    per_row: list[list[dict[tuple[str, str], Value]]],
     max_steps: int = _MAX_STEPS,
 ) -> list[tuple[int, ...]] | None:
     """Every combination of row readings under which no identity fails, found by a search that
@@ -561,11 +561,9 @@ def _balanced(
     known, the other side's known parts may not exceed it (counts are not negative).
 
     For tables where blank cells vanished from the text, so that most rows have many readings
-    and trying every combination is out of reach. None when the search was cut short.
+    and trying every combination is out of reach. `per_row` holds the values of each open row's
+    readings. None when the search was cut short.
     """
-    per_row = [
-        [_values(row, reading, columns) for _, reading in opts] for row, opts in zip(open_rows, choices, strict=True)
-    ]
     every = itertools.chain(fixed.values(), (v for opts in per_row for values in opts for v in values.values()))
     if any(v is not None and v < 0 for v in every):
         return None  # the pruning below assumes counts are not negative
