@@ -1,6 +1,6 @@
 """The layout parser on generated reports, per layout family, and on data/samples.
 
-    python bench/layout_families.py [--reports 2000] [--seed 1] [--families cell_per_line,html,...]
+    python bench/layout_families.py [--reports 2000] [--seed 1] [--families cell_per_line,html,...] [--split-blanks]
 
 Reports are spread evenly over the families the generator renders, 10% with a printed source
 error. Per family: exact-table rate, cell accuracy, accepted-but-wrong (must be 0), queue rate
@@ -51,15 +51,20 @@ def run(reports: list[tuple[str, str, dict]]) -> dict[str, dict[str, float]]:
 def show(title: str, figures: dict[str, dict[str, float]]) -> None:
     print(title)
     head = ("reports", "exact tables", "cell accuracy", "accepted wrong", "queued", "reports/s")
-    print(f"  {'family':15} " + " ".join(f"{h:>{w}}" for h, w in zip(head, (7, 12, 13, 14, 7, 9), strict=True)))
+    print(f"  {'family':17} " + " ".join(f"{h:>{w}}" for h, w in zip(head, (7, 12, 13, 14, 7, 9), strict=True)))
     for family, f in figures.items():
         print(
-            f"  {family:15} {f['reports']:7d} {f['exact_tables']:12.2%} {f['cell_accuracy']:13.4%} "
+            f"  {family:17} {f['reports']:7d} {f['exact_tables']:12.2%} {f['cell_accuracy']:13.4%} "
             f"{f['accepted_but_wrong']:14d} {f['queue_rate']:7.1%} {f['per_second']:9.0f}"
         )
     cells = sum(f["cells"] for f in figures.values())
     right = sum(f["right"] for f in figures.values())
     print(f"  overall cell accuracy {right / cells:.4%} over {int(cells)} cells")
+
+
+def _prints_blanks(report: generator.Generated) -> bool:
+    tables = (report.values["applications"], report.values["review_litigation"])
+    return any(value is None for table in tables for row in table.values() for value in row.values())
 
 
 def main() -> None:
@@ -71,12 +76,22 @@ def main() -> None:
         default=",".join(generator.FAMILIES + generator.EXTRA_FAMILIES),
         help="comma-separated; default: every family the generator renders",
     )
+    parser.add_argument(
+        "--split-blanks",
+        action="store_true",
+        help="also show reports that print blank cells apart from those that print every cell",
+    )
     args = parser.parse_args()
     generated = generator.batch(args.seed, args.reports, tuple(args.families.split(",")))
     show(
         f"generated ({args.reports}, seed {args.seed}, 10% with a source error)",
         run([(g.family, g.readable(), g.values) for g in generated]),
     )
+    if args.split_blanks:
+        # A PDF or web page prints nothing for a blank cell: where one stood leaves no trace.
+        for title, wanted in (("reports printing blank cells", True), ("reports printing every cell", False)):
+            part = [g for g in generated if _prints_blanks(g) == wanted]
+            show(title, run([(g.family, g.readable(), g.values) for g in part]))
     gold = {Path(g.source).name: g.tables for g in evaluation.load_gold_dir(ROOT / "data" / "gold")}
     samples = []
     for path in sorted((ROOT / "data" / "samples").glob("*.txt")):
