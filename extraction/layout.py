@@ -579,8 +579,10 @@ def _balanced(
     def side(keys: tuple[tuple[str, str], ...], values: dict, rows: set[str]) -> Value:
         return sum((values.get(k) or 0 for k in keys if k[0] in rows), 0)
 
+    # The table rows each open reading fills: itself, or section 四's three groups for its one row "*".
+    fills = [{r for r, _ in per_row[i][0]} if per_row[i] else {open_rows[i]} for i in range(len(open_rows))]
     touching = [
-        [(eq, {r for r, _ in eq.left}, {r for r, _ in eq.right}) for eq in equations if open_rows[i] in _rows_of(eq)]
+        [(eq, {r for r, _ in eq.left}, {r for r, _ in eq.right}) for eq in equations if fills[i] & _rows_of(eq)]
         for i in range(len(open_rows))
     ]
 
@@ -605,7 +607,7 @@ def _balanced(
             solutions.append(tuple(picks))
             return len(solutions) < _MAX_SOLUTIONS
         index = order[depth]
-        rows.add(open_rows[index])
+        rows.update(fills[index])
         try:
             for pick, assigned in enumerate(per_row[index]):
                 steps += 1
@@ -616,7 +618,7 @@ def _balanced(
                 if holds(values, rows, index) and not walk(depth + 1, values, rows):
                     return False
         finally:
-            rows.discard(open_rows[index])
+            rows.difference_update(fills[index])
         return True
 
     complete = walk(0, dict(fixed), set(known_rows))
