@@ -489,18 +489,31 @@ def _pdftotext_default(style: _Style, version: Version, proactive: dict, apps: d
         out += ["法人或其他组织", "自然人", "", "社会 法律", "商业 科研", "公益 服务 其他"]
         out += ["企业 机构", "组织 机构", "", "总计", ""]
     rows = template.spec("applications", version).rows
-    # From `late` on, labels come after every number; a block of full rows there may be printed
-    # column by column.
+
+    def full(block: list[template.Row]) -> bool:
+        return all(all(c.strip() for c in apps[r.key]) for r in block)
+
+    def numbers_of(block: list[template.Row]) -> list[str]:
+        """A block's numbers row by row, or (for full rows, sometimes) column by column."""
+        if len(block) > 1 and full(block) and rng.random() < 0.5:
+            return lines([apps[r.key][i] for i in range(len(template.APPLICANT_COLUMNS)) for r in block])
+        return lines([cell for r in block for cell in apps[r.key]])
+
+    # From `late` on, labels come after every number; before it, a block of rows may likewise
+    # print its numbers first and its labels after (../shared/realfiles 002).
     late = rng.randint(len(rows) - 6, len(rows)) if rng.random() < 0.6 else len(rows)
-    for row in rows[:late]:
-        out += label(_label(style, row)) + lines(apps[row.key])
+    start = rng.randint(2, late - 3) if rng.random() < 0.3 and late > 6 else late
+    block = rows[start : min(late, start + rng.randint(2, 10))]
+    index = 0
+    while index < late:
+        if index == start and block:
+            out += numbers_of(block) + [x for r in block for x in label(_label(style, r))]
+            index += len(block)
+            continue
+        out += label(_label(style, rows[index])) + lines(apps[rows[index].key])
+        index += 1
     tail = rows[late:]
-    if tail and rng.random() < 0.5 and all(all(c.strip() for c in apps[r.key]) for r in tail):
-        columns = [[apps[r.key][i] for r in tail] for i in range(len(template.APPLICANT_COLUMNS))]
-        out += lines([cell for column in columns for cell in column])
-    else:
-        for row in tail:
-            out += lines(apps[row.key])
+    out += numbers_of(tail) if tail else []
     for row in tail:
         out += label(_label(style, row))
     out += ["", "四、政府信息公开行政复议、行政诉讼情况", "行政复议", "", "行政诉讼", "未经复议直接起诉", "复议后起诉"]

@@ -134,7 +134,8 @@ def _stream_rows(text: str, span: sections.Span, section: Section) -> tuple[list
 
 # A web page's text as a browser copies it: a label, then values split by single spaces (or by
 # nothing at all); pdftotext -layout pads with runs of spaces instead.
-_SPACE_ROW = re.compile(r"^\S*[^\s\d０-９.,]\S*(?: \S+)*? (?:[-+增减]?[\d０-９][\d０-９.,]*(?:万?元)? ?)+$")
+# A value never ends in "." or ",": "（四）无法提供 1." is a label wrapped after its item number.
+_SPACE_ROW = re.compile(r"^\S*[^\s\d０-９.,]\S*(?: \S+)*? (?:[-+增减]?[\d０-９]+(?:[.,][\d０-９]+)*(?:万?元)? ?)+$")
 
 # The line under a Markdown table's header: | --- | :---: | ---: |
 _MARKDOWN_RULE = re.compile(r"^\s*\|(\s*:?-{2,}:?\s*\|)+\s*$")

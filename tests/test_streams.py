@@ -163,3 +163,14 @@ def test_section_four_on_one_layout_line_keeps_the_evenly_spaced_reading_but_que
     assert any(f.id == "review_litigation.layout.ambiguous" and f.blocks_acceptance for f in findings)
     values = extraction.report.review_litigation.values()
     assert [v for group in values.values() for v in group.values()] == printed
+
+
+def test_labels_wrapped_just_after_their_item_number_do_not_make_a_stream_look_like_web_text():
+    full = {row.key: [0, 0, 0, 0, 0, 0, 0] for row in template.spec("applications", "2019").rows}
+    text = default_order(full)
+    for item in ("（四）无法提供 1.", "（五）不予处理 1.", "（三）不予公开 1."):
+        text = text.replace(item, item + "\n", 1)  # "1." ends the line, as pdftotext wraps it
+    assert "（四）无法提供 1.\n" in text
+    extraction, findings = applications(text)
+    assert extraction.layouts["applications"] == "number_stream"
+    assert not [f for f in findings if f.blocks_acceptance]
