@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from extraction import checks, sections, streams, template
-from extraction.normalize import is_blank, looks_like_value, parse_cell, unreadable
+from extraction.normalize import is_blank, looks_like_value, parse_cell, unreadable, value_of
 from extraction.schema import Cell, Extraction, Finding, Report, Table, Value
 from extraction.template import Section, Version
 
@@ -46,15 +46,6 @@ class RawCell:
 @lru_cache(maxsize=8192)
 def _is_blank(text: str) -> bool:
     return is_blank(text)
-
-
-@lru_cache(maxsize=16384)
-def _value(text: str, kind: str) -> Value:
-    """A cell's value, or None where it is blank or unreadable (readings are weighed many times)."""
-    try:
-        return parse_cell(text, kind).value
-    except ValueError:
-        return None
 
 
 Row = list[RawCell]
@@ -657,7 +648,7 @@ def _locally_consistent(
             key = tuple(None if reading[i] is None else reading[i].text for i in places)
             if key not in memo:
                 values = {
-                    (targets[i][0], targets[i][1].key): None if text is None else _value(text, targets[i][1].kind)
+                    (targets[i][0], targets[i][1].key): None if text is None else value_of(text, targets[i][1].kind)
                     for i, text in zip(places, key, strict=True)
                 }
                 memo[key] = checks.fails(eq, values)
@@ -680,7 +671,7 @@ def _targets(row: str, columns: tuple[template.Column, ...]) -> tuple[tuple[str,
 def _values(row: str, reading: Reading, columns: tuple[template.Column, ...]) -> dict[tuple[str, str], Value]:
     out: dict[tuple[str, str], Value] = {}
     for (target, column), raw in zip(_targets(row, columns), reading, strict=True):
-        out[(target, column.key)] = None if raw is None else _value(raw.text, column.kind)
+        out[(target, column.key)] = None if raw is None else value_of(raw.text, column.kind)
     return out
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from extraction.schema import Cell, CellKind, Finding
 
@@ -72,6 +73,16 @@ def _lookalikes(text: str) -> str:
     if any(ch.isdigit() for ch in number) or (len(number) == 1 and number in "Oo〇lI"):
         return text.translate(_LOOKALIKE)
     return text
+
+
+@lru_cache(maxsize=16384)
+def value_of(raw: str, kind: str = "count") -> int | Decimal | None:
+    """A cell's value, or None where it is blank, not applicable or unreadable: for parsers that
+    weigh the same printed cells in many readings (cached)."""
+    try:
+        return parse_cell(raw, kind).value
+    except ValueError:
+        return None
 
 
 def looks_like_value(raw: str, kind: str = "count") -> bool:

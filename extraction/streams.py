@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from extraction import checks, template
-from extraction.normalize import parse_cell
+from extraction.normalize import parse_cell, value_of
 from extraction.template import Section, Version
 
 # A whitespace-delimited value: 12, 1,234, 3773631元, 849.39万元, 增1, -3. "1.属于" and "-3-" are not.
@@ -389,8 +389,5 @@ def _values(flat: list[list[Cell]], version: Version) -> dict[tuple[str, str], i
     out: dict[tuple[str, str], int | None] = {}
     for row, cells in zip(spec.rows, flat, strict=False):
         for column, cell in zip(row.columns, cells, strict=False):
-            try:
-                out[(row.key, column.key)] = parse_cell(cell[0]).value  # type: ignore[assignment]
-            except ValueError:
-                out[(row.key, column.key)] = None
+            out[(row.key, column.key)] = value_of(cell[0])  # type: ignore[assignment]
     return out
