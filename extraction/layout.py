@@ -213,6 +213,8 @@ def readings(values: Row, width: int, family: str, split: bool = False) -> list[
         cells.pop()
     if len(cells) > width:
         return []
+    if family != "tab_rows" and not any(c.blank for c in cells):
+        return _placements(cells, width, prefer_right=False)  # distinct already, all costing nothing
     for cost, reading in _placements(cells, width, prefer_right=family == "tab_rows"):
         add(cost, reading)
     return sorted(found.values(), key=lambda item: item[0])

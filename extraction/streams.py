@@ -285,23 +285,28 @@ def _edges(blocks: list[list[list[Cell]]], text: str) -> list[float] | None:
     return [sum(c) / len(c) for c in clusters]
 
 
-def _aligned(row: list[Cell], text: str, edges: list[float], columns: tuple[int, ...]) -> list[Cell] | None:
-    """A short one-line row spread over its columns by where its numbers stand; blanks become
-    empty cells. `columns` says which of the seven columns each edge is.
-
-    None when a number sits clearly nearest no edge, or two share one: the row's place is then
-    for the identities to weigh.
-    """
-    if len(row) >= 7 or not _one_line(row, text):
-        return row
+def _nearest_edges(row: list[Cell], text: str, edges: list[float]) -> list[int] | None:
+    """For a short one-line row, the edge each number sits on; None when one sits clearly on
+    none, or two share one (the row's place is then for the identities to weigh)."""
     gap = min((b - a for a, b in itertools.pairwise(edges)), default=6) / 2
-    slots: list[Cell | None] = [None] * 7
+    out: list[int] = []
     for cell in row:
         distances = [abs(_right_edge(cell, text) - edge) for edge in edges]
         nearest = distances.index(min(distances))
-        if distances[nearest] >= gap or slots[columns[nearest]] is not None:
+        if distances[nearest] >= gap or nearest in out:
             return None
-        slots[columns[nearest]] = cell
+        out.append(nearest)
+    return out
+
+
+def _aligned(row: list[Cell], on: list[int] | None, columns: tuple[int, ...]) -> list[Cell]:
+    """A short row spread over its columns (`columns` says which column each edge is); the
+    blanks between become empty cells. A row not placed by position (`on` None) stays as it is."""
+    if on is None:
+        return row
+    slots: list[Cell | None] = [None] * 7
+    for cell, edge in zip(row, on, strict=True):
+        slots[columns[edge]] = cell
     return [cell if cell is not None else ("", row[0][1], row[0][1]) for cell in slots]
 
 
@@ -318,20 +323,31 @@ def _by_position(
     edges = _edges(blocks, text)
     if edges is None:
         return blocks, []
+    on: list[list[list[int] | None]] = []
+    for block in blocks:
+        on.append([])
+        for row in block:
+            short = len(row) < 7 and _one_line(row, text)
+            nearest = _nearest_edges(row, text, edges) if short else None
+            if short and nearest is None:
+                return blocks, []  # some short row's numbers do not sit on the edges: read row by row
+            on[-1].append(nearest)
+    equations = checks.equations("applications", version)
     scored = []
     for columns in itertools.combinations(range(7), len(edges)):
-        placed = [[_aligned(row, text, edges, columns) for row in block] for block in blocks]
-        if any(row is None for block in placed for row in block):
-            return blocks, []  # some short row's numbers do not sit on the edges: read row by row
-        values = _values([row for block in placed for row in block], version)  # type: ignore[misc]
-        failures = checks.count_failures("applications", version, lambda r, c, v=values: v.get((r, c)))
+        placed = [
+            [_aligned(row, at, columns) for row, at in zip(block, ats, strict=True)]
+            for block, ats in zip(blocks, on, strict=True)
+        ]
+        values = _values([row for block in placed for row in block], version)
+        failures = sum(checks.fails(eq, values) for eq in equations)
         scored.append((failures, unevenness(edges, columns), placed, values))
     fewest = min(item[0] for item in scored)
     best = sorted((item for item in scored if item[0] == fewest), key=lambda item: item[1])
     distinct = {tuple(sorted(item[3].items(), key=str)) for item in best}
     if len(distinct) < 2:
-        return best[0][2], []  # type: ignore[return-value]
-    return best[0][2], [  # type: ignore[list-item]
+        return best[0][2], []
+    return best[0][2], [
         f"{len(edges)} of 7 columns show a number anywhere in the table and {len(distinct)} ways to place them "
         "fit the identities: a column blank in every row leaves no trace; the evenly spaced placement is kept"
     ]
