@@ -566,56 +566,86 @@ def _balanced(
     # Totals first: once a sum's total is read, its parts are bounded by it.
     totals = {eq.left[0][0] for eq in equations if eq.is_sum}
     order = sorted(range(len(open_rows)), key=lambda i: (open_rows[i] not in totals, len(per_row[i])))
+    # The table rows each open reading fills: itself, or section 四's three groups for its one row "*".
+    fills = [{r for r, _ in per_row[i][0]} if per_row[i] else {open_rows[i]} for i in range(len(open_rows))]
+
+    # Running sums of each identity's two sides over the rows read so far (a blank counts 0,
+    # which is also how a blank total fails), and how many of each side's rows are still unread.
+    # A row that is neither read nor open never completes its side, so its identities never judge.
+    left_sum = [sum(fixed.get(k) or 0 for k in eq.left) for eq in equations]
+    right_sum = [sum(fixed.get(k) or 0 for k in eq.right) for eq in equations]
+    left_open = [len({r for r, _ in eq.left} - known_rows) for eq in equations]
+    right_open = [len({r for r, _ in eq.right} - known_rows) for eq in equations]
+    # Per open row: the identities it touches with how many of their rows it completes, and per
+    # reading the non-zero amounts it adds to either side.
+    touching = []
+    adds = []
+    for i in range(len(open_rows)):
+        touched = [e for e, eq in enumerate(equations) if fills[i] & _rows_of(eq)]
+        touching.append(
+            [
+                (
+                    e,
+                    len({r for r, _ in equations[e].left} & fills[i]),
+                    len({r for r, _ in equations[e].right} & fills[i]),
+                )
+                for e in touched
+            ]
+        )
+        per_pick = []
+        for values in per_row[i]:
+            amounts = []
+            for e in touched:
+                left = sum(values.get(k) or 0 for k in equations[e].left if k[0] in fills[i])
+                right = sum(values.get(k) or 0 for k in equations[e].right if k[0] in fills[i])
+                if left or right:
+                    amounts.append((e, left, right))
+            per_pick.append(amounts)
+        adds.append(per_pick)
     solutions: list[tuple[int, ...]] = []
     picks: list[int] = [0] * len(open_rows)
     steps = 0
 
-    def side(keys: tuple[tuple[str, str], ...], values: dict, rows: set[str]) -> Value:
-        return sum((values.get(k) or 0 for k in keys if k[0] in rows), 0)
-
-    # The table rows each open reading fills: itself, or section 四's three groups for its one row "*".
-    fills = [{r for r, _ in per_row[i][0]} if per_row[i] else {open_rows[i]} for i in range(len(open_rows))]
-    touching = [
-        [(eq, {r for r, _ in eq.left}, {r for r, _ in eq.right}) for eq in equations if fills[i] & _rows_of(eq)]
-        for i in range(len(open_rows))
-    ]
-
-    def holds(values: dict, rows: set[str], index: int) -> bool:
-        """The identities the newly read row takes part in (the others were checked before)."""
-        for eq, left_rows, right_rows in touching[index]:
-            left_done, right_done = left_rows <= rows, right_rows <= rows
-            if left_done and right_done:
-                if checks.fails(eq, values):
-                    return False
-            elif left_done or right_done:
-                left, right = side(eq.left, values, rows), side(eq.right, values, rows)
-                if (left_done and right > left) or (right_done and left > right):
-                    return False
-        return True
-
-    def walk(depth: int, values: dict, rows: set[str]) -> bool:
-        # One dict and one set, updated in place: a row not yet read is not in `rows`, and
-        # every identity looks only at the rows in it, so what a row held before is never seen.
+    def walk(depth: int) -> bool:
         nonlocal steps
         if depth == len(order):
             solutions.append(tuple(picks))
             return len(solutions) < _MAX_SOLUTIONS
         index = order[depth]
-        rows.update(fills[index])
+        for e, left_rows, right_rows in touching[index]:
+            left_open[e] -= left_rows
+            right_open[e] -= right_rows
+        # Identities with a side now complete: equal if both are, else the complete side bounds the other.
+        judged = [(e, left_open[e] == 0, right_open[e] == 0) for e, _, _ in touching[index]]
+        judged = [item for item in judged if item[1] or item[2]]
         try:
-            for pick, assigned in enumerate(per_row[index]):
+            for pick, amounts in enumerate(adds[index]):
                 steps += 1
                 if steps > max_steps:
                     return False
                 picks[index] = pick
-                values.update(assigned)
-                if holds(values, rows, index) and not walk(depth + 1, values, rows):
+                for e, left, right in amounts:
+                    left_sum[e] += left
+                    right_sum[e] += right
+                holds = all(
+                    (left_sum[e] == right_sum[e])
+                    if (left_done and right_done)
+                    else (right_sum[e] <= left_sum[e] if left_done else left_sum[e] <= right_sum[e])
+                    for e, left_done, right_done in judged
+                )
+                go_on = walk(depth + 1) if holds else True
+                for e, left, right in amounts:
+                    left_sum[e] -= left
+                    right_sum[e] -= right
+                if not go_on:
                     return False
         finally:
-            rows.difference_update(fills[index])
+            for e, left_rows, right_rows in touching[index]:
+                left_open[e] += left_rows
+                right_open[e] += right_rows
         return True
 
-    complete = walk(0, dict(fixed), set(known_rows))
+    complete = walk(0)
     return solutions if complete or len(solutions) >= _MAX_SOLUTIONS else None
 
 
