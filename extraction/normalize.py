@@ -69,7 +69,7 @@ def _lookalikes(text: str) -> str:
     """The digits a number's look-alike letters stand for, when it holds at least one real digit
     or is one look-alike alone (a table cell holding just "l" is a 1: no label is one Latin
     letter); a longer run of letters is a word, not a number."""
-    number = text.lstrip("增减加少+-−")  # a change's sign is not part of the number
+    number = re.sub("(万元|万|元)$", "", text.lstrip("增减加少+-−"))  # nor are a change's sign and a unit
     if any(ch.isdigit() for ch in number) or (len(number) == 1 and number in "Oo〇lI"):
         return text.translate(_LOOKALIKE)
     return text

@@ -94,6 +94,7 @@ def test_span_is_carried():
         ("l", "count", 1),
         ("增l", "change", 1),
         ("3O万元", "money", 30),
+        ("O元", "money", 0),
         ("1 234", "count", 1234),
     ],
 )
