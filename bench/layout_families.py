@@ -59,7 +59,9 @@ def show(title: str, figures: dict[str, dict[str, float]]) -> None:
         )
     cells = sum(f["cells"] for f in figures.values())
     right = sum(f["right"] for f in figures.values())
-    print(f"  overall cell accuracy {right / cells:.4%} over {int(cells)} cells")
+    reports = sum(f["reports"] for f in figures.values())
+    seconds = sum(f["reports"] / f["per_second"] for f in figures.values())
+    print(f"  overall cell accuracy {right / cells:.4%} over {int(cells)} cells; {reports / seconds:.0f} reports/s")
 
 
 def _prints_blanks(report: generator.Generated) -> bool:
