@@ -194,6 +194,14 @@ def readings(values: Row, width: int, family: str, split: bool = False) -> list[
             found[key] = (cost, reading)
 
     cells = list(values)
+    if split and not any(c.blank for c in cells):
+        # Every reading is a distinct tuple of cells: no two need merging.
+        out: list[tuple[int, Reading]] = []
+        for extra, parts in _splits(cells, width):
+            out += [(cost + extra, reading) for cost, reading in _placements(parts, width, prefer_right=False)]
+            if len(out) > _MAX_READINGS:
+                break  # the row's readings are cut short; the rows around it must settle it
+        return sorted(out, key=lambda item: item[0])
     if split:
         for extra, parts in _splits(cells, width):
             for cost, reading in _placements(parts, width, prefer_right=False):
@@ -701,10 +709,16 @@ def _targets(row: str, columns: tuple[template.Column, ...]) -> tuple[tuple[str,
 
 
 def _values(row: str, reading: Reading, columns: tuple[template.Column, ...]) -> dict[tuple[str, str], Value]:
-    out: dict[tuple[str, str], Value] = {}
-    for (target, column), raw in zip(_targets(row, columns), reading, strict=True):
-        out[(target, column.key)] = None if raw is None else value_of(raw.text, column.kind)
-    return out
+    return {
+        key: None if raw is None else value_of(raw.text, kind)
+        for (key, kind), raw in zip(_keys(row, columns), reading, strict=True)
+    }
+
+
+@lru_cache(maxsize=64)
+def _keys(row: str, columns: tuple[template.Column, ...]) -> tuple[tuple[tuple[str, str], str], ...]:
+    """The table cell and value kind of each position of a reading."""
+    return tuple(((target, column.key), column.kind) for target, column in _targets(row, columns))
 
 
 def _build(
