@@ -134,9 +134,9 @@ def _application_equations(version: Version) -> tuple[Equation, ...]:
     return tuple(out)
 
 
-def count_failures(section: Section, version: Version, value: Callable[[str, str], Value]) -> int:
+def count_failures(section: Section, version: Version, values: Mapping[Key, Value]) -> int:
     """How many hard identities fail: the cheap score the layout parser ranks readings by."""
-    return sum(evaluate(eq, value).status == "fail" for eq in equations(section, version))
+    return sum(fails(eq, values) for eq in equations(section, version))
 
 
 def _show(value: Value) -> str:

@@ -40,12 +40,7 @@ class RawCell:
 
     @property
     def blank(self) -> bool:
-        return _is_blank(self.text)
-
-
-@lru_cache(maxsize=8192)
-def _is_blank(text: str) -> bool:
-    return is_blank(text)
+        return is_blank(self.text)
 
 
 Row = list[RawCell]
@@ -112,15 +107,16 @@ def tokenize(text: str, span: sections.Span, family: str) -> list[Row]:
     return rows
 
 
-def _stream_rows(text: str, span: sections.Span, section: Section) -> tuple[list[Row], list[str]]:
-    """Rows cut from a PDF text stream, as label cell + value cells like the other families."""
+def _stream_rows(text: str, span: sections.Span, section: Section) -> tuple[list[Row], list[str], bool]:
+    """Rows cut from a PDF text stream, as label cell + value cells like the other families,
+    the stream's doubts, and whether its blanks vanished (see `streams.rows`)."""
     out = []
-    cut, doubts = streams.rows(text, span.start, span.end, section)
+    cut, doubts, gapped = streams.rows(text, span.start, span.end, section)
     for label, cells in cut:
         at = cells[0][1] if cells else span.start
         head = [RawCell(label, at, at)] if label else []
         out.append(head + [RawCell(t, a, b) for t, a, b in cells])
-    return out, doubts
+    return out, doubts, gapped
 
 
 # A web page's text as a browser copies it: a label, then values split by single spaces (or by
@@ -194,21 +190,15 @@ def readings(values: Row, width: int, family: str, split: bool = False) -> list[
             found[key] = (cost, reading)
 
     cells = list(values)
-    if split and not any(c.blank for c in cells):
-        # Every reading is a distinct tuple of cells: no two need merging.
+    if split:
+        # The splits leave blank cells out and cut new cells for every way: each reading is a
+        # distinct tuple of cells, none to merge.
         out: list[tuple[int, Reading]] = []
         for extra, parts in _splits(cells, width):
             out += [(cost + extra, reading) for cost, reading in _placements(parts, width, prefer_right=False)]
             if len(out) > _MAX_READINGS:
                 break  # the row's readings are cut short; the rows around it must settle it
         return sorted(out, key=lambda item: item[0])
-    if split:
-        for extra, parts in _splits(cells, width):
-            for cost, reading in _placements(parts, width, prefer_right=False):
-                add(cost + extra, reading)
-            if len(found) > _MAX_READINGS:
-                break  # the row's readings are cut short; the rows around it must settle it
-        return sorted(found.values(), key=lambda item: item[0])
     if family == "tab_rows":
         if len(cells) <= width:
             for cost, reading in _placements(cells, width, prefer_right=False):
@@ -308,9 +298,8 @@ def parse(text: str) -> Extraction:
             continue
         layouts[section] = family
         if family == "number_stream":
-            rows, doubts = _stream_rows(text, span, section)
-            if streams.GAPPED in doubts:
-                doubts.remove(streams.GAPPED)
+            rows, doubts, gapped = _stream_rows(text, span, section)
+            if gapped:
                 family = layouts[section] = "gapped_stream"
             findings += [_doubt(section, "*", doubt) for doubt in doubts]
         else:
@@ -672,12 +661,11 @@ def _locally_consistent(
     """
     if len(opts) < 2:
         return opts
-    cells = {(target, column.key) for target, column in _targets(row, columns)}
-    local = [eq for eq in checks.equations(table.section, table.version) if set(eq.left + eq.right) <= cells]
+    keys = _keys(row, columns)
+    position = {key: i for i, (key, _) in enumerate(keys)}
+    local = [eq for eq in checks.equations(table.section, table.version) if set(eq.left + eq.right) <= set(position)]
     if not local:
         return opts
-    targets = _targets(row, columns)
-    position = {(target, column.key): i for i, (target, column) in enumerate(targets)}
     # Readings share most of their cells: an identity is judged once per distinct set of its cells.
     judged: list[tuple[checks.Equation, list[int], dict[tuple, bool]]] = [
         (eq, [position[k] for k in eq.left + eq.right], {}) for eq in local
@@ -688,7 +676,7 @@ def _locally_consistent(
             key = tuple(None if reading[i] is None else reading[i].text for i in places)
             if key not in memo:
                 values = {
-                    (targets[i][0], targets[i][1].key): None if text is None else value_of(text, targets[i][1].kind)
+                    keys[i][0]: None if text is None else value_of(text, keys[i][1])
                     for i, text in zip(places, key, strict=True)
                 }
                 memo[key] = checks.fails(eq, values)

@@ -34,6 +34,7 @@ def squeeze(raw: str) -> str:
     return _SPACES.sub("", raw.translate(FULLWIDTH))
 
 
+@lru_cache(maxsize=8192)
 def is_blank(raw: str) -> bool:
     return squeeze(raw) == ""
 

@@ -72,8 +72,9 @@ def count_values(text: str, start: int, end: int) -> int:
     return sum(len(run.cells) for run in runs(text, start, end))
 
 
-def rows(text: str, start: int, end: int, section: Section) -> tuple[list[tuple[str, list[Cell]]], list[str]]:
-    """Labelled rows (label, cells) for the section's reader, cut from the stream, and any doubts.
+def rows(text: str, start: int, end: int, section: Section) -> tuple[list[tuple[str, list[Cell]]], list[str], bool]:
+    """Labelled rows (label, cells) for the section's reader, cut from the stream, any doubts,
+    and whether blank cells vanished so that each labelled run was read as one (short) row.
 
     Rows are filled in template order: in these streams the numbers keep it while labels drift
     (a row's label may come after all the numbers). A run covering several rows may be printed
@@ -82,7 +83,7 @@ def rows(text: str, start: int, end: int, section: Section) -> tuple[list[tuple[
     """
     found = runs(text, start, end)
     if section == "review_litigation":
-        return _review([cell for run in found for cell in run.cells])
+        return (*_review([cell for run in found for cell in run.cells]), False)
     every_label = "".join(label for run in found for label in run.labels)
     if section == "applications":
         split = ("逾期不补正", "缴纳费用", "收费通知")
@@ -98,22 +99,30 @@ def rows(text: str, start: int, end: int, section: Section) -> tuple[list[tuple[
     indexes: list[int] = []  # the template row of each row in `blocks`, in order
     blank_rows: list[int] = []
     following = 0
+
+    def skip_to(label: str) -> bool:
+        """Move to the row a label names, if it lies ahead: the rows skipped over printed no
+        number at all, rows of blanks rather than missing rows."""
+        nonlocal following
+        named = match(label)
+        if named not in keys or keys.index(named) < following:
+            return False
+        blank_rows.extend(range(following, keys.index(named)))
+        following = keys.index(named)
+        return True
+
     side_by_side = any("\n" not in text[a[2] : b[1]] for run in found for a, b in itertools.pairwise(run.cells))
     for run in found:
         if not run.cells and side_by_side:
             # -layout prints a label beside its numbers: a row named after the last number
             # printed none, like the rows before it that were skipped over.
             for line in run.labels:
-                named = match(line)
-                if named in keys and keys.index(named) >= following:
-                    blank_rows += range(following, keys.index(named) + 1)
-                    following = keys.index(named) + 1
+                if skip_to(line):
+                    blank_rows.append(following)
+                    following += 1
             continue
-        named = match(run.inline_label) if run.inline_label else None
-        if named in keys and keys.index(named) >= following:
-            # Rows skipped over printed no number at all: a row of blanks, not a missing row.
-            blank_rows += range(following, keys.index(named))
-            following = keys.index(named)
+        if run.inline_label:
+            skip_to(run.inline_label)
         cells, block = list(run.cells), []
         while cells and following < len(widths):
             indexes.append(following)
@@ -128,7 +137,7 @@ def rows(text: str, start: int, end: int, section: Section) -> tuple[list[tuple[
         # Default order, one number per line, and fewer numbers than cells: blanks vanished.
         labelled = _labelled(found)
         if labelled is not None:
-            return [(every_label, []), *labelled], [GAPPED]
+            return [(every_label, []), *labelled], [], True
     if section == "applications":
         blocks, doubts = _by_position(blocks, text, version)
         blocks, more = _orientations(blocks, version)
@@ -136,18 +145,13 @@ def rows(text: str, start: int, end: int, section: Section) -> tuple[list[tuple[
     out: list[tuple[str, list[Cell]]] = [(every_label, [])]  # every label first: the version words
     flat = [row for block in blocks for row in block]
     placed = dict(zip(indexes, flat, strict=True))
+    at = text.find("\n", start)  # a blank row has no span of its own; its cells point at the section
     for i in blank_rows:
-        at = text.find("\n", start)  # a blank row has no span of its own; its cells point at the section
         placed[i] = [("", at, at)] * widths[i]
     out += [(spec.rows[i].label, placed[i]) for i in sorted(placed)]
     if leftover:
         out.append(("unread numbers", leftover))
-    return out, doubts
-
-
-# Said by `rows` when blank cells vanished from a stream whose every run is labelled: the rows
-# are short and the reader must weigh where their blanks stood.
-GAPPED = "blank cells left no trace in the stream; each labelled run read as one row"
+    return out, doubts, False
 
 
 def _labelled(found: list[Run]) -> list[tuple[str, list[Cell]]] | None:
@@ -332,7 +336,6 @@ def _by_position(
             if short and nearest is None:
                 return blocks, []  # some short row's numbers do not sit on the edges: read row by row
             on[-1].append(nearest)
-    equations = checks.equations("applications", version)
     scored = []
     for columns in itertools.combinations(range(7), len(edges)):
         placed = [
@@ -340,8 +343,9 @@ def _by_position(
             for block, ats in zip(blocks, on, strict=True)
         ]
         values = _values([row for block in placed for row in block], version)
-        failures = sum(checks.fails(eq, values) for eq in equations)
-        scored.append((failures, unevenness(edges, columns), placed, values))
+        scored.append(
+            (checks.count_failures("applications", version, values), unevenness(edges, columns), placed, values)
+        )
     fewest = min(item[0] for item in scored)
     best = sorted((item for item in scored if item[0] == fewest), key=lambda item: item[1])
     distinct = {tuple(sorted(item[3].items(), key=str)) for item in best}
@@ -392,7 +396,7 @@ def _orientations(blocks: list[list[list[Cell]]], version: Version) -> tuple[lis
     for combo in itertools.product(*options):
         flat = [row for block in combo for row in block]
         values = _values(flat, version)
-        scored.append((checks.count_failures("applications", version, lambda r, c, v=values: v.get((r, c))), combo))
+        scored.append((checks.count_failures("applications", version, values), combo))
     fewest = min(score for score, _ in scored)
     best = [combo for score, combo in scored if score == fewest]
     distinct = {tuple(tuple(c[0] for c in row) for block in combo for row in block) for combo in best}

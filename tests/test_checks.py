@@ -1,5 +1,8 @@
 """Identities 1-9 on hand-built tables: passing, failing, uncertain, blank totals."""
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from extraction import checks
 from extraction.schema import Report, Table
 from extraction.template import APPLICANT_PARTS
@@ -189,3 +192,13 @@ def test_soft_failures_never_block_acceptance():
 def test_family_groups_a_check_by_identity():
     assert checks.family("applications.balance.natural_person") == "applications.balance"
     assert checks.family("applications.row_sum.granted.blank_total") == "applications.row_sum.blank_total"
+
+
+@given(st.lists(st.one_of(st.none(), st.integers(-5, 50)), min_size=60, max_size=60))
+def test_the_parsers_quick_failure_test_agrees_with_evaluate(numbers):
+    """`fails` is the layout parser's fast copy of `evaluate`'s verdict: they must never differ."""
+    for equation in checks.equations("applications", "2021") + checks.equations("review_litigation", "2019"):
+        keys = equation.left + equation.right
+        values = dict(zip(keys, numbers, strict=False))
+        verdict = checks.evaluate(equation, lambda r, c, v=values: v.get((r, c))).status == "fail"
+        assert checks.fails(equation, values) == verdict
