@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from extraction import checks, sections, streams, template
+from extraction import checks, search, sections, streams, template
 from extraction.normalize import is_blank, looks_like_value, parse_cell, unreadable, value_of
 from extraction.schema import Cell, Extraction, Finding, Report, Table, Value
 from extraction.template import Section, Version
@@ -29,6 +29,7 @@ EXTRACTOR = "layout"
 # Families where a blank cell prints nothing at all: where a 0 stands is never settled by habit.
 _VANISHING = ("space_rows", "gapped_stream")
 _MAX_COMBINATIONS = 4096
+_QUICK_ABOVE = 64
 _HEADER_WORDS = ("自然人", "商业企业", "申请人情况", "勾稽关系", "法人或其他组织")
 
 
@@ -393,7 +394,7 @@ def _applications(rows: list[Row], family: str) -> tuple[Table | None, list[Find
             findings.append(_doubt("applications", row_spec.key, f"{row_spec.label}: more values than columns"))
             del options[row_spec.key]
     table, doubts = _choose(
-        Table.empty("applications", version), options, template.APPLICANT_COLUMNS, search=family in _VANISHING
+        Table.empty("applications", version), options, template.APPLICANT_COLUMNS, vanishing=family in _VANISHING
     )
     return table, findings + doubts
 
@@ -415,7 +416,7 @@ def _review(rows: list[Row], family: str) -> tuple[Table | None, list[Finding]]:
     vanished = family == "space_rows" or (family == "number_stream" and len(data[-1]) < width)
     if vanished and family == "number_stream":
         options = _evenly_spaced_first(_locally_consistent(table, "*", options, columns))
-    return _choose(table, {"*": options}, columns, search=vanished)
+    return _choose(table, {"*": options}, columns, vanishing=vanished)
 
 
 def _evenly_spaced_first(options: list[tuple[int, Reading]]) -> list[tuple[int, Reading]]:
@@ -436,7 +437,7 @@ def _choose(
     table: Table,
     options: dict[str, list[tuple[int, Reading]]],
     columns: tuple[template.Column, ...],
-    search: bool = False,
+    vanishing: bool = False,
 ) -> tuple[Table, list[Finding]]:
     """Keep, across rows, every reading with the fewest failing identities, whatever it costs.
 
@@ -445,7 +446,7 @@ def _choose(
     habits) only chooses where a printed 0 goes, which no identity can see, and even then the
     alternatives are recorded as a soft finding.
 
-    With `search` (layouts where blank cells vanish), where a printed 0 goes is never settled
+    With `vanishing` (layouts where blank cells vanish), where a printed 0 goes is never settled
     by habit: differing survivors of any kind are an ambiguity.
     """
     options = {row: _locally_consistent(table, row, opts, columns) for row, opts in options.items()}
@@ -462,12 +463,16 @@ def _choose(
     # Most tables balance: the pruned search finds every balanced combination far faster than
     # trying them all. Only when none balances are all combinations weighed for the fewest failures.
     # (Bounded by the product's size: a search longer than trying every combination is no gain.)
-    steps = _MAX_STEPS if total > _MAX_COMBINATIONS else total // 2
+    steps = search.MAX_STEPS if total > _MAX_COMBINATIONS else total // 2
     # Each open reading's values once; only identities touching an open row change between combos.
     open_values = [
         [_values(row, reading, columns) for _, reading in opts] for row, opts in zip(open_rows, choices, strict=True)
     ]
-    found = _balanced(table, fixed, open_rows, open_values, steps) if total > _QUICK_ABOVE else None
+    found = None
+    if total > _QUICK_ABOVE and table.section == "applications":
+        found = search.by_columns(table, fixed, open_rows, open_values, tuple(c.key for c in columns), steps)
+    elif total > _QUICK_ABOVE:
+        found = search.balanced(table, fixed, open_rows, open_values, steps)
     if total > _MAX_COMBINATIONS and not found:
         choices = [opts[:1] for opts in choices]
         open_values = [per_row[:1] for per_row in open_values]
@@ -504,10 +509,10 @@ def _choose(
     result = _build(table, chosen, columns, findings=findings)
     differing = _differences([item[3] for item in survivors])
     numbers = [d for d in differing if any(v not in ("blank", "0") for v in d[1])]
-    if found is not None and len(found) >= _MAX_SOLUTIONS:
+    if found is not None and len(found) >= search.MAX_SOLUTIONS:
         # The search stopped counting: readings beyond those listed may put numbers elsewhere.
         numbers = numbers or differing or [(("*", "*"), ["more readings than were counted"])]
-    elif search and differing:
+    elif vanishing and differing:
         # Where blank cells vanish, nothing printed says whether a 0 stands in a part or the total.
         numbers = numbers or differing
     if differing or numbers:
@@ -515,7 +520,9 @@ def _choose(
         cells = [(table.section, row, col) for (row, col), _ in (numbers or differing) if row != "*"]
         formula = "exactly one reading of the printed cells satisfies the identities"
         if numbers:
-            counted = f"{len(survivors)}" + (" or more" if found is not None and len(found) >= _MAX_SOLUTIONS else "")
+            counted = f"{len(survivors)}" + (
+                " or more" if found is not None and len(found) >= search.MAX_SOLUTIONS else ""
+            )
             message = f"{counted} readings fit the identities; kept one, a person must choose. Differs in {listed}"
             findings.append(Finding.blocking(f"{table.section}.layout.ambiguous", formula, message, cells=cells))
         else:
@@ -533,122 +540,6 @@ def _choose(
                 )
             )
     return result, findings
-
-
-_QUICK_ABOVE = 64
-_MAX_STEPS = 20_000
-_MAX_SOLUTIONS = 64
-
-
-def _balanced(
-    table: Table,
-    fixed: dict[tuple[str, str], Value],
-    open_rows: list[str],
-    per_row: list[list[dict[tuple[str, str], Value]]],
-    max_steps: int = _MAX_STEPS,
-) -> list[tuple[int, ...]] | None:
-    """Every combination of row readings under which no identity fails, found by a search that
-    gives up on a branch as soon as an identity can no longer hold: once one side of a sum is
-    known, the other side's known parts may not exceed it (counts are not negative).
-
-    For tables where blank cells vanished from the text, so that most rows have many readings
-    and trying every combination is out of reach. `per_row` holds the values of each open row's
-    readings. None when the search was cut short.
-    """
-    every = itertools.chain(fixed.values(), (v for opts in per_row for values in opts for v in values.values()))
-    if any(v is not None and v < 0 for v in every):
-        return None  # the pruning below assumes counts are not negative
-    known_rows = {row for row, _ in fixed}
-    equations = checks.equations(table.section, table.version)
-    # Totals first: once a sum's total is read, its parts are bounded by it.
-    totals = {eq.left[0][0] for eq in equations if eq.is_sum}
-    order = sorted(range(len(open_rows)), key=lambda i: (open_rows[i] not in totals, len(per_row[i])))
-    # The table rows each open reading fills: itself, or section 四's three groups for its one row "*".
-    fills = [{r for r, _ in per_row[i][0]} if per_row[i] else {open_rows[i]} for i in range(len(open_rows))]
-
-    # Running sums of each identity's two sides over the rows read so far (a blank counts 0,
-    # which is also how a blank total fails), and how many of each side's rows are still unread.
-    # A row that is neither read nor open never completes its side, so its identities never judge.
-    left_sum = [sum(fixed.get(k) or 0 for k in eq.left) for eq in equations]
-    right_sum = [sum(fixed.get(k) or 0 for k in eq.right) for eq in equations]
-    left_open = [len({r for r, _ in eq.left} - known_rows) for eq in equations]
-    right_open = [len({r for r, _ in eq.right} - known_rows) for eq in equations]
-    # Per open row: the identities it touches with how many of their rows it completes, and per
-    # reading the non-zero amounts it adds to either side.
-    touching = []
-    adds = []
-    for i in range(len(open_rows)):
-        touched = [e for e, eq in enumerate(equations) if fills[i] & _rows_of(eq)]
-        touching.append(
-            [
-                (
-                    e,
-                    len({r for r, _ in equations[e].left} & fills[i]),
-                    len({r for r, _ in equations[e].right} & fills[i]),
-                )
-                for e in touched
-            ]
-        )
-        per_pick = []
-        for values in per_row[i]:
-            amounts = []
-            for e in touched:
-                left = sum(values.get(k) or 0 for k in equations[e].left if k[0] in fills[i])
-                right = sum(values.get(k) or 0 for k in equations[e].right if k[0] in fills[i])
-                if left or right:
-                    amounts.append((e, left, right))
-            per_pick.append(amounts)
-        adds.append(per_pick)
-    solutions: list[tuple[int, ...]] = []
-    picks: list[int] = [0] * len(open_rows)
-    steps = 0
-
-    def walk(depth: int) -> bool:
-        nonlocal steps
-        if depth == len(order):
-            solutions.append(tuple(picks))
-            return len(solutions) < _MAX_SOLUTIONS
-        index = order[depth]
-        for e, left_rows, right_rows in touching[index]:
-            left_open[e] -= left_rows
-            right_open[e] -= right_rows
-        # Identities with a side now complete: equal if both are, else the complete side bounds the other.
-        judged = [(e, left_open[e] == 0, right_open[e] == 0) for e, _, _ in touching[index]]
-        judged = [item for item in judged if item[1] or item[2]]
-        try:
-            for pick, amounts in enumerate(adds[index]):
-                steps += 1
-                if steps > max_steps:
-                    return False
-                picks[index] = pick
-                for e, left, right in amounts:
-                    left_sum[e] += left
-                    right_sum[e] += right
-                holds = all(
-                    (left_sum[e] == right_sum[e])
-                    if (left_done and right_done)
-                    else (right_sum[e] <= left_sum[e] if left_done else left_sum[e] <= right_sum[e])
-                    for e, left_done, right_done in judged
-                )
-                go_on = walk(depth + 1) if holds else True
-                for e, left, right in amounts:
-                    left_sum[e] -= left
-                    right_sum[e] -= right
-                if not go_on:
-                    return False
-        finally:
-            for e, left_rows, right_rows in touching[index]:
-                left_open[e] += left_rows
-                right_open[e] += right_rows
-        return True
-
-    complete = walk(0)
-    return solutions if complete or len(solutions) >= _MAX_SOLUTIONS else None
-
-
-@lru_cache(maxsize=256)
-def _rows_of(equation: checks.Equation) -> frozenset[str]:
-    return frozenset(r for r, _ in equation.left + equation.right)
 
 
 def _locally_consistent(

@@ -137,7 +137,7 @@ def rows(text: str, start: int, end: int, section: Section) -> tuple[list[tuple[
         # Default order, one number per line, and fewer numbers than cells: blanks vanished.
         labelled = _labelled(found)
         if labelled is not None:
-            return [(every_label, []), *labelled], [], True
+            return [(every_label, []), *labelled[0]], labelled[1], True
     if section == "applications":
         blocks, doubts = _by_position(blocks, text, version)
         blocks, more = _orientations(blocks, version)
@@ -154,41 +154,147 @@ def rows(text: str, start: int, end: int, section: Section) -> tuple[list[tuple[
     return out, doubts, False
 
 
-def _labelled(found: list[Run]) -> list[tuple[str, list[Cell]]] | None:
-    """Each run of numbers as the row its label lines name, when every run has one.
+def _labelled(found: list[Run]) -> tuple[list[tuple[str, list[Cell]]], list[str]] | None:
+    """Each run of numbers as the rows its labels name, when every run has one; any doubts.
 
     A PDF prints nothing for a blank cell, so fewer numbers than cells means some rows are
     short and filling rows seven by seven would shift every number after the first blank.
-    When each run follows a label naming a row (wrapped labels joined, nearest lines first),
-    the runs are the rows and a row named with no number after it is a row of blanks; a run
-    without a label, more numbers than columns, or row labels after the last number (the runs
-    may then hold several rows) and the reading falls back to filling rows in order.
+    A run follows the label of its first row (wrapped labels joined, nearest lines first).
+    Rows named after it and before the next run's own label either printed no number (a row
+    of blanks) or had their numbers printed in this run: pdftotext prints some blocks of rows
+    numbers first, labels after. Such a run is cut into its rows by each row's total, the sum
+    of the parts before it (`_cut`). A run without a label and the reading falls back to
+    filling rows in order.
     """
-    out: list[tuple[str, list[Cell]]] = []
+    groups: list[tuple[list[tuple[str, str]], list[Cell]]] = []  # the rows a run may cover, its cells
     previous: str | None = None
+
+    def named_after(lines: list[str]) -> None:
+        nonlocal previous
+        for line in lines:
+            row = template.match_application_row(line, previous)
+            if row is None or row == previous:
+                continue
+            if groups:
+                groups[-1][0].append((line, row))
+            else:
+                groups.append(([(line, row)], []))
+            previous = row
+
     for run in found:
+        labels = _unwrapped(run.labels)
         if not run.cells:
-            # Row labels after the last number: pdftotext prints the labels of the last rows
-            # after all the numbers, so the runs before them may hold several rows each.
-            if any(template.match_application_row(line, previous) not in (None, previous) for line in run.labels):
-                return None
+            named_after(labels)
             continue
         name, back = None, 0
-        for back in range(1, min(len(run.labels), 3) + 1):
-            name = template.match_application_row("".join(run.labels[-back:]), previous)
+        for back in range(1, min(len(labels), 3) + 1):
+            name = template.match_application_row("".join(labels[-back:]), previous)
             if name is not None:
                 break
-        if name is None or len(run.cells) > len(template.APPLICANT_COLUMNS):
+        if name is None:
             return None
-        # Rows named before it with no number of their own are rows of blanks.
-        for line in run.labels[:-back]:
-            blank_row = template.match_application_row(line, previous)
-            if blank_row is not None and blank_row != previous:
-                out.append((line, []))
-                previous = blank_row
-        out.append(("".join(run.labels[-back:]), run.cells))
+        named_after(labels[:-back])
+        groups.append(([("".join(labels[-back:]), name)], list(run.cells)))
         previous = name
+    out: list[tuple[str, list[Cell]]] = []
+    doubts: list[str] = []
+    for named, cells in groups:
+        cut = _cut(cells, len(named))
+        if cut is None:
+            return None
+        rows, doubt = cut
+        out += [(label, row) for (label, _), row in zip(named, rows, strict=True)]
+        doubts += [doubt] if doubt else []
+    return out, doubts
+
+
+def _unwrapped(lines: list[str]) -> list[str]:
+    """Label lines with a wrapped label's later lines joined to its first (they carry no numbering)."""
+    out: list[str] = []
+    for line in lines:
+        if out and not template.starts_numbered(line):
+            out[-1] += line
+        else:
+            out.append(line)
     return out
+
+
+_COLUMNS = len(template.APPLICANT_COLUMNS)
+_MAX_CUTS = 16
+
+
+def _cut(cells: list[Cell], count: int) -> tuple[list[list[Cell]], str | None] | None:
+    """A run's numbers cut into `count` rows, and a doubt when several cuts fit equally.
+
+    Each row ends with its 总计, the sum of the numbers before it (blank cells print nothing,
+    so the parts printed are the nonzero ones), or printed nothing at all. The cuts breaking
+    the fewest sums win, then those leaving the fewest rows empty; rows all of whose cells
+    were printed may have come column by column. None when the numbers cannot be `count`
+    rows (more than seven to a row).
+    """
+    n = len(cells)
+    if count == 1 or n > _COLUMNS * count:
+        return ([cells], None) if n <= _COLUMNS * count else None
+    values = [value_of(cell[0]) for cell in cells]
+
+    def score(a: int, b: int) -> tuple[int, int]:
+        """(broken sums, empty rows) of the row cells[a:b]."""
+        return (0, 1) if a == b else (_broken(values[a:b]), 0)
+
+    def plus(x: tuple[int, int], y: tuple[int, int]) -> tuple[int, int]:
+        return x[0] + y[0], x[1] + y[1]
+
+    # least[j][i]: the best score cutting the first i numbers into j rows
+    worst = (n + 1, count + 1)
+    least = [[worst] * (n + 1) for _ in range(count + 1)]
+    least[0][0] = (0, 0)
+    for j in range(1, count + 1):
+        for i in range(n + 1):
+            for a in range(max(0, i - _COLUMNS), i + 1):
+                if least[j - 1][a] != worst:
+                    least[j][i] = min(least[j][i], plus(least[j - 1][a], score(a, i)))
+    best = least[count][n]
+    found: list[list[int]] = []
+
+    def walk(j: int, i: int, ends: list[int]) -> None:
+        if len(found) >= _MAX_CUTS:
+            return
+        if j == 0:
+            found.append([0, *ends[::-1]])
+            return
+        for a in range(max(0, i - _COLUMNS), i + 1):
+            if least[j - 1][a] != worst and plus(least[j - 1][a], score(a, i)) == least[j][i]:
+                walk(j - 1, a, [*ends, i])
+
+    walk(count, n, [])
+    options = [[cells[a:b] for a, b in itertools.pairwise(ends)] for ends in found]
+    if n == _COLUMNS * count:  # every cell printed: the rows may have come column by column
+        block = [cells[i : i + _COLUMNS] for i in range(0, n, _COLUMNS)]
+        for head in range(count - 1):
+            rows = block[:head] + _transpose(block[head:])
+            broken = (sum(_broken([value_of(cell[0]) for cell in row]) for row in rows), 0)
+            if broken < best:
+                best, options = broken, [rows]
+            elif broken == best:
+                options.append(rows)
+    # A run follows its own row's label; rows named after it that are left without numbers
+    # are rows of blanks, as anywhere else in the stream, when the numbers can fill the rows
+    # before them.
+    front = [rows for rows in options if not any(rows[sum(map(bool, rows)) :])]
+    options = front or options
+    distinct = {tuple(tuple(cell[0] for cell in row) for row in rows) for rows in options}
+    if len(distinct) < 2:
+        return options[0], None
+    return options[
+        0
+    ], f"{len(distinct)} ways to cut a run of {n} numbers into {count} rows fit equally; the first is kept"
+
+
+def _broken(row: list) -> int:
+    """1 when a printed row's last number is not the sum of the ones before it."""
+    if any(value is None for value in row):
+        return 1
+    return int(sum(row[:-1]) != row[-1])
 
 
 _GROUP = len(template.OUTCOME_COLUMNS)

@@ -260,6 +260,14 @@ def compact(label: str) -> str:
     return _SPACE.sub("", label).translate(_BRACKETS)
 
 
+_LABEL_START = re.compile(r"^(\([一二三四五六七八九十]+\)|[一二三四五六七八九十]+\.|\d+\.)")
+
+
+def starts_numbered(line: str) -> bool:
+    """Row labels begin with their enumeration (三、 （五） 2.); a wrapped label's later lines do not."""
+    return bool(_LABEL_START.match(compact(line)))
+
+
 def strip_numbering(label: str) -> str:
     """ "(六)3.其他" -> "其他": drop the leading enumeration marks a row label carries."""
     text = compact(label)

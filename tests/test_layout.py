@@ -4,7 +4,6 @@ import pytest
 from conftest import GOLD, SAMPLES
 
 from extraction import checks, layout
-from extraction.schema import Table
 
 SAMPLE_IDS = [p.stem for p in SAMPLES]
 
@@ -140,17 +139,3 @@ def test_markdown_rows_keep_empty_cells_and_their_spans():
     assert [c.text for c in cells] == ["规章", "", "０", "12"]
     assert [text[c.start : c.end] for c in cells] == ["规章", "", "０", "12"]
     assert layout._MARKDOWN_RULE.match(text.splitlines()[1])
-
-
-def test_the_search_for_balanced_readings_checks_section_four_groups_through_its_single_row():
-    """Section 四 is one printed row ("*") holding three groups: the search must judge each
-    reading by the groups' identities, not take every reading as balanced."""
-    table = Table.empty("review_litigation", "2019")
-    balanced = {
-        (g, c): v
-        for g in ("review", "litigation_direct", "litigation_after_review")
-        for c, v in zip(("upheld", "corrected", "other", "pending", "total"), (1, 2, 3, 4, 10), strict=True)
-    }
-    broken = {**balanced, ("review", "total"): 11}
-    found = layout._balanced(table, {}, ["*"], [[broken, balanced, broken]], max_steps=100)
-    assert found == [(1,)]

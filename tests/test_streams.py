@@ -174,3 +174,49 @@ def test_labels_wrapped_just_after_their_item_number_do_not_make_a_stream_look_l
     extraction, findings = applications(text)
     assert extraction.layouts["applications"] == "number_stream"
     assert not [f for f in findings if f.blocks_acceptance]
+
+
+def test_rows_printed_numbers_first_are_cut_by_their_totals():
+    """pdftotext may print the numbers of the last rows before any of their labels; with blanks
+    gone, each row's 总计 (the sum of the numbers before it) shows where the row ends."""
+    rows = {row.key: [0] * 7 for row in template.spec("applications", "2019").rows}
+    rows |= {
+        "new_received": [5, 2, 0, 0, 0, 0, 7],
+        "granted": [3, None, None, None, None, None, 3],
+        "not_processed_confirmation": [1, None, None, None, None, None, 1],
+        "other_handling": [1, 2, None, None, None, None, 3],
+        "total_handled": [5, 2, None, None, None, None, 7],
+    }
+    tail = ("other_handling", "total_handled", "carried_forward")
+    lines = ["三、收到和处理政府信息公开申请情况", "申请人情况", "自然人", "法人或其他组织", "总计"]
+    for row in template.spec("applications", "2019").rows:
+        if row.key not in tail:
+            lines += [row.label, *(str(v) for v in rows[row.key] if v is not None)]
+    lines += [str(v) for key in tail for v in rows[key] if v is not None]  # 1 2 3 5 2 7 0 0 0 0 0 0 0
+    lines += ["（六）其他处理", "（七）总计", "四、结转下年度", "继续办理"]  # the last label wraps
+    text = "\n".join([*lines, "四、政府信息公开行政复议、行政诉讼情况", ""])
+    extraction, findings = applications(text)
+    assert extraction.layouts["applications"] == "gapped_stream"
+    assert not [f for f in findings if f.blocks_acceptance]
+    values = extraction.report.applications.values()
+    for key, printed in rows.items():
+        assert list(values[key].values()) == printed, key
+
+
+def test_a_run_cut_into_rows_in_more_than_one_way_is_a_doubt():
+    cells = [(str(v), i, i + 1) for i, v in enumerate((3, 3, 3, 3))]
+    rows, doubt = streams._cut(cells, 2)
+    assert [[c[0] for c in row] for row in rows] == [["3", "3"], ["3", "3"]]
+    assert doubt is None
+    cells = [(str(v), i, i + 1) for i, v in enumerate((0, 0, 0))]  # [0][0 0] or [0 0][0]
+    rows, doubt = streams._cut(cells, 2)
+    assert doubt is not None and "2 ways" in doubt
+
+
+def test_full_rows_printed_column_by_column_are_cut_the_way_their_totals_balance():
+    block = [[1, 2, 3, 0, 0, 0, 6], [4, 0, 1, 0, 0, 0, 5]]
+    by_column = [block[r][c] for c in range(7) for r in range(2)]
+    cells = [(str(v), i, i + 1) for i, v in enumerate(by_column)]
+    rows, doubt = streams._cut(cells, 2)
+    assert [[int(c[0]) for c in row] for row in rows] == block
+    assert doubt is None

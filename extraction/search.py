@@ -1,0 +1,264 @@
+"""Searching the readings of a table's rows for the combinations that satisfy the identities.
+
+Where blank cells vanish from the text, each row of numbers has many readings (which columns
+its numbers stand in) and the combinations of them across rows are far too many to try. Both
+searches here give up on a branch as soon as an identity can no longer hold, and both stop
+after `MAX_SOLUTIONS` survivors (the table is then ambiguous anyway) or `max_steps` steps.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from functools import lru_cache
+
+from extraction import checks
+from extraction.schema import Table, Value
+
+MAX_STEPS = 20_000
+MAX_SOLUTIONS = 64
+
+Key = tuple[str, str]
+
+
+MAX_STEPS = 20_000
+MAX_SOLUTIONS = 64
+
+
+def balanced(
+    table: Table,
+    fixed: dict[tuple[str, str], Value],
+    open_rows: list[str],
+    per_row: list[list[dict[tuple[str, str], Value]]],
+    max_steps: int = MAX_STEPS,
+) -> list[tuple[int, ...]] | None:
+    """Every combination of row readings under which no identity fails, found by a search that
+    gives up on a branch as soon as an identity can no longer hold: once one side of a sum is
+    known, the other side's known parts may not exceed it (counts are not negative).
+
+    For tables where blank cells vanished from the text, so that most rows have many readings
+    and trying every combination is out of reach. `per_row` holds the values of each open row's
+    readings. None when the search was cut short.
+    """
+    every = itertools.chain(fixed.values(), (v for opts in per_row for values in opts for v in values.values()))
+    if any(v is not None and v < 0 for v in every):
+        return None  # the pruning below assumes counts are not negative
+    known_rows = {row for row, _ in fixed}
+    equations = checks.equations(table.section, table.version)
+    # Totals first: once a sum's total is read, its parts are bounded by it.
+    totals = {eq.left[0][0] for eq in equations if eq.is_sum}
+    order = sorted(range(len(open_rows)), key=lambda i: (open_rows[i] not in totals, len(per_row[i])))
+    # The table rows each open reading fills: itself, or section 四's three groups for its one row "*".
+    fills = [{r for r, _ in per_row[i][0]} if per_row[i] else {open_rows[i]} for i in range(len(open_rows))]
+
+    # Running sums of each identity's two sides over the rows read so far (a blank counts 0,
+    # which is also how a blank total fails), and how much the open rows not yet read could
+    # still add to each side at most. A row neither read nor open could add anything.
+    left_sum = [sum(fixed.get(k) or 0 for k in eq.left) for eq in equations]
+    right_sum = [sum(fixed.get(k) or 0 for k in eq.right) for eq in equations]
+    unknown = {r for eq in equations for r in _rows_of(eq)} - known_rows - {r for f in fills for r in f}
+    left_room = [math.inf if {r for r, _ in eq.left} & unknown else 0 for eq in equations]
+    right_room = [math.inf if {r for r, _ in eq.right} & unknown else 0 for eq in equations]
+    # Per open row: the identities it touches, per reading the non-zero amounts it adds to
+    # either side, and the most any of its readings adds.
+    touching: list[list[int]] = []
+    adds = []
+    most: list[list[tuple[int, int, int]]] = []
+    for i in range(len(open_rows)):
+        touched = [e for e, eq in enumerate(equations) if fills[i] & _rows_of(eq)]
+        touching.append(touched)
+        per_pick = []
+        for values in per_row[i]:
+            amounts = []
+            for e in touched:
+                left = sum(values.get(k) or 0 for k in equations[e].left if k[0] in fills[i])
+                right = sum(values.get(k) or 0 for k in equations[e].right if k[0] in fills[i])
+                if left or right:
+                    amounts.append((e, left, right))
+            per_pick.append(amounts)
+        adds.append(per_pick)
+        largest: dict[int, list[int]] = {}
+        for amounts in per_pick:
+            for e, left, right in amounts:
+                bound = largest.setdefault(e, [0, 0])
+                bound[0], bound[1] = max(bound[0], left), max(bound[1], right)
+        most.append([(e, left, right) for e, (left, right) in largest.items()])
+        for e, left, right in most[-1]:
+            left_room[e] += left
+            right_room[e] += right
+    solutions: list[tuple[int, ...]] = []
+    picks: list[int] = [0] * len(open_rows)
+    steps = 0
+
+    def walk(depth: int) -> bool:
+        nonlocal steps
+        if depth == len(order):
+            solutions.append(tuple(picks))
+            return len(solutions) < MAX_SOLUTIONS
+        index = order[depth]
+        for e, left, right in most[index]:
+            left_room[e] -= left
+            right_room[e] -= right
+        try:
+            for pick, amounts in enumerate(adds[index]):
+                steps += 1
+                if steps > max_steps:
+                    return False
+                picks[index] = pick
+                for e, left, right in amounts:
+                    left_sum[e] += left
+                    right_sum[e] += right
+                # Each side ends somewhere between its sum so far and that plus its room: the
+                # identity can only hold while the two ranges meet.
+                holds = all(
+                    left_sum[e] <= right_sum[e] + right_room[e] and right_sum[e] <= left_sum[e] + left_room[e]
+                    for e in touching[index]
+                )
+                go_on = walk(depth + 1) if holds else True
+                for e, left, right in amounts:
+                    left_sum[e] -= left
+                    right_sum[e] -= right
+                if not go_on:
+                    return False
+        finally:
+            for e, left, right in most[index]:
+                left_room[e] += left
+                right_room[e] += right
+        return True
+
+    complete = walk(0)
+    return solutions if complete or len(solutions) >= MAX_SOLUTIONS else None
+
+
+@lru_cache(maxsize=256)
+def _rows_of(equation: checks.Equation) -> frozenset[str]:
+    return frozenset(r for r, _ in equation.left + equation.right)
+
+
+def by_columns(
+    table: Table,
+    fixed: dict[Key, Value],
+    open_rows: list[str],
+    per_row: list[list[dict[Key, Value]]],
+    columns: tuple[str, ...],
+    max_steps: int = MAX_STEPS,
+) -> list[tuple[int, ...]] | None:
+    """Every combination of row readings under which no identity fails, found column by column.
+
+    Section 三's identities between rows hold within each column (一 + 二 = 三 + 四 for every
+    applicant column), so deciding one column at a time judges them at once: at each column
+    every row either puts its next number there or not, and a column sum bounds the rest
+    tightly, where deciding whole rows at a time (`balanced`) learns nothing until the last
+    row of a sum is read. Identities across columns (a row's 总计) are judged at the end.
+    Same result shape as `balanced`; None when the search was cut short.
+    """
+    equations = checks.equations(table.section, table.version)
+    known = {row for row, _ in fixed} | set(open_rows)
+    in_column: dict[str, list[checks.Equation]] = {column: [] for column in columns}
+    across: list[checks.Equation] = []
+    for eq in equations:
+        cells = eq.left + eq.right
+        judged = {r for r, _ in cells} <= known
+        if len({c for _, c in cells}) == 1 and cells[0][1] in in_column:
+            if judged:
+                in_column[cells[0][1]].append(eq)
+        else:
+            across.append(eq)
+    # Per column: where each open row stands in its identities ((identity, side) pairs, side 0
+    # the left), the sums the fixed rows give each side, and whether the row is some sum's total.
+    layout = []
+    for name in columns:
+        eqs = in_column[name]
+        sides = [
+            [(e, s) for e, eq in enumerate(eqs) for s, keys in enumerate((eq.left, eq.right)) if (row, name) in keys]
+            for row in open_rows
+        ]
+        base = [[sum(fixed.get(k) or 0 for k in keys) for keys in (eq.left, eq.right)] for eq in eqs]
+        parts_only = [not any(s == 0 for _, s in touched) for touched in sides]
+        layout.append((sides, base, parts_only))
+    alive: list[list[int]] = [list(range(len(opts))) for opts in per_row]
+    solutions: list[tuple[int, ...]] = []
+    steps = 0
+
+    def finish() -> bool:
+        # Readings still alive agree on every column: the first of each is the cheapest.
+        picks = tuple(indexes[0] for indexes in alive)
+        values = dict(fixed)
+        for opts, pick in zip(per_row, picks, strict=True):
+            values.update(opts[pick])
+        if not any(checks.fails(eq, values) for eq in across):
+            solutions.append(picks)
+        return len(solutions) < MAX_SOLUTIONS
+
+    # The readings still alive in a row are always a list made by this grouping, the same object
+    # every time the search comes back to that branch: each is grouped once per column. The memo
+    # holds the list itself, so its id stays its own.
+    memo: dict[tuple[int, int, int], tuple[list[int], list[tuple[Value, list[int]]], int]] = {}
+
+    def split(i: int, at: int, indexes: list[int]) -> tuple[list[tuple[Value, list[int]]], int]:
+        """A row's alive readings grouped by what they put in column `at`, and the largest of those."""
+        key = (i, at, id(indexes))
+        if key not in memo:
+            groups: dict[Value, list[int]] = {}
+            cell = (open_rows[i], columns[at])
+            for index in indexes:
+                groups.setdefault(per_row[i][index].get(cell), []).append(index)
+            memo[key] = (indexes, list(groups.items()), max((v or 0 for v in groups), default=0))
+        return memo[key][1], memo[key][2]
+
+    def column(at: int) -> bool:
+        if at == len(columns):
+            return finish()
+        choices = [split(i, at, indexes) for i, indexes in enumerate(alive)]
+        sides, base, parts_only = layout[at]
+        sums = [list(pair) for pair in base]  # left, right
+        room = [[0, 0] for _ in base]
+        largest = [options[1] for options in choices]
+        choices = [options[0] for options in choices]
+        for i, touched in enumerate(sides):
+            for e, s in touched:
+                room[e][s] += largest[i]
+        # Rows with one choice first, then totals, then the largest numbers: sums close early.
+        order = sorted(range(len(open_rows)), key=lambda i: (len(choices[i]) > 1, parts_only[i], -largest[i]))
+        kept = list(alive)
+
+        def row(depth: int) -> bool:
+            nonlocal steps
+            if depth == len(order):
+                return column(at + 1)
+            i = order[depth]
+            touched = sides[i]
+            for e, s in touched:
+                room[e][s] -= largest[i]
+            try:
+                for value, indexes in choices[i]:
+                    steps += 1
+                    if steps > max_steps:
+                        return False
+                    amount = value or 0
+                    holds = True
+                    for e, s in touched:
+                        sums[e][s] += amount
+                    for e, _ in touched:  # each side ends between its sum so far and that plus its room
+                        left, right = sums[e]
+                        if left > right + room[e][1] or right > left + room[e][0]:
+                            holds = False
+                    alive[i] = indexes
+                    go_on = row(depth + 1) if holds else True
+                    for e, s in touched:
+                        sums[e][s] -= amount
+                    if not go_on:
+                        return False
+            finally:
+                alive[i] = kept[i]
+                for e, s in touched:
+                    room[e][s] += largest[i]
+            return True
+
+        return row(0)
+
+    every = itertools.chain(fixed.values(), (v for opts in per_row for values in opts for v in values.values()))
+    if any(v is not None and v < 0 for v in every):
+        return None  # the bounds above assume counts are not negative
+    complete = column(0)
+    return solutions if complete or len(solutions) >= MAX_SOLUTIONS else None

@@ -1,0 +1,81 @@
+"""The searches for row readings that satisfy the identities, checked against trying every combination."""
+
+import itertools
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from extraction import checks, generator, search, template
+from extraction.schema import Table
+
+COLUMNS = tuple(c.key for c in template.APPLICANT_COLUMNS)
+
+
+def test_the_search_for_balanced_readings_checks_section_four_groups_through_its_single_row():
+    """Section 四 is one printed row ("*") holding three groups: the search must judge each
+    reading by the groups' identities, not take every reading as balanced."""
+    table = Table.empty("review_litigation", "2019")
+    balanced = {
+        (g, c): v
+        for g in ("review", "litigation_direct", "litigation_after_review")
+        for c, v in zip(("upheld", "corrected", "other", "pending", "total"), (1, 2, 3, 4, 10), strict=True)
+    }
+    broken = {**balanced, ("review", "total"): 11}
+    found = search.balanced(table, {}, ["*"], [[broken, balanced, broken]], max_steps=100)
+    assert found == [(1,)]
+
+
+def placements(row: str, printed: list[int | None]) -> list[dict[tuple[str, str], int | None]]:
+    """Every reading of a row whose blanks printed nothing: its numbers, in order, in any columns."""
+    numbers = [v for v in printed if v is not None]
+    out = []
+    for at in itertools.combinations(range(len(COLUMNS)), len(numbers)):
+        values: dict[tuple[str, str], int | None] = {(row, c): None for c in COLUMNS}
+        for column, number in zip(at, numbers, strict=True):
+            values[(row, COLUMNS[column])] = number
+        out.append(values)
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), version=st.sampled_from(("2019", "2021")))
+def test_the_column_search_finds_exactly_the_combinations_that_balance(seed, version):
+    """Three rows of a generated table lose their blanks; the search must return the same
+    combinations of their readings as trying every one, the printed one among them."""
+    rng = random.Random(seed)
+    gold = generator._applications(rng, version)
+    printed = {row: [None if v == 0 and c != "total" else v for c, v in cols.items()] for row, cols in gold.items()}
+    rows = list(printed)
+    open_rows = rng.sample(rows, 2)
+    fixed = {(r, c): v for r in rows if r not in open_rows for c, v in zip(COLUMNS, printed[r], strict=True)}
+    per_row = [placements(row, printed[row]) for row in open_rows]
+    table = Table.empty("applications", version)
+    found = search.by_columns(table, fixed, open_rows, per_row, COLUMNS, max_steps=1_000_000)
+
+    def balances(picks: tuple[int, ...]) -> bool:
+        values = dict(fixed)
+        for opts, pick in zip(per_row, picks, strict=True):
+            values.update(opts[pick])
+        return checks.count_failures("applications", version, values) == 0
+
+    every = [picks for picks in itertools.product(*[range(len(opts)) for opts in per_row]) if balances(picks)]
+    assert found is not None
+    if len(every) < search.MAX_SOLUTIONS:
+        assert sorted(found) == sorted(every)
+    else:  # it stops counting, and says so by the count
+        assert len(found) == search.MAX_SOLUTIONS and set(found) <= set(every)
+    truth = tuple(
+        next(i for i, o in enumerate(opts) if [o[(r, c)] for c in COLUMNS] == printed[r])
+        for r, opts in zip(open_rows, per_row, strict=True)
+    )
+    assert truth in every
+
+
+def test_the_column_search_is_cut_short_rather_than_running_on():
+    rng = random.Random(3)
+    gold = generator._applications(rng, "2019")
+    rows = list(gold)
+    per_row = [placements(r, [v or None for v in gold[r].values()]) for r in rows]
+    found = search.by_columns(Table.empty("applications", "2019"), {}, rows, per_row, COLUMNS, max_steps=50)
+    assert found is None
