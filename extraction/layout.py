@@ -28,6 +28,8 @@ from extraction.template import Section, Version
 EXTRACTOR = "layout"
 # Families where a blank cell prints nothing at all: where a 0 stands is never settled by habit.
 _VANISHING = ("space_rows", "gapped_stream")
+# Families read from number streams, where a short row is a row whose blanks printed nothing.
+_STREAMS = ("space_rows", "gapped_stream", "number_stream")
 _MAX_COMBINATIONS = 4096
 _QUICK_ABOVE = 64
 _HEADER_WORDS = ("自然人", "商业企业", "申请人情况", "勾稽关系", "法人或其他组织")
@@ -175,14 +177,19 @@ def _is_value(text: str) -> bool:
 # --- Candidate readings of a row -------------------------------------------------------------
 
 
-def readings(values: Row, width: int, family: str, split: bool = False) -> list[tuple[int, Reading]]:
+def readings(values: Row, width: int, family: str, split: bool = False, group: int = 0) -> list[tuple[int, Reading]]:
     """Every plausible way to lay `values` over `width` columns, each with a cost.
 
     In ``tab_rows`` the converter loses empty fields on the left and adds a trailing one, so the
     right-aligned reading after dropping trailing empties costs nothing and every other placement
     costs one. In ``cell_per_line`` and ``markdown`` cells are explicit, so a short row has no
     preferred placement.
+
+    Where blank cells vanished (`split`, or a short row in a stream), only placements under which
+    each group of `group` columns (the whole row by default) can balance are made, when any can:
+    those are the readings the identities would keep, found without trying every placement.
     """
+    group = group or width
     found: dict[tuple[int | None, ...], tuple[int, Reading]] = {}
 
     def add(cost: int, reading: Reading) -> None:
@@ -194,12 +201,20 @@ def readings(values: Row, width: int, family: str, split: bool = False) -> list[
     if split:
         # The splits leave blank cells out and cut new cells for every way: each reading is a
         # distinct tuple of cells, none to merge.
+        splits = _splits(cells, width)
         out: list[tuple[int, Reading]] = []
-        for extra, parts in _splits(cells, width):
-            out += [(cost + extra, reading) for cost, reading in _placements(parts, width, prefer_right=False)]
-            if len(out) > _MAX_READINGS:
-                break  # the row's readings are cut short; the rows around it must settle it
+        for extra, parts in splits:
+            out += [(extra, reading) for reading in _balanced_placements(parts, width, group)]
+        if not out:  # nothing balances: every placement, for the identities to weigh
+            for extra, parts in splits:
+                out += [(cost + extra, reading) for cost, reading in _placements(parts, width, prefer_right=False)]
+                if len(out) > _MAX_READINGS:
+                    break  # the row's readings are cut short; the rows around it must settle it
         return sorted(out, key=lambda item: item[0])
+    if family in _STREAMS and 0 < len(cells) < width and not any(c.blank for c in cells):
+        balanced = _balanced_placements(cells, width, group)
+        if balanced:
+            return [(0, reading) for reading in balanced]
     if family == "tab_rows":
         if len(cells) <= width:
             for cost, reading in _placements(cells, width, prefer_right=False):
@@ -257,6 +272,50 @@ def _digit_cuts(cell: RawCell, width: int) -> list[Row]:
     return [
         [RawCell(text[a:b], cell.start + a, cell.start + b) for a, b in way] for way in cuts(0, width) if len(way) > 1
     ]
+
+
+def _balanced_placements(cells: Row, width: int, group: int) -> list[Reading]:
+    """The placements of a row's numbers (its blank cells printed nothing) under which every
+    group's 总计, its last column, is the sum of its parts.
+
+    The numbers are cut into consecutive groups (a group may have printed nothing). A group
+    whose last number is the sum of the ones before it and not 0 has that number as its 总计 (a
+    part there would leave a blank total over non-zero parts) and its other numbers in any of
+    its part columns, in order. A group of zeros may stand anywhere in it: nothing says whether
+    a lone 0 is a part or the total. Exactly the placements that pass the row's own identities.
+    """
+    values = [value_of(cell.text) for cell in cells]
+    if any(value is None for value in values):
+        return []
+    parts = group - 1
+
+    def within(start: int, end: int) -> list[tuple[RawCell | None, ...]]:
+        numbers, amounts = cells[start:end], values[start:end]
+        if not numbers:
+            return [(None,) * group]
+        if amounts[-1] and sum(amounts[:-1]) == amounts[-1]:  # type: ignore[arg-type]
+            return [
+                (*[numbers[at.index(i)] if i in at else None for i in range(parts)], numbers[-1])
+                for at in itertools.combinations(range(parts), len(numbers) - 1)
+            ]
+        if not any(amounts):
+            return [reading for _, reading in _placements(list(numbers), group, prefer_right=False)]
+        return []
+
+    out: list[Reading] = []
+
+    def cut(start: int, placed: list[list[tuple[RawCell | None, ...]]]) -> None:
+        if len(placed) == width // group:
+            if start == len(cells):
+                out.extend(tuple(c for chunk in combo for c in chunk) for combo in itertools.product(*placed))
+            return
+        for end in range(start, min(len(cells), start + group) + 1):
+            options = within(start, end)
+            if options:
+                cut(end, [*placed, options])
+
+    cut(0, [])
+    return out
 
 
 def _placements(cells: Row, width: int, prefer_right: bool) -> list[tuple[int, Reading]]:
@@ -406,7 +465,7 @@ def _review(rows: list[Row], family: str) -> tuple[Table | None, list[Finding]]:
     if not data:
         return None, [_unread("review_litigation", "has no data row")]
     width = len(template.REVIEW_LITIGATION.rows) * len(template.OUTCOME_COLUMNS)
-    options = readings(data[-1], width, family, split=family == "space_rows")
+    options = readings(data[-1], width, family, split=family == "space_rows", group=len(template.OUTCOME_COLUMNS))
     if not options:
         return None, [_unread("review_litigation", f"data row has more than {width} cells")]
     columns = tuple(
