@@ -206,7 +206,7 @@ def readings(values: Row, width: int, family: str, split: bool = False, group: i
         for extra, parts in splits:
             out += [(extra, reading) for reading in _balanced_placements(parts, width, group)]
         if not out:  # nothing balances: every placement, for the identities to weigh
-            for extra, parts in splits:
+            for extra, parts in splits[:_MAX_UNBALANCED_SPLITS]:
                 out += [(cost + extra, reading) for cost, reading in _placements(parts, width, prefer_right=False)]
                 if len(out) > _MAX_READINGS:
                     break  # the row's readings are cut short; the rows around it must settle it
@@ -234,7 +234,9 @@ def readings(values: Row, width: int, family: str, split: bool = False, group: i
     return sorted(found.values(), key=lambda item: item[0])
 
 
-_MAX_SPLITS = 2000
+# Splits are cheap to judge (only those that can balance are placed); placements are not.
+_MAX_SPLITS = 50_000
+_MAX_UNBALANCED_SPLITS = 2000
 _MAX_READINGS = 3000
 
 
@@ -542,17 +544,26 @@ def _choose(
     equations = checks.equations(table.section, table.version)
     moving = [eq for eq in equations if open_cells & set(eq.left + eq.right)]
     constant = sum(checks.fails(eq, fixed) for eq in equations if eq not in moving)
-    scored = []
-    combos = found if found else itertools.product(*[range(len(opts)) for opts in choices])
     # Per combination only the cells the moving identities read, plus the open ones.
     base = {cell: fixed.get(cell) for eq in moving for cell in eq.left + eq.right}
-    for picks in combos:
+
+    def weigh(picks: tuple[int, ...], failures: int | None = None) -> tuple[int, int, tuple[int, ...], dict]:
         values = dict(base)
         for per_row, pick in zip(open_values, picks, strict=True):
             values.update(per_row[pick])
-        moving_failures = sum(checks.fails(eq, values) for eq in moving)
+        if failures is None:
+            failures = sum(checks.fails(eq, values) for eq in moving)
         cost = sum(opts[pick][0] for opts, pick in zip(choices, picks, strict=True))
-        scored.append((constant + moving_failures, cost, picks, values))
+        return constant + failures, cost, picks, values
+
+    every = None if found else search.failures_of_every_combination(moving, fixed, open_values)
+    if every is not None:  # none balances: only the combinations failing least are worth building
+        least = int(every.min())
+        combos = itertools.product(*[range(len(opts)) for opts in choices])
+        scored = [weigh(picks, least) for picks, failures in zip(combos, every, strict=True) if failures == least]
+    else:
+        combos = found if found else itertools.product(*[range(len(opts)) for opts in choices])
+        scored = [weigh(picks) for picks in combos]
     fewest = min(item[0] for item in scored)
     # Of readings equally good, the one kept for the reviewer is the cheapest, then the one that
     # leaves the most columns blank all the way down: a column blank in most rows is seldom

@@ -12,6 +12,8 @@ import itertools
 import math
 from functools import lru_cache
 
+import numpy as np
+
 from extraction import checks
 from extraction.schema import Table, Value
 
@@ -262,3 +264,45 @@ def by_columns(
         return None  # the bounds above assume counts are not negative
     complete = column(0)
     return solutions if complete or len(solutions) >= MAX_SOLUTIONS else None
+
+
+def failures_of_every_combination(
+    equations: list[checks.Equation], fixed: dict[Key, Value], per_row: list[list[dict[Key, Value]]]
+) -> np.ndarray | None:
+    """How many of `equations` fail under each combination of row readings, in the order of
+    `itertools.product` over the rows' readings; None when a value is not a whole number.
+
+    Used when no combination balances and the fewest failures must be found among them all:
+    every identity is a difference of sums, so each reading adds a fixed vector of amounts
+    and a combination fails where the total of its vectors is not zero (a blank counts 0).
+    """
+    if not per_row:
+        return np.zeros(1, dtype=np.int64) + sum(checks.fails(eq, fixed) for eq in equations)
+    owned = [{k for k in opts[0]} if opts else set() for opts in per_row]
+    every = [*fixed.values(), *(v for opts in per_row for values in opts for v in values.values())]
+    if any(v is not None and not isinstance(v, int) for v in every):
+        return None
+    ones = set().union(*owned)
+    base = np.array(
+        [
+            sum(fixed.get(k) or 0 for k in eq.left if k not in ones)
+            - sum(fixed.get(k) or 0 for k in eq.right if k not in ones)
+            for eq in equations
+        ],
+        dtype=np.int64,
+    )
+    totals = base[None, :]
+    for opts, cells in zip(per_row, owned, strict=True):
+        amounts = np.array(
+            [
+                [
+                    sum(values.get(k) or 0 for k in eq.left if k in cells)
+                    - sum(values.get(k) or 0 for k in eq.right if k in cells)
+                    for eq in equations
+                ]
+                for values in opts
+            ],
+            dtype=np.int64,
+        ).reshape(len(opts), len(equations))
+        totals = (totals[:, None, :] + amounts[None, :, :]).reshape(-1, len(equations))
+    return (totals != 0).sum(axis=1)

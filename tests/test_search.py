@@ -79,3 +79,21 @@ def test_the_column_search_is_cut_short_rather_than_running_on():
     per_row = [placements(r, [v or None for v in gold[r].values()]) for r in rows]
     found = search.by_columns(Table.empty("applications", "2019"), {}, rows, per_row, COLUMNS, max_steps=50)
     assert found is None
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_failures_of_every_combination_count_what_the_checks_count(seed):
+    rng = random.Random(seed)
+    gold = generator._applications(rng, "2019")
+    printed = {row: [None if v == 0 and c != "total" else v for c, v in cols.items()] for row, cols in gold.items()}
+    open_rows = rng.sample(list(printed), 3)
+    fixed = {(r, c): v for r in printed if r not in open_rows for c, v in zip(COLUMNS, printed[r], strict=True)}
+    per_row = [placements(row, printed[row])[:6] for row in open_rows]
+    equations = list(checks.equations("applications", "2019"))
+    counted = search.failures_of_every_combination(equations, fixed, per_row)
+    for picks, failures in zip(itertools.product(*[range(len(opts)) for opts in per_row]), counted, strict=True):
+        values = dict(fixed)
+        for opts, pick in zip(per_row, picks, strict=True):
+            values.update(opts[pick])
+        assert failures == sum(checks.fails(eq, values) for eq in equations)
