@@ -266,6 +266,9 @@ def by_columns(
     return solutions if complete or len(solutions) >= MAX_SOLUTIONS else None
 
 
+_WIDEST = 2**40  # a few hundred of these add up within 64 bits
+
+
 def failures_of_every_combination(
     equations: list[checks.Equation], fixed: dict[Key, Value], per_row: list[list[dict[Key, Value]]]
 ) -> np.ndarray | None:
@@ -280,8 +283,8 @@ def failures_of_every_combination(
         return np.zeros(1, dtype=np.int64) + sum(checks.fails(eq, fixed) for eq in equations)
     owned = [{k for k in opts[0]} if opts else set() for opts in per_row]
     every = [*fixed.values(), *(v for opts in per_row for values in opts for v in values.values())]
-    if any(v is not None and not isinstance(v, int) for v in every):
-        return None
+    if any(v is not None and (not isinstance(v, int) or abs(v) > _WIDEST) for v in every):
+        return None  # sums of such numbers could pass 64 bits: the caller counts them one by one
     ones = set().union(*owned)
     base = np.array(
         [

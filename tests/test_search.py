@@ -97,3 +97,9 @@ def test_failures_of_every_combination_count_what_the_checks_count(seed):
         for opts, pick in zip(per_row, picks, strict=True):
             values.update(opts[pick])
         assert failures == sum(checks.fails(eq, values) for eq in equations)
+
+
+def test_numbers_too_large_for_64_bits_are_left_to_the_one_by_one_count():
+    equations = list(checks.equations("applications", "2019"))
+    huge = {("new_received", "total"): 10**30}
+    assert search.failures_of_every_combination(equations, huge, [[{("granted", "total"): 1}]]) is None
