@@ -75,7 +75,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--families",
-        default=",".join(generator.FAMILIES + generator.EXTRA_FAMILIES),
+        default=",".join(generator.FAMILIES),
         help="comma-separated; default: every family the generator renders",
     )
     parser.add_argument(

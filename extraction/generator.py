@@ -21,10 +21,7 @@ from typing import Any
 from extraction import html, store, template
 from extraction.template import Version
 
-FAMILIES = ("cell_per_line", "tab_rows", "pdftotext_default", "pdftotext_layout", "html", "markdown")
-# Rendered on request, not yet in the default mix: the parser reads it, but slowly and with a
-# high queue rate when blank cells vanish (see bench/README.md).
-EXTRA_FAMILIES = ("web_text",)
+FAMILIES = ("cell_per_line", "tab_rows", "pdftotext_default", "pdftotext_layout", "html", "markdown", "web_text")
 _DELIMITED = ("cell_per_line", "tab_rows", "html", "markdown")
 ERRORS = ("wrong_total", "blank_total", "row_one_contradiction")
 _FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")

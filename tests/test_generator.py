@@ -45,17 +45,6 @@ def test_a_source_error_is_never_accepted(family, seed, error):
     assert not checks.accepted(findings), f"{error} was accepted"
 
 
-@pytest.mark.parametrize("family", generator.EXTRA_FAMILIES)
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**32 - 1), error=st.sampled_from((None, *generator.ERRORS)))
-def test_web_text_where_blanks_vanish_is_never_accepted_wrong(family, seed, error):
-    """Slower to read (a search over readings), so fewer examples; bench/layout_families.py has more."""
-    report = generator.generate(random.Random(seed), family, error=error)
-    values, findings = read(report)
-    exact = all(values[s] == report.values[s] for s in template.SECTIONS)
-    assert not checks.accepted(findings) or (exact and not error)
-
-
 @pytest.mark.parametrize("family", generator.FAMILIES)
 def test_generated_tables_balance_and_carry_their_template(family):
     rng = random.Random(3)
