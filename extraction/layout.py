@@ -289,35 +289,47 @@ def _balanced_placements(cells: Row, width: int, group: int) -> list[Reading]:
     values = [value_of(cell.text) for cell in cells]
     if any(value is None for value in values):
         return []
-    parts = group - 1
+    groups = width // group
 
     def within(start: int, end: int) -> list[tuple[RawCell | None, ...]]:
         numbers, amounts = cells[start:end], values[start:end]
         if not numbers:
             return [(None,) * group]
         if amounts[-1] and sum(amounts[:-1]) == amounts[-1]:  # type: ignore[arg-type]
-            return [
-                (*[numbers[at.index(i)] if i in at else None for i in range(parts)], numbers[-1])
-                for at in itertools.combinations(range(parts), len(numbers) - 1)
-            ]
+            parts = group - 1
+            return [(*_spread(numbers[:-1], at, parts), numbers[-1]) for at in _positions(parts, len(numbers) - 1)]
         if not any(amounts):
-            return [reading for _, reading in _placements(list(numbers), group, prefer_right=False)]
+            return [_spread(numbers, at, group) for at in _positions(group, len(numbers))]
         return []
 
     out: list[Reading] = []
 
     def cut(start: int, placed: list[list[tuple[RawCell | None, ...]]]) -> None:
-        if len(placed) == width // group:
-            if start == len(cells):
-                out.extend(tuple(c for chunk in combo for c in chunk) for combo in itertools.product(*placed))
+        left = groups - len(placed)  # groups still to fill, this one included
+        if left == 0:
+            out.extend(tuple(c for chunk in combo for c in chunk) for combo in itertools.product(*placed))
             return
-        for end in range(start, min(len(cells), start + group) + 1):
+        # The numbers after this group must fit in the groups after it; the last takes the rest.
+        for end in range(max(start, len(cells) - group * (left - 1)), min(len(cells), start + group) + 1):
             options = within(start, end)
             if options:
                 cut(end, [*placed, options])
 
     cut(0, [])
     return out
+
+
+@lru_cache(maxsize=256)
+def _positions(width: int, count: int) -> tuple[tuple[int, ...], ...]:
+    return tuple(itertools.combinations(range(width), count))
+
+
+def _spread(cells: Row, at: tuple[int, ...], width: int) -> tuple[RawCell | None, ...]:
+    """`cells` put at positions `at` of `width` slots, the rest blank."""
+    slots: list[RawCell | None] = [None] * width
+    for position, cell in zip(at, cells, strict=True):
+        slots[position] = cell
+    return tuple(slots)
 
 
 def _placements(cells: Row, width: int, prefer_right: bool) -> list[tuple[int, Reading]]:
