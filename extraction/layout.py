@@ -299,7 +299,9 @@ def _balanced_placements(cells: Row, width: int, group: int) -> list[Reading]:
             parts = group - 1
             return [(*_spread(numbers[:-1], at, parts), numbers[-1]) for at in _positions(parts, len(numbers) - 1)]
         if not any(amounts):
-            return [_spread(numbers, at, group) for at in _positions(group, len(numbers))]
+            # Offered right-aligned first: a lone 0 kept as the group's 总计 unless the
+            # identities say otherwise (still an ambiguity, but the likelier one is shown).
+            return [_spread(numbers, at, group) for at in reversed(_positions(group, len(numbers)))]
         return []
 
     out: list[Reading] = []

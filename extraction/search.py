@@ -183,14 +183,29 @@ def by_columns(
     steps = 0
 
     def finish() -> bool:
-        # Readings still alive agree on every column: the first of each is the cheapest.
-        picks = tuple(indexes[0] for indexes in alive)
-        values = dict(fixed)
-        for opts, pick in zip(per_row, picks, strict=True):
-            values.update(opts[pick])
-        if not any(checks.fails(eq, values) for eq in across):
-            solutions.append(picks)
-        return len(solutions) < MAX_SOLUTIONS
+        # The readings still alive in a row differ at most in where a 0 stands, which no sum
+        # sees: each combination of them is a solution of its own (cheapest first), once the
+        # row's own identities (its 总计) have been judged on each.
+        nonlocal steps
+        kept = [own(i, indexes) for i, indexes in enumerate(alive)]
+        for picks in itertools.product(*kept):
+            steps += 1
+            if steps > max_steps:
+                return False
+            values = dict(fixed)
+            for opts, pick in zip(per_row, picks, strict=True):
+                values.update(opts[pick])
+            if not any(checks.fails(eq, values) for eq in across):
+                solutions.append(picks)
+            if len(solutions) >= MAX_SOLUTIONS:
+                return False
+        return True
+
+    def own(i: int, indexes: list[int]) -> list[int]:
+        """The readings passing the identities within row i alone (all, if none do)."""
+        local = [eq for eq in across if {r for r, _ in eq.left + eq.right} == {open_rows[i]}]
+        passing = [index for index in indexes if not any(checks.fails(eq, per_row[i][index]) for eq in local)]
+        return passing or indexes
 
     # The readings still alive in a row are always a list made by this grouping, the same object
     # every time the search comes back to that branch: each is grouped once per column. The memo
@@ -198,13 +213,14 @@ def by_columns(
     memo: dict[tuple[int, int, int], tuple[list[int], list[tuple[Value, list[int]]], int]] = {}
 
     def split(i: int, at: int, indexes: list[int]) -> tuple[list[tuple[Value, list[int]]], int]:
-        """A row's alive readings grouped by what they put in column `at`, and the largest of those."""
+        """A row's alive readings grouped by the amount they put in column `at`, and the largest."""
         key = (i, at, id(indexes))
         if key not in memo:
             groups: dict[Value, list[int]] = {}
             cell = (open_rows[i], columns[at])
             for index in indexes:
-                groups.setdefault(per_row[i][index].get(cell), []).append(index)
+                # A 0 and a blank add the same to every sum: one branch, not two.
+                groups.setdefault(per_row[i][index].get(cell) or 0, []).append(index)
             memo[key] = (indexes, list(groups.items()), max((v or 0 for v in groups), default=0))
         return memo[key][1], memo[key][2]
 
