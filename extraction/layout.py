@@ -548,7 +548,7 @@ def _choose(
         found = search.by_columns(table, fixed, open_rows, open_values, tuple(c.key for c in columns), steps)
     elif total > _QUICK_ABOVE:
         found = search.balanced(table, fixed, open_rows, open_values, steps)
-    if total > _MAX_COMBINATIONS and not found:
+    if total > _MAX_COMBINATIONS and not (found and found.picks):
         choices = [opts[:1] for opts in choices]
         open_values = [per_row[:1] for per_row in open_values]
         why = "the search for a balanced one was cut short" if found is None else "none balances"
@@ -570,13 +570,13 @@ def _choose(
         cost = sum(opts[pick][0] for opts, pick in zip(choices, picks, strict=True))
         return constant + failures, cost, picks, values
 
-    every = None if found else search.failures_of_every_combination(moving, fixed, open_values)
+    every = None if found and found.picks else search.failures_of_every_combination(moving, fixed, open_values)
     if every is not None:  # none balances: only the combinations failing least are worth building
         least = int(every.min())
         combos = itertools.product(*[range(len(opts)) for opts in choices])
         scored = [weigh(picks, least) for picks, failures in zip(combos, every, strict=True) if failures == least]
     else:
-        combos = found if found else itertools.product(*[range(len(opts)) for opts in choices])
+        combos = found.picks if found and found.picks else itertools.product(*[range(len(opts)) for opts in choices])
         scored = [weigh(picks) for picks in combos]
     fewest = min(item[0] for item in scored)
     # Of readings equally good, the one kept for the reviewer is the cheapest, then the one that
@@ -593,7 +593,7 @@ def _choose(
     result = _build(table, chosen, columns, findings=findings)
     differing = _differences([item[3] for item in survivors])
     numbers = [d for d in differing if any(v not in ("blank", "0") for v in d[1])]
-    if found is not None and len(found) >= search.MAX_SOLUTIONS:
+    if found is not None and not found.every_one:
         # The search stopped counting: readings beyond those listed may put numbers elsewhere.
         numbers = numbers or differing or [(("*", "*"), ["more readings than were counted"])]
     elif vanishing and differing:
@@ -604,9 +604,7 @@ def _choose(
         cells = [(table.section, row, col) for (row, col), _ in (numbers or differing) if row != "*"]
         formula = "exactly one reading of the printed cells satisfies the identities"
         if numbers:
-            counted = f"{len(survivors)}" + (
-                " or more" if found is not None and len(found) >= search.MAX_SOLUTIONS else ""
-            )
+            counted = f"{len(survivors)}" + (" or more" if found is not None and not found.every_one else "")
             message = f"{counted} readings fit the identities; kept one, a person must choose. Differs in {listed}"
             findings.append(Finding.blocking(f"{table.section}.layout.ambiguous", formula, message, cells=cells))
         else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -23,6 +24,16 @@ MAX_SOLUTIONS = 64
 Key = tuple[str, str]
 
 
+@dataclass(frozen=True)
+class Found:
+    """The combinations of row readings (one reading index per open row) under which no
+    identity fails; `every_one` False when the search stopped counting at MAX_SOLUTIONS, so
+    that readings beyond these may put numbers elsewhere."""
+
+    picks: list[tuple[int, ...]]
+    every_one: bool
+
+
 MAX_STEPS = 20_000
 MAX_SOLUTIONS = 64
 
@@ -33,7 +44,7 @@ def balanced(
     open_rows: list[str],
     per_row: list[list[dict[tuple[str, str], Value]]],
     max_steps: int = MAX_STEPS,
-) -> list[tuple[int, ...]] | None:
+) -> Found | None:
     """Every combination of row readings under which no identity fails, found by a search that
     gives up on a branch as soon as an identity can no longer hold: once one side of a sum is
     known, the other side's known parts may not exceed it (counts are not negative).
@@ -129,7 +140,7 @@ def balanced(
         return True
 
     complete = walk(0)
-    return solutions if complete or len(solutions) >= MAX_SOLUTIONS else None
+    return Found(solutions, complete) if complete or len(solutions) >= MAX_SOLUTIONS else None
 
 
 @lru_cache(maxsize=256)
@@ -144,7 +155,7 @@ def by_columns(
     per_row: list[list[dict[Key, Value]]],
     columns: tuple[str, ...],
     max_steps: int = MAX_STEPS,
-) -> list[tuple[int, ...]] | None:
+) -> Found | None:
     """Every combination of row readings under which no identity fails, found column by column.
 
     Section 三's identities between rows hold within each column (一 + 二 = 三 + 四 for every
@@ -180,14 +191,16 @@ def by_columns(
         layout.append((sides, base, parts_only))
     alive: list[list[int]] = [list(range(len(opts))) for opts in per_row]
     solutions: list[tuple[int, ...]] = []
+    counted = 0  # solutions up to where a 0 stands
     steps = 0
 
     def finish() -> bool:
         # The readings still alive in a row differ at most in where a 0 stands, which no sum
-        # sees: each combination of them is a solution of its own (cheapest first), once the
-        # row's own identities (its 总计) have been judged on each.
-        nonlocal steps
+        # sees: one combination of them is a solution, the next one that also passes (if
+        # any) shows that the 0s could stand elsewhere; only the first counts toward the limit.
+        nonlocal steps, counted
         kept = [own(i, indexes) for i, indexes in enumerate(alive)]
+        shown = 0
         for picks in itertools.product(*kept):
             steps += 1
             if steps > max_steps:
@@ -197,9 +210,11 @@ def by_columns(
                 values.update(opts[pick])
             if not any(checks.fails(eq, values) for eq in across):
                 solutions.append(picks)
-            if len(solutions) >= MAX_SOLUTIONS:
-                return False
-        return True
+                shown += 1
+                if shown == 2:
+                    break
+        counted += shown > 0
+        return counted < MAX_SOLUTIONS
 
     def own(i: int, indexes: list[int]) -> list[int]:
         """The readings passing the identities within row i alone (all, if none do)."""
@@ -279,7 +294,7 @@ def by_columns(
     if any(v is not None and v < 0 for v in every):
         return None  # the bounds above assume counts are not negative
     complete = column(0)
-    return solutions if complete or len(solutions) >= MAX_SOLUTIONS else None
+    return Found(solutions, complete) if complete or counted >= MAX_SOLUTIONS else None
 
 
 _WIDEST = 2**40  # a few hundred of these add up within 64 bits
