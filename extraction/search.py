@@ -3,7 +3,8 @@
 Where blank cells vanish from the text, each row of numbers has many readings (which columns
 its numbers stand in) and the combinations of them across rows are far too many to try. Both
 searches here give up on a branch as soon as an identity can no longer hold, and both stop
-after `MAX_SOLUTIONS` survivors (the table is then ambiguous anyway) or `max_steps` steps.
+after `MAX_SOLUTIONS` survivors (the table is then ambiguous anyway) or `max_steps` steps;
+what they found by then is returned, marked as not every one.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def balanced(
 
     For tables where blank cells vanished from the text, so that most rows have many readings
     and trying every combination is out of reach. `per_row` holds the values of each open row's
-    readings. None when the search was cut short.
+    readings. None when the search was cut short before finding any.
     """
     every = itertools.chain(fixed.values(), (v for opts in per_row for values in opts for v in values.values()))
     if any(v is not None and v < 0 for v in every):
@@ -140,7 +141,8 @@ def balanced(
         return True
 
     complete = walk(0)
-    return Found(solutions, complete) if complete or len(solutions) >= MAX_SOLUTIONS else None
+    # Cut short, the balanced combinations found so far still stand (not counted to the end).
+    return Found(solutions, complete) if complete or solutions else None
 
 
 @lru_cache(maxsize=256)
@@ -163,7 +165,7 @@ def by_columns(
     every row either puts its next number there or not, and a column sum bounds the rest
     tightly, where deciding whole rows at a time (`balanced`) learns nothing until the last
     row of a sum is read. Identities across columns (a row's 总计) are judged at the end.
-    Same result shape as `balanced`; None when the search was cut short.
+    Same result shape as `balanced`; None when the search was cut short before finding any.
     """
     equations = checks.equations(table.section, table.version)
     known = {row for row, _ in fixed} | set(open_rows)
@@ -294,7 +296,8 @@ def by_columns(
     if any(v is not None and v < 0 for v in every):
         return None  # the bounds above assume counts are not negative
     complete = column(0)
-    return Found(solutions, complete) if complete or counted >= MAX_SOLUTIONS else None
+    # Cut short, the balanced combinations found so far still stand (not counted to the end).
+    return Found(solutions, complete) if complete or solutions else None
 
 
 _WIDEST = 2**40  # a few hundred of these add up within 64 bits
