@@ -218,11 +218,16 @@ def by_columns(
         counted += shown > 0
         return counted < MAX_SOLUTIONS
 
+    local = [[eq for eq in across if {r for r, _ in eq.left + eq.right} == {row}] for row in open_rows]
+    owned: dict[tuple[int, int], tuple[list[int], list[int]]] = {}
+
     def own(i: int, indexes: list[int]) -> list[int]:
         """The readings passing the identities within row i alone (all, if none do)."""
-        local = [eq for eq in across if {r for r, _ in eq.left + eq.right} == {open_rows[i]}]
-        passing = [index for index in indexes if not any(checks.fails(eq, per_row[i][index]) for eq in local)]
-        return passing or indexes
+        key = (i, id(indexes))  # the memo holds `indexes`, so its id stays its own
+        if key not in owned:
+            passing = [j for j in indexes if not any(checks.fails(eq, per_row[i][j]) for eq in local[i])]
+            owned[key] = (indexes, passing or indexes)
+        return owned[key][1]
 
     # The readings still alive in a row are always a list made by this grouping, the same object
     # every time the search comes back to that branch: each is grouped once per column. The memo
