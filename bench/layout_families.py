@@ -1,6 +1,7 @@
 """The layout parser on generated reports, per layout family, and on data/samples.
 
-    python bench/layout_families.py [--reports 2000] [--seed 1] [--families cell_per_line,html,...] [--split-blanks]
+    python bench/layout_families.py [--reports 2000] [--seed 1] [--families cell_per_line,html,...]
+                                    [--split-blanks] [--losses]
 
 Reports are spread evenly over the families the generator renders, 10% with a printed source
 error. Per family: exact-table rate, cell accuracy, accepted-but-wrong (must be 0), queue rate
@@ -64,6 +65,41 @@ def show(title: str, figures: dict[str, dict[str, float]]) -> None:
     print(f"  overall cell accuracy {right / cells:.4%} over {int(cells)} cells; {reports / seconds:.0f} reports/s")
 
 
+def losses(reports: list[generator.Generated]) -> None:
+    """Where the wrong cells are, per family, by what the kept reading of their table shows: it
+    satisfies every identity (several readings balance, the text cannot choose), it fails one
+    (the search stopped first, or nothing balances), or the report prints a source error."""
+    wrong: dict[tuple[str, str], list[int]] = {}
+    for report in reports:
+        extraction = layout.parse(report.readable())
+        failing = {f.id.split(".")[0] for f in checks.run(extraction.report) if f.blocks_acceptance}
+        for section in ("proactive", "applications", "review_litigation"):
+            table = extraction.report.table(section)
+            read = table.values() if table else {}
+            cells = [
+                (row, column)
+                for row, columns in report.values[section].items()
+                for column, value in columns.items()
+                if read.get(row, {}).get(column, "missing") != value
+            ]
+            if not cells:
+                continue
+            why = (
+                "source error printed"
+                if report.errors
+                else "kept reading fails an identity"
+                if section in failing
+                else "several readings balance"
+            )
+            tally = wrong.setdefault((report.family, why), [0, 0])
+            tally[0] += 1
+            tally[1] += len(cells)
+    print("wrong cells by cause")
+    for (family, why), (tables, cells) in sorted(wrong.items()):
+        print(f"  {family:17} {why:31} {tables:5d} tables {cells:7d} cells")
+    print(f"  all {sum(c for _, c in wrong.values())} cells")
+
+
 def _prints_blanks(report: generator.Generated) -> bool:
     tables = (report.values["applications"], report.values["review_litigation"])
     return any(value is None for table in tables for row in table.values() for value in row.values())
@@ -83,6 +119,7 @@ def main() -> None:
         action="store_true",
         help="also show reports that print blank cells apart from those that print every cell",
     )
+    parser.add_argument("--losses", action="store_true", help="also count the wrong cells by cause")
     args = parser.parse_args()
     generated = generator.batch(args.seed, args.reports, tuple(args.families.split(",")))
     show(
@@ -94,6 +131,8 @@ def main() -> None:
         for title, wanted in (("reports printing blank cells", True), ("reports printing every cell", False)):
             part = [g for g in generated if _prints_blanks(g) == wanted]
             show(title, run([(g.family, g.readable(), g.values) for g in part]))
+    if args.losses:
+        losses(generated)
     gold = {Path(g.source).name: g.tables for g in evaluation.load_gold_dir(ROOT / "data" / "gold")}
     samples = []
     for path in sorted((ROOT / "data" / "samples").glob("*.txt")):
