@@ -28,15 +28,11 @@ Key = tuple[str, str]
 @dataclass(frozen=True)
 class Found:
     """The combinations of row readings (one reading index per open row) under which no
-    identity fails; `every_one` False when the search stopped counting at MAX_SOLUTIONS, so
-    that readings beyond these may put numbers elsewhere."""
+    identity fails; `every_one` False when the search stopped counting (at MAX_SOLUTIONS, or
+    cut short after finding some), so that readings beyond these may put numbers elsewhere."""
 
     picks: list[tuple[int, ...]]
     every_one: bool
-
-
-MAX_STEPS = 20_000
-MAX_SOLUTIONS = 64
 
 
 def balanced(
@@ -46,9 +42,10 @@ def balanced(
     per_row: list[list[dict[tuple[str, str], Value]]],
     max_steps: int = MAX_STEPS,
 ) -> Found | None:
-    """Every combination of row readings under which no identity fails, found by a search that
-    gives up on a branch as soon as an identity can no longer hold: once one side of a sum is
-    known, the other side's known parts may not exceed it (counts are not negative).
+    """Every combination of row readings under which no identity fails, found row by row by a
+    search that gives up on a branch as soon as an identity can no longer hold: each side ends
+    between its sum so far and that plus the most the rows still open could add (counts are
+    not negative), and the two ranges must meet.
 
     For tables where blank cells vanished from the text, so that most rows have many readings
     and trying every combination is out of reach. `per_row` holds the values of each open row's
