@@ -304,21 +304,23 @@ def _balanced_placements(cells: Row, width: int, group: int) -> list[Reading]:
             return [_spread(numbers, at, group) for at in reversed(_positions(group, len(numbers)))]
         return []
 
-    out: list[Reading] = []
+    cuts: list[tuple[int, list[list[tuple[RawCell | None, ...]]]]] = []  # (groups left empty, options)
 
-    def cut(start: int, placed: list[list[tuple[RawCell | None, ...]]]) -> None:
+    def cut(start: int, placed: list[list[tuple[RawCell | None, ...]]], empty: int) -> None:
         left = groups - len(placed)  # groups still to fill, this one included
         if left == 0:
-            out.extend(tuple(c for chunk in combo for c in chunk) for combo in itertools.product(*placed))
+            cuts.append((empty, placed))
             return
         # The numbers after this group must fit in the groups after it; the last takes the rest.
         for end in range(max(start, len(cells) - group * (left - 1)), min(len(cells), start + group) + 1):
             options = within(start, end)
             if options:
-                cut(end, [*placed, options])
+                cut(end, [*placed, options], empty + (end == start))
 
-    cut(0, [])
-    return out
+    cut(0, [], 0)
+    # Cuts leaving fewer groups empty first: a group prints at least its 总计, even a 0.
+    cuts.sort(key=lambda item: item[0])
+    return [tuple(c for chunk in combo for c in chunk) for _, placed in cuts for combo in itertools.product(*placed)]
 
 
 @lru_cache(maxsize=256)
@@ -476,7 +478,7 @@ def _applications(rows: list[Row], family: str) -> tuple[Table | None, list[Find
 
 def _review(rows: list[Row], family: str) -> tuple[Table | None, list[Finding]]:
     # Where blank cells vanish (web text, PDF streams) a data row may show only a few numbers.
-    least = 1 if family in ("space_rows", "number_stream") else 5
+    least = 1 if family in _STREAMS else 5
     data = [values for label, values in map(split_row, rows) if not label and len(values) >= least]
     if not data:
         return None, [_unread("review_litigation", "has no data row")]
@@ -488,8 +490,8 @@ def _review(rows: list[Row], family: str) -> tuple[Table | None, list[Finding]]:
         template.Column(f"{g.key}.{c.key}", c.label) for g in template.REVIEW_LITIGATION.rows for c in g.columns
     )
     table = Table.empty("review_litigation", "2019")
-    vanished = family == "space_rows" or (family == "number_stream" and len(data[-1]) < width)
-    if vanished and family == "number_stream":
+    vanished = family in _VANISHING or (family == "number_stream" and len(data[-1]) < width)
+    if vanished and family == "number_stream":  # -layout: where the numbers stand on their line
         options = _evenly_spaced_first(_locally_consistent(table, "*", options, columns))
     return _choose(table, {"*": options}, columns, vanishing=vanished)
 

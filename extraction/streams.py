@@ -83,7 +83,10 @@ def rows(text: str, start: int, end: int, section: Section) -> tuple[list[tuple[
     """
     found = runs(text, start, end)
     if section == "review_litigation":
-        return (*_review([cell for run in found for cell in run.cells]), False)
+        cells = [cell for run in found for cell in run.cells]
+        # One number per line and fewer than fifteen: default order, where blanks vanished.
+        gapped = len(cells) < _GROUP * _GROUPS and all("\n" in text[a[2] : b[1]] for a, b in itertools.pairwise(cells))
+        return (*_review(cells), gapped)
     every_label = "".join(label for run in found for label in run.labels)
     if section == "applications":
         split = ("逾期不补正", "缴纳费用", "收费通知")

@@ -220,3 +220,17 @@ def test_full_rows_printed_column_by_column_are_cut_the_way_their_totals_balance
     rows, doubt = streams._cut(cells, 2)
     assert [[int(c[0]) for c in row] for row in rows] == block
     assert doubt is None
+
+
+def test_section_four_in_default_order_with_blanks_gone_is_queued_keeping_each_group_its_total():
+    """Four numbers for fifteen cells, one per line: where the 3 stands is for a person to say,
+    but the reading shown gives every group its 总计, as a printed group always has one."""
+    text = "四、政府信息公开行政复议、行政诉讼情况\n行政复议\n行政诉讼\n结果维持\n结果纠正\n其他结果\n尚未审结\n总计\n"
+    text += "\n3\n\n3\n\n0\n\n0\n\n五、存在的主要问题及改进情况\n无。\n"
+    extraction = layout.parse(text)
+    assert extraction.layouts["review_litigation"] == "gapped_stream"
+    values = extraction.report.review_litigation.values()
+    assert [values[g]["total"] for g in ("review", "litigation_direct", "litigation_after_review")] == [3, 0, 0]
+    assert values["litigation_direct"]["upheld"] is None  # a lone 0 is shown as the total, not a part
+    ambiguous = [f for f in extraction.findings if f.id == "review_litigation.layout.ambiguous"]
+    assert ambiguous and ambiguous[0].blocks_acceptance
