@@ -1,16 +1,21 @@
 """The deterministic, template-aware layout parser: free, instant, and honest about doubt.
 
-It reads the tables the way the text carries them. Two layout families so far:
+It reads the tables the way the text carries them. Layout families (`detect_family`):
 
 - ``cell_per_line`` (Word saved as text): every cell starts a line with a tab, a line without
   a tab continues the cell above (vertical headers, wrapped labels), an empty line ends a row.
 - ``tab_rows`` (one row per line, cells split by tabs): converters drop or add empty fields,
   so a row may have too few or too many cells and the numbers shift.
+- ``markdown`` (tables from PDF/OCR converters); HTML tables arrive as ``cell_per_line``
+  (`html.to_text` keeps them cell by cell).
+- ``space_rows`` (web text: single spaces, blanks gone, digits sometimes run together).
+- ``number_stream`` / ``gapped_stream`` (pdftotext, default order or -layout; `streams`).
 
 Where the text alone does not say which column a number belongs to (a short row), every
 order-preserving placement is a candidate reading; the identities of TEMPLATE.md pick the one
-that balances, and when several readings remain equally good the parser keeps the most
-plausible one and records an ambiguity finding that lists the others: never a silent guess.
+that balances (`search` when the combinations are many), and when several readings remain
+equally good the parser keeps the most plausible one and records an ambiguity finding that
+lists the others: never a silent guess.
 """
 
 from __future__ import annotations

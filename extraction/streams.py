@@ -7,7 +7,9 @@ template order, seven per row, while labels drift (a row's label may come after 
 So runs of numbers fill the rows in template order; only a label printed on the same line as
 its numbers (-layout) moves the reading forward, past rows printed blank. Blocks printed column
 by column, short rows placed by column position and section 四's interleaved groups are all
-tried, and the identities check the result like any other reading.
+tried, and the identities check the result like any other reading. Where blank cells printed
+nothing (default order, fewer numbers than cells), each run is read as the rows its labels
+name, cut into rows by their totals (`_labelled`, `_cut`): a "gapped" stream.
 """
 
 from __future__ import annotations
