@@ -555,7 +555,8 @@ def _choose(
         found = search.by_columns(table, fixed, open_rows, open_values, tuple(c.key for c in columns), steps)
     elif total > _QUICK_ABOVE:
         found = search.balanced(table, fixed, open_rows, open_values, steps)
-    if total > _MAX_COMBINATIONS and not (found and found.picks):
+    balanced = found.picks if found else []
+    if total > _MAX_COMBINATIONS and not balanced:
         choices = [opts[:1] for opts in choices]
         open_values = [per_row[:1] for per_row in open_values]
         why = "the search for a balanced one was cut short" if found is None else "none balances"
@@ -577,13 +578,13 @@ def _choose(
         cost = sum(opts[pick][0] for opts, pick in zip(choices, picks, strict=True))
         return constant + failures, cost, picks, values
 
-    every = None if found and found.picks else search.failures_of_every_combination(moving, fixed, open_values)
+    every = None if balanced else search.failures_of_every_combination(moving, fixed, open_values)
     if every is not None:  # none balances: only the combinations failing least are worth building
         least = int(every.min())
         combos = itertools.product(*[range(len(opts)) for opts in choices])
         scored = [weigh(picks, least) for picks, failures in zip(combos, every, strict=True) if failures == least]
     else:
-        combos = found.picks if found and found.picks else itertools.product(*[range(len(opts)) for opts in choices])
+        combos = balanced or itertools.product(*[range(len(opts)) for opts in choices])
         scored = [weigh(picks) for picks in combos]
     fewest = min(item[0] for item in scored)
     # Of readings equally good, the one kept for the reviewer is the cheapest, then the one that

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -51,8 +52,7 @@ def balanced(
     and trying every combination is out of reach. `per_row` holds the values of each open row's
     readings. None when the search was cut short before finding any.
     """
-    every = itertools.chain(fixed.values(), (v for opts in per_row for values in opts for v in values.values()))
-    if any(v is not None and v < 0 for v in every):
+    if any(v is not None and v < 0 for v in _every_value(fixed, per_row)):
         return None  # the pruning below assumes counts are not negative
     known_rows = {row for row, _ in fixed}
     equations = checks.equations(table.section, table.version)
@@ -142,6 +142,13 @@ def balanced(
     return Found(solutions, complete) if complete or solutions else None
 
 
+def _every_value(fixed: dict[Key, Value], per_row: list[list[dict[Key, Value]]]) -> Iterator[Value]:
+    yield from fixed.values()
+    for opts in per_row:
+        for values in opts:
+            yield from values.values()
+
+
 @lru_cache(maxsize=256)
 def _rows_of(equation: checks.Equation) -> frozenset[str]:
     return frozenset(r for r, _ in equation.left + equation.right)
@@ -197,10 +204,10 @@ def by_columns(
         # The readings still alive in a row differ at most in where a 0 stands, which no sum
         # sees: one combination of them is a solution, the next one that also passes (if
         # any) shows that the 0s could stand elsewhere; only the first counts toward the limit.
+        # (Readings failing their own row's 总计 are dropped before the search, by the caller.)
         nonlocal steps, counted
-        kept = [own(i, indexes) for i, indexes in enumerate(alive)]
         shown = 0
-        for picks in itertools.product(*kept):
+        for picks in itertools.product(*alive):
             steps += 1
             if steps > max_steps:
                 return False
@@ -214,17 +221,6 @@ def by_columns(
                     break
         counted += shown > 0
         return counted < MAX_SOLUTIONS
-
-    local = [[eq for eq in across if {r for r, _ in eq.left + eq.right} == {row}] for row in open_rows]
-    owned: dict[tuple[int, int], tuple[list[int], list[int]]] = {}
-
-    def own(i: int, indexes: list[int]) -> list[int]:
-        """The readings passing the identities within row i alone (all, if none do)."""
-        key = (i, id(indexes))  # the memo holds `indexes`, so its id stays its own
-        if key not in owned:
-            passing = [j for j in indexes if not any(checks.fails(eq, per_row[i][j]) for eq in local[i])]
-            owned[key] = (indexes, passing or indexes)
-        return owned[key][1]
 
     # The readings still alive in a row are always a list made by this grouping, the same object
     # every time the search comes back to that branch: each is grouped once per column. The memo
@@ -294,8 +290,7 @@ def by_columns(
 
         return row(0)
 
-    every = itertools.chain(fixed.values(), (v for opts in per_row for values in opts for v in values.values()))
-    if any(v is not None and v < 0 for v in every):
+    if any(v is not None and v < 0 for v in _every_value(fixed, per_row)):
         return None  # the bounds above assume counts are not negative
     complete = column(0)
     # Cut short, the balanced combinations found so far still stand (not counted to the end).
@@ -309,7 +304,8 @@ def failures_of_every_combination(
     equations: list[checks.Equation], fixed: dict[Key, Value], per_row: list[list[dict[Key, Value]]]
 ) -> np.ndarray | None:
     """How many of `equations` fail under each combination of row readings, in the order of
-    `itertools.product` over the rows' readings; None when a value is not a whole number.
+    `itertools.product` over the rows' readings; None when a value is not a whole number or is
+    too large for sums of them to stay within 64 bits.
 
     Used when no combination balances and the fewest failures must be found among them all:
     every identity is a difference of sums, so each reading adds a fixed vector of amounts
@@ -317,9 +313,8 @@ def failures_of_every_combination(
     """
     if not per_row:
         return np.zeros(1, dtype=np.int64) + sum(checks.fails(eq, fixed) for eq in equations)
-    owned = [{k for k in opts[0]} if opts else set() for opts in per_row]
-    every = [*fixed.values(), *(v for opts in per_row for values in opts for v in values.values())]
-    if any(v is not None and (not isinstance(v, int) or abs(v) > _WIDEST) for v in every):
+    owned = [set(opts[0]) if opts else set() for opts in per_row]
+    if any(v is not None and (not isinstance(v, int) or abs(v) > _WIDEST) for v in _every_value(fixed, per_row)):
         return None  # sums of such numbers could pass 64 bits: the caller counts them one by one
     ones = set().union(*owned)
     base = np.array(

@@ -290,9 +290,8 @@ def _cut(cells: list[Cell], count: int) -> tuple[list[list[Cell]], str | None] |
     distinct = {tuple(tuple(cell[0] for cell in row) for row in rows) for rows in options}
     if len(distinct) < 2:
         return options[0], None
-    return options[
-        0
-    ], f"{len(distinct)} ways to cut a run of {n} numbers into {count} rows fit equally; the first is kept"
+    doubt = f"{len(distinct)} ways to cut a run of {n} numbers into {count} rows fit equally; the first is kept"
+    return options[0], doubt
 
 
 def _broken(row: list) -> int:
@@ -362,11 +361,8 @@ def _number(cell: Cell) -> int:
 
 def _balanced(values: list[int], order: list[int]) -> bool:
     """Every complete group of five in `order` has its total equal to the sum of its parts."""
-    for start in range(0, len(order) - _GROUP + 1, _GROUP):
-        group = [values[i] for i in order[start : start + _GROUP]]
-        if sum(group[:-1]) != group[-1]:
-            return False
-    return True
+    starts = range(0, len(order) - _GROUP + 1, _GROUP)
+    return not any(_broken([values[i] for i in order[start : start + _GROUP]]) for start in starts)
 
 
 def _right_edge(cell: Cell, text: str) -> int:
