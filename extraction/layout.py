@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 from extraction import checks, search, sections, streams, template
 from extraction.normalize import is_blank, looks_like_value, parse_cell, unreadable, value_of
-from extraction.schema import Cell, Extraction, Finding, Report, Table, Value
+from extraction.schema import BLANK, Cell, Extraction, Finding, Report, Table, Value
 from extraction.template import Section, Version
 
 EXTRACTOR = "layout"
@@ -208,11 +209,13 @@ def readings(values: Row, width: int, family: str, split: bool = False, group: i
         # distinct tuple of cells, none to merge.
         splits = _splits(cells, width)
         out: list[tuple[int, Reading]] = []
-        for extra, parts in splits:
-            out += [(extra, reading) for reading in _balanced_placements(parts, width, group)]
+        for extra, amounts, parts in splits:
+            # Most splits cannot balance: judged on their numbers before any cell is cut.
+            if _can_balance(amounts, width, group):
+                out += [(extra, reading) for reading in _balanced_placements(parts(), width, group)]
         if not out:  # nothing balances: every placement, for the identities to weigh
-            for extra, parts in splits[:_MAX_UNBALANCED_SPLITS]:
-                out += [(cost + extra, reading) for cost, reading in _placements(parts, width, prefer_right=False)]
+            for extra, _, parts in splits[:_MAX_UNBALANCED_SPLITS]:
+                out += [(cost + extra, reading) for cost, reading in _placements(parts(), width, prefer_right=False)]
                 if len(out) > _MAX_READINGS:
                     break  # the row's readings are cut short; the rows around it must settle it
         return sorted(out, key=lambda item: item[0])
@@ -245,28 +248,48 @@ _MAX_UNBALANCED_SPLITS = 2000
 _MAX_READINGS = 3000
 
 
-def _splits(cells: Row, width: int) -> list[tuple[int, Row]]:
+Split = tuple[int, tuple[Value, ...], Callable[[], Row]]  # extra cuts, the numbers, their cells
+
+
+def _splits(cells: Row, width: int) -> list[Split]:
     """The ways a row of values may have run together: each run of digits read as one number,
     or as several (no part but "0" itself starts with 0), with at most `width` numbers in all.
-    Each extra cut costs one, so a row that balances as printed is read as printed."""
-    out: list[tuple[int, Row]] = [(0, [])]
-    for cell in (c for c in cells if not c.blank):
-        digits = len(cell.text) > 1 and cell.text.isdigit()
-        # No printed count starts with 0: "0005" is cells run together, never one number.
-        whole = [] if digits and cell.text[0] in "0０" else [[cell]]
-        ways = whole + (_digit_cuts(cell, width) if digits else [])
+    Each extra cut costs one, so a row that balances as printed is read as printed. A split's
+    cells are only cut when asked for: most splits are thrown away on their numbers alone."""
+    printed = [c for c in cells if not c.blank]
+    ways = [_ways(c.text, width) for c in printed]
+    out: list[tuple[int, tuple[Value, ...], tuple[int, ...]]] = [(0, (), ())]
+    for options in ways:
         out = [
-            (extra + len(way) - 1, parts + way)
-            for extra, parts in out
-            for way in ways
-            if len(parts) + len(way) <= width
+            (extra + len(way) - 1, amounts + way_amounts, (*picks, k))
+            for extra, amounts, picks in out
+            for k, (way, way_amounts) in enumerate(options)
+            if len(amounts) + len(way) <= width
         ][:_MAX_SPLITS]
-    return out
+
+    def cut(picks: tuple[int, ...]) -> Callable[[], Row]:
+        def parts() -> Row:
+            row: Row = []
+            for cell, options, k in zip(printed, ways, picks, strict=True):
+                way = options[k][0]
+                if len(way) == 1:
+                    row.append(cell)
+                else:
+                    row += [RawCell(cell.text[a:b], cell.start + a, cell.start + b) for a, b in way]
+            return row
+
+        return parts
+
+    return [(extra, amounts, cut(picks)) for extra, amounts, picks in out]
 
 
-def _digit_cuts(cell: RawCell, width: int) -> list[Row]:
-    """A digit run cut into two or more numbers."""
-    text = cell.text
+@lru_cache(maxsize=4096)
+def _ways(text: str, width: int) -> tuple[tuple[tuple[tuple[int, int], ...], tuple[Value, ...]], ...]:
+    """The ways one printed cell may hold numbers, as (start, end) offsets with their values:
+    as printed, then (a run of digits) cut into two or more. No printed count starts with 0:
+    "0005" is cells run together, never one number."""
+    digits = len(text) > 1 and text.isdigit()
+    whole = [] if digits and text[0] in "0０" else [((0, len(text)),)]
 
     def cuts(start: int, left: int) -> list[list[tuple[int, int]]]:
         if start == len(text):
@@ -276,9 +299,30 @@ def _digit_cuts(cell: RawCell, width: int) -> list[Row]:
         ends = [start + 1] if text[start] in "0０" else range(start + 1, len(text) + 1)
         return [[(start, end), *rest] for end in ends for rest in cuts(end, left - 1)]
 
-    return [
-        [RawCell(text[a:b], cell.start + a, cell.start + b) for a, b in way] for way in cuts(0, width) if len(way) > 1
-    ]
+    every = whole + ([tuple(way) for way in cuts(0, width) if len(way) > 1] if digits else [])
+    return tuple((way, tuple(value_of(text[a:b]) for a, b in way)) for way in every)
+
+
+def _can_balance(amounts: tuple[Value, ...], width: int, group: int) -> bool:
+    """Whether numbers in this order can be cut into groups of `group` columns that each
+    balance (`_balances`): the test `_balanced_placements` makes, without placing anything."""
+    if None in amounts:
+        return False
+    reach = {0}
+    for _ in range(width // group):
+        reach = {
+            end
+            for start in reach
+            for end in range(start, min(len(amounts), start + group) + 1)
+            if _balances(amounts[start:end])
+        }
+    return len(amounts) in reach
+
+
+def _balances(amounts: tuple[Value, ...] | list[Value]) -> bool:
+    """A group's numbers can stand so that its 总计 is their sum: none printed, all zeros, or a
+    last number (not 0) that is the sum of the others."""
+    return not any(amounts) or (bool(amounts[-1]) and sum(amounts[:-1]) == amounts[-1])  # type: ignore[arg-type]
 
 
 def _balanced_placements(cells: Row, width: int, group: int) -> list[Reading]:
@@ -300,14 +344,14 @@ def _balanced_placements(cells: Row, width: int, group: int) -> list[Reading]:
         numbers, amounts = cells[start:end], values[start:end]
         if not numbers:
             return [(None,) * group]
-        if amounts[-1] and sum(amounts[:-1]) == amounts[-1]:  # type: ignore[arg-type]
+        if not _balances(amounts):
+            return []
+        if any(amounts):  # the last number is the 总计 of the others
             parts = group - 1
             return [(*_spread(numbers[:-1], at, parts), numbers[-1]) for at in _positions(parts, len(numbers) - 1)]
-        if not any(amounts):
-            # Offered right-aligned first: a lone 0 kept as the group's 总计 unless the
-            # identities say otherwise (still an ambiguity, but the likelier one is shown).
-            return [_spread(numbers, at, group) for at in reversed(_positions(group, len(numbers)))]
-        return []
+        # Zeros are offered right-aligned first: a lone 0 kept as the group's 总计 unless the
+        # identities say otherwise (still an ambiguity, but the likelier one is shown).
+        return [_spread(numbers, at, group) for at in reversed(_positions(group, len(numbers)))]
 
     cuts: list[tuple[int, list[list[tuple[RawCell | None, ...]]]]] = []  # (groups left empty, options)
 
@@ -541,19 +585,23 @@ def _choose(
     fixed: dict[tuple[str, str], Value] = {}
     for row, opts in options.items():
         if len(opts) == 1:
-            fixed.update(_values(row, opts[0][1], columns))
+            fixed.update(_values(_keys(row, columns), opts[0][1]))
     # Most tables balance: the pruned search finds every balanced combination far faster than
     # trying them all. Only when none balances are all combinations weighed for the fewest failures.
     # (Bounded by the product's size: a search longer than trying every combination is no gain.)
     steps = search.MAX_STEPS if total > _MAX_COMBINATIONS else total // 2
     # Each open reading's values once; only identities touching an open row change between combos.
     open_values = [
-        [_values(row, reading, columns) for _, reading in opts] for row, opts in zip(open_rows, choices, strict=True)
+        [_values(keys, reading) for _, reading in opts]
+        for keys, opts in zip([_keys(row, columns) for row in open_rows], choices, strict=True)
     ]
     found = None
-    if total > _QUICK_ABOVE and table.section == "applications":
+    # One open row (section 四's single data row, most often) is weighed reading by reading:
+    # no search can do with fewer, and every balanced reading is then counted, not the first 64.
+    searched = total > _QUICK_ABOVE and (len(open_rows) > 1 or total > _MAX_COMBINATIONS)
+    if searched and table.section == "applications":
         found = search.by_columns(table, fixed, open_rows, open_values, tuple(c.key for c in columns), steps)
-    elif total > _QUICK_ABOVE:
+    elif searched:
         found = search.balanced(table, fixed, open_rows, open_values, steps)
     balanced = found.picks if found else []
     if total > _MAX_COMBINATIONS and not balanced:
@@ -578,7 +626,9 @@ def _choose(
         cost = sum(opts[pick][0] for opts, pick in zip(choices, picks, strict=True))
         return constant + failures, cost, picks, values
 
-    every = None if balanced else search.failures_of_every_combination(moving, fixed, open_values)
+    # (One open row has nothing to combine: its readings are weighed one by one below.)
+    combining = not balanced and len(open_rows) > 1
+    every = search.failures_of_every_combination(moving, fixed, open_values) if combining else None
     if every is not None:  # none balances: only the combinations failing least are worth building
         least = int(every.min())
         combos = itertools.product(*[range(len(opts)) for opts in choices])
@@ -677,10 +727,10 @@ def _targets(row: str, columns: tuple[template.Column, ...]) -> tuple[tuple[str,
     return tuple((group, template.Column(key, c.label)) for c in columns for group, key in [c.key.split(".")])
 
 
-def _values(row: str, reading: Reading, columns: tuple[template.Column, ...]) -> dict[tuple[str, str], Value]:
+def _values(keys: tuple[tuple[tuple[str, str], str], ...], reading: Reading) -> dict[tuple[str, str], Value]:
+    """A reading's values by cell; `keys` from `_keys` (looked up once per row, not per reading)."""
     return {
-        key: None if raw is None else value_of(raw.text, kind)
-        for (key, kind), raw in zip(_keys(row, columns), reading, strict=True)
+        key: None if raw is None else value_of(raw.text, kind) for (key, kind), raw in zip(keys, reading, strict=True)
     }
 
 
@@ -703,7 +753,7 @@ def _build(
 
 def _fill(table: Table, findings: list[Finding] | None, row: str, column: template.Column, raw: RawCell | None) -> None:
     if raw is None:
-        table.set(row, column.key, Cell())
+        table.set(row, column.key, BLANK)
         return
     try:
         cell = parse_cell(raw.text, column.kind, span=(raw.start, raw.end))

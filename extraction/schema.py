@@ -11,7 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from extraction import template
 from extraction.template import Section, Version
@@ -27,7 +27,10 @@ class CellKind(StrEnum):
 
 
 class Cell(BaseModel):
-    """One printed cell: its value, what was printed, and what the print means."""
+    """One printed cell: its value, what was printed, and what the print means. Immutable: an
+    edit replaces the cell, so one blank cell can stand in every empty place of a table."""
+
+    model_config = ConfigDict(frozen=True)
 
     value: Value = None
     raw: str = ""
@@ -50,6 +53,9 @@ class Cell(BaseModel):
             return cls(raw=raw or "")
         kind = CellKind.zero if value == 0 else CellKind.number
         return cls(value=value, raw=raw if raw is not None else str(value), kind=kind)
+
+
+BLANK = Cell()  # nothing printed
 
 
 class Table(BaseModel):
@@ -78,7 +84,7 @@ class Table(BaseModel):
         return cls(
             section=section,
             version=version,
-            cells={row.key: {c.key: Cell() for c in row.columns} for row in spec.rows},
+            cells={row.key: {c.key: BLANK for c in row.columns} for row in spec.rows},
         )
 
     @classmethod

@@ -21,7 +21,7 @@ from extraction import checks
 from extraction.schema import Table, Value
 
 MAX_STEPS = 20_000
-MAX_SOLUTIONS = 64
+MAX_SOLUTIONS = 16
 
 Key = tuple[str, str]
 
@@ -183,6 +183,9 @@ def by_columns(
                 in_column[cells[0][1]].append(eq)
         else:
             across.append(eq)
+    # A row's own 总计 usually holds in every reading left to it (the caller drops those failing
+    # it): such identities cannot fail at the end and are not judged there.
+    across = [eq for eq in across if not _holds_in_every_reading(eq, fixed, open_rows, per_row)]
     # Per column: where each open row stands in its identities ((identity, side) pairs, side 0
     # the left), the sums the fixed rows give each side, and whether the row is some sum's total.
     layout = []
@@ -295,6 +298,20 @@ def by_columns(
     complete = column(0)
     # Cut short, the balanced combinations found so far still stand (not counted to the end).
     return Found(solutions, complete) if complete or solutions else None
+
+
+def _holds_in_every_reading(
+    equation: checks.Equation, fixed: dict[Key, Value], open_rows: list[str], per_row: list[list[dict[Key, Value]]]
+) -> bool:
+    """True when `equation` reads one open row only and holds in each of its readings."""
+    touched = [i for i, row in enumerate(open_rows) if row in _rows_of(equation)]
+    if len(touched) != 1:
+        return not touched and not checks.fails(equation, fixed)
+    cells = equation.left + equation.right
+    return not any(
+        checks.fails(equation, {k: values[k] if k in values else fixed.get(k) for k in cells})
+        for values in per_row[touched[0]]
+    )
 
 
 _WIDEST = 2**40  # a few hundred of these add up within 64 bits

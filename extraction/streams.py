@@ -443,22 +443,37 @@ def _by_position(
             if short and nearest is None:
                 return blocks, []  # some short row's numbers do not sit on the edges: read row by row
             on[-1].append(nearest)
+    # Rows placed by position move with the assignment; every other cell stays where it is.
+    # Each number is read once: per assignment only the moving cells are set again.
+    spec = template.spec("applications", version)
+    flat_rows = [row for block in blocks for row in block]
+    flat_on = [at for ats in on for at in ats]
+    steady = _values([[] if at is not None else row for row, at in zip(flat_rows, flat_on, strict=True)], version)
+    moving = [
+        (row_spec, [(edge, value_of(cell[0])) for cell, edge in zip(row, at, strict=True)])
+        for row_spec, row, at in zip(spec.rows, flat_rows, flat_on, strict=False)
+        if at is not None
+    ]
+    equations = checks.equations("applications", version)
     scored = []
     for columns in itertools.combinations(range(7), len(edges)):
-        placed = [
-            [_aligned(row, at, columns) for row, at in zip(block, ats, strict=True)]
-            for block, ats in zip(blocks, on, strict=True)
-        ]
-        values = _values([row for block in placed for row in block], version)
-        scored.append(
-            (checks.count_failures("applications", version, values), unevenness(edges, columns), placed, values)
-        )
+        values = dict(steady)
+        for row_spec, numbers in moving:
+            for edge, value in numbers:
+                values[(row_spec.key, row_spec.columns[columns[edge]].key)] = value
+        failures = sum(checks.fails(eq, values) for eq in equations)
+        scored.append((failures, unevenness(edges, columns), columns, values))
     fewest = min(item[0] for item in scored)
     best = sorted((item for item in scored if item[0] == fewest), key=lambda item: item[1])
-    distinct = {tuple(sorted(item[3].items(), key=str)) for item in best}
+    kept = best[0][2]
+    placed = [
+        [_aligned(row, at, kept) for row, at in zip(block, ats, strict=True)]
+        for block, ats in zip(blocks, on, strict=True)
+    ]
+    distinct = {tuple(sorted((k, v) for k, v in item[3].items() if v is not None)) for item in best}
     if len(distinct) < 2:
-        return best[0][2], []
-    return best[0][2], [
+        return placed, []
+    return placed, [
         f"{len(edges)} of 7 columns show a number anywhere in the table and {len(distinct)} ways to place them "
         "fit the identities: a column blank in every row leaves no trace; the evenly spaced placement is kept"
     ]

@@ -1,9 +1,14 @@
 """The layout parser on the two sample families, on built rows, and on doubt."""
 
+import itertools
+import random
+
 import pytest
 from conftest import GOLD, SAMPLES
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from extraction import checks, layout
+from extraction import checks, generator, layout, template
 
 SAMPLE_IDS = [p.stem for p in SAMPLES]
 
@@ -139,3 +144,48 @@ def test_markdown_rows_keep_empty_cells_and_their_spans():
     assert [c.text for c in cells] == ["规章", "", "０", "12"]
     assert [text[c.start : c.end] for c in cells] == ["规章", "", "０", "12"]
     assert layout._MARKDOWN_RULE.match(text.splitlines()[1])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    amounts=st.lists(st.integers(0, 12), max_size=8),
+    shape=st.sampled_from([(7, 7), (15, 5)]),
+)
+def test_a_split_is_judged_balanceable_exactly_when_it_has_a_balanced_placement(amounts, shape):
+    width, group = shape
+    cells = [layout.RawCell(str(a), 0, len(str(a))) for a in amounts]
+    placeable = bool(layout._balanced_placements(cells, width, group)) if len(amounts) <= width else False
+    assert layout._can_balance(tuple(amounts), width, group) == placeable
+
+
+def test_cells_run_together_are_cut_where_the_row_total_balances():
+    text = "230 000023"  # TEMPLATE.md: 23,0,0,0,0,0,23
+    cells = [layout.RawCell("230", 0, 3), layout.RawCell("000023", 4, 10)]
+    found = [reading for _, reading in layout.readings(cells, 7, "space_rows", split=True)]
+    shown = {tuple(None if c is None else int(c.text) for c in reading) for reading in found}
+    assert (23, 0, 0, 0, 0, 0, 23) in shown
+    for reading in found:
+        numbers = [int(c.text) for c in reading if c is not None]
+        assert reading[-1] is not None and numbers[-1] == sum(numbers[:-1])  # every reading balances
+        assert all(text[c.start : c.end] == c.text for c in reading if c is not None)  # spans into the text
+
+
+def test_every_balanced_reading_of_a_lone_data_row_is_counted():
+    # Section 四 prints one data row. Where its blanks vanished, each group's parts may stand in
+    # several of its columns; every placement is counted (here by brute force over the
+    # identities), not only as many as a search would stop at.
+    envelope = generator.generate(random.Random(3), "web_text", version="2019").text
+    lines = envelope.splitlines()
+    data = max(i for i, line in enumerate(lines) if line[:1].isdigit() or line[:1] == "０")
+    numbers = ["2", "1", "3", "4", "4", "1", "1"]
+    text = "\n".join([*lines[:data], " ".join(numbers), *lines[data + 1 :]])
+    keys = [(g.key, c.key) for g in template.REVIEW_LITIGATION.rows for c in template.OUTCOME_COLUMNS]
+    fitting = 0
+    for places in itertools.combinations(range(len(keys)), len(numbers)):
+        values = dict.fromkeys(keys)
+        values.update({keys[p]: int(n) for p, n in zip(places, numbers, strict=True)})
+        fitting += checks.count_failures("review_litigation", "2019", values) == 0
+    extraction = layout.parse(text)
+    ambiguous = [f for f in extraction.findings if f.id == "review_litigation.layout.ambiguous"]
+    assert fitting > 16 and len(ambiguous) == 1
+    assert ambiguous[0].message.startswith(f"{fitting} readings fit the identities")
