@@ -308,6 +308,8 @@ def _can_balance(amounts: tuple[Value, ...], width: int, group: int) -> bool:
     balance (`_balances`): the test `_balanced_placements` makes, without placing anything."""
     if None in amounts:
         return False
+    if group == width:  # one group: a row of section 三
+        return len(amounts) <= width and _balances(amounts)
     reach = {0}
     for _ in range(width // group):
         reach = {

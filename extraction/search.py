@@ -198,7 +198,7 @@ def by_columns(
         base = [[sum(fixed.get(k) or 0 for k in keys) for keys in (eq.left, eq.right)] for eq in eqs]
         parts_only = [not any(s == 0 for _, s in touched) for touched in sides]
         layout.append((sides, base, parts_only))
-    alive: list[list[int]] = [list(range(len(opts))) for opts in per_row]
+    alive = [_Alive(list(range(len(opts)))) for opts in per_row]
     solutions: list[tuple[int, ...]] = []
     counted = 0  # solutions up to where a 0 stands
     steps = 0
@@ -210,7 +210,7 @@ def by_columns(
         # (Readings failing their own row's 总计 are dropped before the search, by the caller.)
         nonlocal steps, counted
         shown = 0
-        for picks in itertools.product(*alive):
+        for picks in itertools.product(*(node.indexes for node in alive)):
             steps += 1
             if steps > max_steps:
                 return False
@@ -225,38 +225,31 @@ def by_columns(
         counted += shown > 0
         return counted < MAX_SOLUTIONS
 
-    # The readings still alive in a row are always a list made by this grouping, the same object
-    # every time the search comes back to that branch: each is grouped once per column. The memo
-    # holds the list itself, so its id stays its own.
-    memo: dict[tuple[int, int, int], tuple[list[int], list[tuple[Value, list[int]]], int]] = {}
-
-    def split(i: int, at: int, indexes: list[int]) -> tuple[list[tuple[Value, list[int]]], int]:
-        """A row's alive readings grouped by the amount they put in column `at`, and the largest."""
-        key = (i, at, id(indexes))
-        if key not in memo:
-            groups: dict[Value, list[int]] = {}
-            cell = (open_rows[i], columns[at])
-            for index in indexes:
-                # A 0 and a blank add the same to every sum: one branch, not two.
-                groups.setdefault(per_row[i][index].get(cell) or 0, []).append(index)
-            memo[key] = (indexes, list(groups.items()), max((v or 0 for v in groups), default=0))
-        return memo[key][1], memo[key][2]
-
     def column(at: int) -> bool:
         if at == len(columns):
             return finish()
-        choices = [split(i, at, indexes) for i, indexes in enumerate(alive)]
         sides, base, parts_only = layout[at]
         sums = [list(pair) for pair in base]  # left, right
         room = [[0, 0] for _ in base]
-        largest = [options[1] for options in choices]
-        choices = [options[0] for options in choices]
-        for i, touched in enumerate(sides):
-            for e, s in touched:
-                room[e][s] += largest[i]
-        # Rows with one choice first, then totals, then the largest numbers: sums close early.
-        order = sorted(range(len(open_rows)), key=lambda i: (len(choices[i]) > 1, parts_only[i], -largest[i]))
         kept = list(alive)
+        # A row whose alive readings all put the same amount here adds it at once; the others
+        # are branched on, totals first, then the largest numbers: sums close early.
+        open_here: list[int] = []
+        for i, node in enumerate(kept):
+            ahead = node.split(per_row[i], (open_rows[i], columns[at]))
+            if len(ahead) == 1:
+                for e, s in sides[i]:
+                    sums[e][s] += ahead[0][0]
+                alive[i] = ahead[0][1]
+            else:
+                open_here.append(i)
+                for e, s in sides[i]:
+                    room[e][s] += node.largest
+        order = sorted(open_here, key=lambda i: (parts_only[i], -kept[i].largest))
+
+        def meets(e: int) -> bool:  # each side ends between its sum so far and that plus its room
+            left, right = sums[e]
+            return left <= right + room[e][1] and right <= left + room[e][0]
 
         def row(depth: int) -> bool:
             nonlocal steps
@@ -264,34 +257,37 @@ def by_columns(
                 return column(at + 1)
             i = order[depth]
             touched = sides[i]
+            largest = kept[i].largest
             for e, s in touched:
-                room[e][s] -= largest[i]
+                room[e][s] -= largest
             try:
-                for value, indexes in choices[i]:
+                for amount, node in kept[i].ahead:
                     steps += 1
                     if steps > max_steps:
                         return False
-                    amount = value or 0
-                    holds = True
                     for e, s in touched:
                         sums[e][s] += amount
-                    for e, _ in touched:  # each side ends between its sum so far and that plus its room
+                    alive[i] = node
+                    holds = True
+                    for e, _ in touched:  # inline `meets`: the search's innermost loop
                         left, right = sums[e]
                         if left > right + room[e][1] or right > left + room[e][0]:
                             holds = False
-                    alive[i] = indexes
+                            break
                     go_on = row(depth + 1) if holds else True
                     for e, s in touched:
                         sums[e][s] -= amount
                     if not go_on:
                         return False
             finally:
-                alive[i] = kept[i]
                 for e, s in touched:
-                    room[e][s] += largest[i]
+                    room[e][s] += largest
             return True
 
-        return row(0)
+        try:
+            return row(0) if all(meets(e) for e in range(len(base))) else True
+        finally:
+            alive[:] = kept
 
     if any(v is not None and v < 0 for v in _every_value(fixed, per_row)):
         return None  # the bounds above assume counts are not negative
@@ -312,6 +308,27 @@ def _holds_in_every_reading(
         checks.fails(equation, {k: values[k] if k in values else fixed.get(k) for k in cells})
         for values in per_row[touched[0]]
     )
+
+
+@dataclass(slots=True)
+class _Alive:
+    """A row's readings still alive at one column of the search, and, once asked, how they
+    split over it: the branches of the search below, made once however often it comes back."""
+
+    indexes: list[int]
+    ahead: list[tuple[int, _Alive]] | None = None
+    largest: int = 0
+
+    def split(self, readings: list[dict[Key, Value]], cell: Key) -> list[tuple[int, _Alive]]:
+        """The alive readings grouped by the amount they put in `cell`."""
+        if self.ahead is None:
+            groups: dict[int, list[int]] = {}
+            for index in self.indexes:
+                # A 0 and a blank add the same to every sum: one branch, not two.
+                groups.setdefault(readings[index].get(cell) or 0, []).append(index)
+            self.ahead = [(amount, _Alive(group)) for amount, group in groups.items()]
+            self.largest = max(groups, default=0)
+        return self.ahead
 
 
 _WIDEST = 2**40  # a few hundred of these add up within 64 bits
