@@ -20,7 +20,7 @@ import numpy as np
 from extraction import checks
 from extraction.schema import Table, Value
 
-MAX_STEPS = 20_000
+MAX_STEPS = 8_000
 MAX_SOLUTIONS = 16
 
 Key = tuple[str, str]

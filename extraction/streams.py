@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from extraction import checks, template
 from extraction.normalize import parse_cell, value_of
@@ -168,8 +169,9 @@ def _labelled(found: list[Run]) -> tuple[list[tuple[str, list[Cell]]], list[str]
     Rows named after it and before the next run's own label either printed no number (a row
     of blanks) or had their numbers printed in this run: pdftotext prints some blocks of rows
     numbers first, labels after. Such a run is cut into its rows by each row's total, the sum
-    of the parts before it (`_cut`). A run without a label and the reading falls back to
-    filling rows in order.
+    of the parts before it (`_cut`). The label just before a run may instead end a block printed
+    numbers first (two such blocks back to back): where the totals fit better, that row goes
+    to the run before. A run without a label and the reading falls back to filling rows in order.
     """
     groups: list[tuple[list[tuple[str, str]], list[Cell]]] = []  # the rows a run may cover, its cells
     previous: str | None = None
@@ -193,7 +195,8 @@ def _labelled(found: list[Run]) -> tuple[list[tuple[str, list[Cell]]], list[str]
             continue
         name, back = None, 0
         for back in range(1, min(len(labels), 3) + 1):
-            name = template.match_application_row("".join(labels[-back:]), previous)
+            # Read after the lines before it: "3.其他" names a row only after "2.逾期未缴纳费用".
+            name = template.match_application_row("".join(labels[-back:]), _named_last(labels[:-back], previous))
             if name is not None:
                 break
         if name is None:
@@ -201,16 +204,39 @@ def _labelled(found: list[Run]) -> tuple[list[tuple[str, list[Cell]]], list[str]
         named_after(labels[:-back])
         groups.append(([("".join(labels[-back:]), name)], list(run.cells)))
         previous = name
+    # The label just before a run names the run's first row, unless that row ended a block
+    # printed numbers first, its numbers closing the run before: then the run starts at the row
+    # after it. Each such choice is weighed by the totals (fewest broken sums, then fewest
+    # rows left empty) along the whole stream; the labels' own reading is kept on a tie.
+    paths: dict[bool, tuple[tuple[int, int, int], list[tuple[list[tuple[str, str]], Cut]]]] = {False: ((0, 0, 0), [])}
+    for k, (named, cells) in enumerate(groups):
+        ahead: dict[bool, tuple[tuple[int, int, int], list[tuple[list[tuple[str, str]], Cut]]]] = {}
+        for lost, (score, chosen) in paths.items():
+            for takes in (False, True) if k + 1 < len(groups) else (False,):
+                rows = named[int(lost) :] + (groups[k + 1][0][:1] if takes else [])
+                cut = _cut(cells, len(rows)) if rows else None
+                if cut is None:
+                    continue
+                total = (score[0] + cut.score[0], score[1] + cut.score[1], score[2] + takes)
+                if takes not in ahead or total < ahead[takes][0]:
+                    ahead[takes] = (total, [*chosen, (rows, cut)])
+        if not ahead:
+            return None
+        paths = ahead
     out: list[tuple[str, list[Cell]]] = []
     doubts: list[str] = []
-    for named, cells in groups:
-        cut = _cut(cells, len(named))
-        if cut is None:
-            return None
-        rows, doubt = cut
-        out += [(label, row) for (label, _), row in zip(named, rows, strict=True)]
-        doubts += [doubt] if doubt else []
+    for rows, cut in paths[False][1]:
+        out += [(label, row) for (label, _), row in zip(rows, cut.rows, strict=True)]
+        doubts += [cut.doubt] if cut.doubt else []
     return out, doubts
+
+
+def _named_last(lines: list[str], previous: str | None) -> str | None:
+    """The row the last of these label lines names, each read after the one before (or `previous`)."""
+    for line in lines:
+        row = template.match_application_row(line, previous)
+        previous = row if row is not None else previous
+    return previous
 
 
 def _unwrapped(lines: list[str]) -> list[str]:
@@ -228,7 +254,13 @@ _COLUMNS = len(template.APPLICANT_COLUMNS)
 _MAX_CUTS = 16
 
 
-def _cut(cells: list[Cell], count: int) -> tuple[list[list[Cell]], str | None] | None:
+class Cut(NamedTuple):
+    rows: list[list[Cell]]
+    doubt: str | None  # several cuts fit equally
+    score: tuple[int, int]  # (broken sums, empty rows)
+
+
+def _cut(cells: list[Cell], count: int) -> Cut | None:
     """A run's numbers cut into `count` rows, and a doubt when several cuts fit equally.
 
     Each row ends with its 总计, the sum of the numbers before it (blank cells print nothing,
@@ -238,9 +270,9 @@ def _cut(cells: list[Cell], count: int) -> tuple[list[list[Cell]], str | None] |
     rows (more than seven to a row).
     """
     n = len(cells)
-    if count == 1 or n > _COLUMNS * count:
-        return ([cells], None) if n <= _COLUMNS * count else None
     values = [value_of(cell[0]) for cell in cells]
+    if count == 1 or n > _COLUMNS * count:
+        return Cut([cells], None, (_broken(values), 0) if cells else (0, 1)) if n <= _COLUMNS * count else None
 
     def score(a: int, b: int) -> tuple[int, int]:
         """(broken sums, empty rows) of the row cells[a:b]."""
@@ -289,9 +321,9 @@ def _cut(cells: list[Cell], count: int) -> tuple[list[list[Cell]], str | None] |
     options = front or options
     distinct = {tuple(tuple(cell[0] for cell in row) for row in rows) for rows in options}
     if len(distinct) < 2:
-        return options[0], None
+        return Cut(options[0], None, best)
     doubt = f"{len(distinct)} ways to cut a run of {n} numbers into {count} rows fit equally; the first is kept"
-    return options[0], doubt
+    return Cut(options[0], doubt, best)
 
 
 def _broken(row: list) -> int:
