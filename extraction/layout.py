@@ -543,7 +543,7 @@ def _review(rows: list[Row], family: str) -> tuple[Table | None, list[Finding]]:
     table = Table.empty("review_litigation", "2019")
     vanished = family in _VANISHING or (family == "number_stream" and len(data[-1]) < width)
     if vanished and family == "number_stream":  # -layout: where the numbers stand on their line
-        options = _evenly_spaced_first(_locally_consistent(table, "*", options, columns))
+        options = _evenly_spaced_first(options)  # (_choose keeps those passing their own identities, in this order)
     return _choose(table, {"*": options}, columns, vanishing=vanished)
 
 
