@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, cached_property
 
 from extraction import template
 from extraction.readout import Doubt
@@ -37,6 +37,11 @@ class Equation:
     right: tuple[Key, ...]
     left_names: tuple[str, ...]
     right_names: tuple[str, ...]
+
+    @cached_property
+    def rows(self) -> frozenset[str]:
+        """The table rows this identity reads (kept: searches ask it of every row they try)."""
+        return frozenset(row for row, _ in self.left + self.right)
 
     @property
     def is_sum(self) -> bool:

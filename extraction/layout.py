@@ -575,9 +575,12 @@ def _choose(
     alternatives are recorded as a soft finding.
 
     With `vanishing` (layouts where blank cells vanish), where a printed 0 goes is never settled
-    by habit: differing survivors of any kind are an ambiguity.
+    by habit: differing survivors of any kind are an ambiguity. Such rows' readings either all
+    pass the row's own identities or none does (`readings` places numbers only where they
+    balance, when they can): they are not judged again.
     """
-    options = {row: _locally_consistent(table, row, opts, columns) for row, opts in options.items()}
+    if not vanishing:
+        options = {row: _locally_consistent(table, row, opts, columns) for row, opts in options.items()}
     open_rows = [row for row, opts in options.items() if len(opts) > 1]
     choices = [options[row] for row in open_rows]
     total = 1
@@ -614,8 +617,9 @@ def _choose(
 
     open_cells = {cell for per_row in open_values for values in per_row for cell in values}
     equations = checks.equations(table.section, table.version)
-    moving = [eq for eq in equations if open_cells & set(eq.left + eq.right)]
-    constant = sum(checks.fails(eq, fixed) for eq in equations if eq not in moving)
+    moves = [bool(open_cells.intersection(eq.left + eq.right)) for eq in equations]
+    moving = [eq for eq, moved in zip(equations, moves, strict=True) if moved]
+    constant = sum(checks.fails(eq, fixed) for eq, moved in zip(equations, moves, strict=True) if not moved)
     # Per combination only the cells the moving identities read, plus the open ones.
     base = {cell: fixed.get(cell) for eq in moving for cell in eq.left + eq.right}
 

@@ -13,7 +13,6 @@ import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -67,7 +66,7 @@ def balanced(
     # still add to each side at most. A row neither read nor open could add anything.
     left_sum = [sum(fixed.get(k) or 0 for k in eq.left) for eq in equations]
     right_sum = [sum(fixed.get(k) or 0 for k in eq.right) for eq in equations]
-    unknown = {r for eq in equations for r in _rows_of(eq)} - known_rows - {r for f in fills for r in f}
+    unknown = {r for eq in equations for r in eq.rows} - known_rows - {r for f in fills for r in f}
     left_room = [math.inf if {r for r, _ in eq.left} & unknown else 0 for eq in equations]
     right_room = [math.inf if {r for r, _ in eq.right} & unknown else 0 for eq in equations]
     # Per open row: the identities it touches, per reading the non-zero amounts it adds to
@@ -76,7 +75,7 @@ def balanced(
     adds = []
     most: list[list[tuple[int, int, int]]] = []
     for i in range(len(open_rows)):
-        touched = [e for e, eq in enumerate(equations) if fills[i] & _rows_of(eq)]
+        touched = [e for e, eq in enumerate(equations) if fills[i] & eq.rows]
         touching.append(touched)
         per_pick = []
         for values in per_row[i]:
@@ -147,11 +146,6 @@ def _every_value(fixed: dict[Key, Value], per_row: list[list[dict[Key, Value]]])
     for opts in per_row:
         for values in opts:
             yield from values.values()
-
-
-@lru_cache(maxsize=256)
-def _rows_of(equation: checks.Equation) -> frozenset[str]:
-    return frozenset(r for r, _ in equation.left + equation.right)
 
 
 def by_columns(
@@ -300,7 +294,8 @@ def _holds_in_every_reading(
     equation: checks.Equation, fixed: dict[Key, Value], open_rows: list[str], per_row: list[list[dict[Key, Value]]]
 ) -> bool:
     """True when `equation` reads one open row only and holds in each of its readings."""
-    touched = [i for i, row in enumerate(open_rows) if row in _rows_of(equation)]
+    rows = equation.rows
+    touched = [i for i, row in enumerate(open_rows) if row in rows]
     if len(touched) != 1:
         return not touched and not checks.fails(equation, fixed)
     cells = equation.left + equation.right
