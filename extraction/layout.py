@@ -643,13 +643,18 @@ def _choose(
         combos = balanced or itertools.product(*[range(len(opts)) for opts in choices])
         scored = [weigh(picks) for picks in combos]
     fewest = min(item[0] for item in scored)
-    # Of readings equally good, the one kept for the reviewer is the cheapest, then the one that
-    # leaves the most columns blank all the way down: a column blank in most rows is seldom
-    # printed in just one (with no other evidence, numbers gather in few columns).
+    # Of readings equally good, the one kept for the reviewer leaves the fewest cells blank (a
+    # row whose digits fill every cell one by one was most likely printed so, not run together
+    # over cells that vanished), then is the cheapest, then leaves the most columns blank all the
+    # way down: a column blank in most rows is seldom printed in just one.
     fixed_columns = {c for (_, c), v in fixed.items() if v is not None}
     survivors = sorted(
         (item for item in scored if item[0] == fewest),
-        key=lambda item: (item[1], len(fixed_columns | {c for (_, c), v in item[3].items() if v is not None})),
+        key=lambda item: (
+            sum(v is None for v in item[3].values()),
+            item[1],
+            len(fixed_columns | {c for (_, c), v in item[3].items() if v is not None}),
+        ),
     )
     first = {row: opts[0][1] for row, opts in options.items()}
     picks = survivors[0][2]

@@ -218,3 +218,20 @@ def test_where_blanks_vanish_a_rows_readings_all_pass_its_own_identities_or_none
     found = layout.readings(cells, len(columns), family, split=family == "space_rows", group=group)
     verdicts = {_passes_own_identities(section, row, columns, reading) for _, reading in found}
     assert len(verdicts) <= 1
+
+
+def test_of_readings_that_fit_the_one_printing_every_cell_is_kept_for_the_reviewer():
+    # Fifteen digits run together in a row of fifteen cells: each digit a cell of its own, or
+    # "1" and "0" one number with a blank that vanished. Both balance, so a person must choose;
+    # the reading shown first is the one that needs no vanished cell.
+    envelope = generator.generate(random.Random(3), "web_text", version="2019").text
+    lines = envelope.splitlines()
+    data = max(i for i, line in enumerate(lines) if line[:1].isdigit() or line[:1] == "０")
+    groups = [[0, 0, 1, 0, 1], [0, 0, 0, 4, 4], [4, 0, 0, 0, 4]]
+    row = "0 0" + "".join(str(n) for g in groups for n in g)[2:]
+    extraction = layout.parse("\n".join([*lines[:data], row, *lines[data + 1 :]]))
+    ambiguous = [f for f in extraction.findings if f.id == "review_litigation.layout.ambiguous"]
+    assert len(ambiguous) == 1 and ambiguous[0].blocks_acceptance
+    table = extraction.report.review_litigation
+    kept = [[table.value(g.key, c.key) for c in template.OUTCOME_COLUMNS] for g in template.REVIEW_LITIGATION.rows]
+    assert kept == groups
