@@ -206,15 +206,17 @@ def readings(values: Row, width: int, family: str, split: bool = False, group: i
     cells = list(values)
     if split:
         # The splits leave blank cells out and cut new cells for every way: each reading is a
-        # distinct tuple of cells, none to merge.
-        splits = _splits(cells, width)
-        out: list[tuple[int, Reading]] = []
-        for extra, amounts, parts in splits:
-            # Most splits cannot balance: judged on their numbers before any cell is cut.
-            if _can_balance(amounts, width, group):
-                out += [(extra, reading) for reading in _balanced_placements(parts(), width, group)]
+        # distinct tuple of cells, none to merge. Most splits cannot balance: they are judged
+        # on their numbers before any cell is cut (a row of section 三 never makes them).
+        if group == width:
+            balancing = _balancing_splits(cells, width)
+        else:
+            balancing = [split for split in _splits(cells, width) if _can_balance(split[1], width, group)]
+        out: list[tuple[int, Reading]] = [
+            (extra, reading) for extra, _, parts in balancing for reading in _balanced_placements(parts(), width, group)
+        ]
         if not out:  # nothing balances: every placement, for the identities to weigh
-            for extra, _, parts in splits[:_MAX_UNBALANCED_SPLITS]:
+            for extra, _, parts in _splits(cells, width)[:_MAX_UNBALANCED_SPLITS]:
                 out += [(cost + extra, reading) for cost, reading in _placements(parts(), width, prefer_right=False)]
                 if len(out) > _MAX_READINGS:
                     break  # the row's readings are cut short; the rows around it must settle it
@@ -267,20 +269,65 @@ def _splits(cells: Row, width: int) -> list[Split]:
             if len(amounts) + len(way) <= width
         ][:_MAX_SPLITS]
 
-    def cut(picks: tuple[int, ...]) -> Callable[[], Row]:
-        def parts() -> Row:
-            row: Row = []
-            for cell, options, k in zip(printed, ways, picks, strict=True):
-                way = options[k][0]
-                if len(way) == 1:
-                    row.append(cell)
-                else:
-                    row += [RawCell(cell.text[a:b], cell.start + a, cell.start + b) for a, b in way]
-            return row
+    return [(extra, amounts, _cutter(printed, ways, picks)) for extra, amounts, picks in out]
 
-        return parts
 
-    return [(extra, amounts, cut(picks)) for extra, amounts, picks in out]
+def _balancing_splits(cells: Row, width: int) -> list[Split]:
+    """The splits of a row that is one group (section 三) whose numbers can balance (`_balances`),
+    in the order `_splits` gives them, without making the others: going cell by cell, a branch
+    stops once the numbers so far add to more than the last cell's final number can exceed its
+    own other numbers by (counts are not negative), or leave too few columns for the cells after."""
+    printed = [c for c in cells if not c.blank]
+    ways = [_ways(c.text, width) for c in printed]
+    if not printed:
+        return [(0, (), _cutter(printed, ways, ()))]
+    *before, last = ways
+    room = max((a[-1] - sum(a[:-1]) for _, a in last if None not in a), default=-1)
+    fewest = [0] * (len(ways) + 1)  # the fewest numbers the cells from here on can make
+    for i in range(len(ways) - 1, -1, -1):
+        fewest[i] = fewest[i + 1] + min(len(way) for way, _ in ways[i])
+    out: list[Split] = []
+    picks: list[int] = []
+
+    def walk(at: int, count: int, total: Value, amounts: tuple[Value, ...]) -> None:
+        if len(out) >= _MAX_SPLITS:
+            return
+        if at == len(before):
+            for k, (way, ending) in enumerate(last):
+                every = amounts + ending
+                if count + len(way) <= width and None not in ending and _balances(every):
+                    picks.append(k)
+                    out.append((len(every) - len(printed), every, _cutter(printed, ways, tuple(picks))))
+                    picks.pop()
+            return
+        for k, (way, some) in enumerate(before[at]):
+            if None in some:
+                continue  # a cell that is not a count balances nothing
+            added = total + sum(some)
+            if added <= room and count + len(way) + fewest[at + 1] <= width:
+                picks.append(k)
+                walk(at + 1, count + len(way), added, amounts + some)
+                picks.pop()
+
+    if room >= 0:
+        walk(0, 0, 0, ())
+    return out
+
+
+def _cutter(printed: Row, ways: list, picks: tuple[int, ...]) -> Callable[[], Row]:
+    """The cells of one split, cut only when asked for."""
+
+    def parts() -> Row:
+        row: Row = []
+        for cell, options, k in zip(printed, ways, picks, strict=True):
+            way = options[k][0]
+            if len(way) == 1:
+                row.append(cell)
+            else:
+                row += [RawCell(cell.text[a:b], cell.start + a, cell.start + b) for a, b in way]
+        return row
+
+    return parts
 
 
 @lru_cache(maxsize=4096)
@@ -619,6 +666,8 @@ def _choose(
     equations = checks.equations(table.section, table.version)
     moves = [bool(open_cells.intersection(eq.left + eq.right)) for eq in equations]
     moving = [eq for eq, moved in zip(equations, moves, strict=True) if moved]
+    if vanishing:  # a row's readings all pass its own identities or none does: where its first
+        moving = _unsettled(moving, open_values)  # does, those cannot tell readings apart
     constant = sum(checks.fails(eq, fixed) for eq, moved in zip(equations, moves, strict=True) if not moved)
     # Per combination only the cells the moving identities read, plus the open ones.
     base = {cell: fixed.get(cell) for eq in moving for cell in eq.left + eq.right}
@@ -691,6 +740,19 @@ def _choose(
                 )
             )
     return result, findings
+
+
+def _unsettled(equations: list[checks.Equation], open_values: list[list[dict[tuple[str, str], Value]]]):
+    """`equations` less each open row's own identities (reading its cells only) when its first
+    reading passes every one of them: with readings that all pass them or none does, they then
+    hold in every reading."""
+    settled: set[int] = set()
+    for per_row in open_values:
+        cells = per_row[0].keys()
+        own = [i for i, eq in enumerate(equations) if i not in settled and cells >= {*eq.left, *eq.right}]
+        if not any(checks.fails(equations[i], per_row[0]) for i in own):
+            settled.update(own)
+    return [eq for i, eq in enumerate(equations) if i not in settled]
 
 
 def _locally_consistent(
