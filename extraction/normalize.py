@@ -45,11 +45,17 @@ def parse_cell(raw: str, kind: str = "count", span: tuple[int, int] | None = Non
     Raises ValueError when the text is not a value of that kind (a label, prose, a number of the
     wrong form); callers decide whether that makes the cell a label or a finding.
     """
+    cell = _read(raw, kind)  # the same few texts ("0", "1", "") fill most cells of a report
+    return cell if span is None else cell.model_copy(update={"span": span})
+
+
+@lru_cache(maxsize=16384)
+def _read(raw: str, kind: str) -> Cell:
     text = squeeze(raw)
     if text == "":
-        return Cell(value=None, raw=raw, kind=CellKind.blank, span=span)
+        return Cell(value=None, raw=raw, kind=CellKind.blank)
     if text in _NOT_APPLICABLE:
-        return Cell(value=None, raw=raw, kind=CellKind.not_applicable, span=span)
+        return Cell(value=None, raw=raw, kind=CellKind.not_applicable)
     annotation = None
     match = _ANNOTATION.match(text)
     if match and re.search(r"\d", match["num"]):
@@ -59,7 +65,7 @@ def parse_cell(raw: str, kind: str = "count", span: tuple[int, int] | None = Non
     except ValueError:
         value = _parse_number(_lookalikes(text), kind)
     cell_kind = CellKind.zero if value == 0 else CellKind.number
-    return Cell(value=value, raw=raw, kind=cell_kind, annotation=annotation, span=span)
+    return Cell(value=value, raw=raw, kind=cell_kind, annotation=annotation)
 
 
 # Letters that scans and retyping put where a digit was printed: "1O" is 10, "l2" is 12.
