@@ -281,6 +281,8 @@ def _balancing_splits(cells: Row, width: int) -> list[Split]:
     ways = [_ways(c.text, width) for c in printed]
     if not printed:
         return [(0, (), _cutter(printed, ways, ()))]
+    if not all(ways):
+        return []  # a cell no way fits in the columns ("0000" in three)
     *before, last = ways
     room = max((a[-1] - sum(a[:-1]) for _, a in last if None not in a), default=-1)
     fewest = [0] * (len(ways) + 1)  # the fewest numbers the cells from here on can make
