@@ -91,6 +91,29 @@ def test_the_column_search_is_cut_short_rather_than_running_on():
     assert found is None
 
 
+def test_the_column_search_knows_at_once_when_the_totals_cannot_balance():
+    # Every row's blanks vanished, each read with its 总计 last (as the layout parser reads
+    # them); 四、结转下年度 printed one more than it should, its own row still adding up. No
+    # placement of the parts can mend the 总计 column: the search must say so in a few steps,
+    # not wander through the parts until it is cut short.
+    gold = generator._applications(random.Random(5), "2019")
+    gold["carried_forward"]["natural_person"] += 1
+    gold["carried_forward"]["total"] += 1
+    rows = list(gold)
+    per_row = []
+    for row in rows:
+        parts = [v for c, v in gold[row].items() if c != "total" and v]
+        readings = []
+        for at in itertools.combinations(range(len(COLUMNS) - 1), len(parts)):
+            values = {(row, c): None for c in COLUMNS} | {(row, "total"): gold[row]["total"]}
+            values.update({(row, COLUMNS[column]): v for column, v in zip(at, parts, strict=True)})
+            readings.append(values)
+        per_row.append(readings)
+    assert sum(len(readings) > 1 for readings in per_row) > 10
+    found = search.by_columns(Table.empty("applications", "2019"), {}, rows, per_row, COLUMNS, max_steps=50)
+    assert found is not None and found.picks == [] and found.every_one
+
+
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 10_000))
 def test_failures_of_every_combination_count_what_the_checks_count(seed):
