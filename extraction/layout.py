@@ -664,7 +664,7 @@ def _choose(
         why = "the search for a balanced one was cut short" if found is None else "none balances"
         findings.append(_doubt(table.section, "*", f"too many possible readings ({total}); {why}; cheapest kept"))
 
-    open_cells = {cell for per_row in open_values for values in per_row for cell in values}
+    open_cells = {cell for per_row in open_values for cell in per_row[0]}  # a row's readings fill the same cells
     equations = checks.equations(table.section, table.version)
     moves = [bool(open_cells.intersection(eq.left + eq.right)) for eq in equations]
     moving = [eq for eq, moved in zip(equations, moves, strict=True) if moved]
@@ -674,14 +674,14 @@ def _choose(
     # Per combination only the cells the moving identities read, plus the open ones.
     base = {cell: fixed.get(cell) for eq in moving for cell in eq.left + eq.right}
 
-    def weigh(picks: tuple[int, ...], failures: int | None = None) -> tuple[int, int, tuple[int, ...], dict]:
-        values = dict(base)
-        for per_row, pick in zip(open_values, picks, strict=True):
-            values.update(per_row[pick])
+    def weigh(picks: tuple[int, ...], failures: int | None = None) -> tuple[int, int, tuple[int, ...]]:
         if failures is None:
+            values = dict(base)
+            for per_row, pick in zip(open_values, picks, strict=True):
+                values.update(per_row[pick])
             failures = sum(checks.fails(eq, values) for eq in moving)
         cost = sum(opts[pick][0] for opts, pick in zip(choices, picks, strict=True))
-        return constant + failures, cost, picks, values
+        return constant + failures, cost, picks
 
     # (One open row has nothing to combine: its readings are weighed one by one below.)
     combining = not balanced and len(open_rows) > 1
@@ -690,28 +690,32 @@ def _choose(
         least = int(every.min())
         combos = itertools.product(*[range(len(opts)) for opts in choices])
         scored = [weigh(picks, least) for picks, failures in zip(combos, every, strict=True) if failures == least]
-    else:
+    elif moving:
         combos = balanced or itertools.product(*[range(len(opts)) for opts in choices])
         scored = [weigh(picks) for picks in combos]
+    else:  # nothing an open row fills can fail
+        combos = balanced or itertools.product(*[range(len(opts)) for opts in choices])
+        scored = [weigh(picks, 0) for picks in combos]
     fewest = min(item[0] for item in scored)
     # Of readings equally good, the one kept for the reviewer leaves the fewest cells blank (a
     # row whose digits fill every cell one by one was most likely printed so, not run together
     # over cells that vanished), then is the cheapest, then leaves the most columns blank all the
-    # way down: a column blank in most rows is seldom printed in just one.
+    # way down: a column blank in most rows is seldom printed in just one. (Only the open rows'
+    # cells differ between readings.)
     fixed_columns = {c for (_, c), v in fixed.items() if v is not None}
-    survivors = sorted(
-        (item for item in scored if item[0] == fewest),
-        key=lambda item: (
-            sum(v is None for v in item[3].values()),
-            item[1],
-            len(fixed_columns | {c for (_, c), v in item[3].items() if v is not None}),
-        ),
-    )
+
+    def preference(item: tuple[int, int, tuple[int, ...]]) -> tuple[int, int, int]:
+        chosen = [per_row[pick] for per_row, pick in zip(open_values, item[2], strict=True)]
+        blanks = sum(v is None for values in chosen for v in values.values())
+        printed = fixed_columns.union(*({c for (_, c), v in values.items() if v is not None} for values in chosen))
+        return blanks, item[1], len(printed)
+
+    survivors = sorted((item for item in scored if item[0] == fewest), key=preference)
     first = {row: opts[0][1] for row, opts in options.items()}
     picks = survivors[0][2]
     chosen = {**first, **{row: opts[p][1] for row, opts, p in zip(open_rows, choices, picks, strict=True)}}
     result = _build(table, chosen, columns, findings=findings)
-    differing = _differences([item[3] for item in survivors])
+    differing = _differences([[rows[p] for rows, p in zip(open_values, item[2], strict=True)] for item in survivors])
     numbers = [d for d in differing if any(v not in ("blank", "0") for v in d[1])]
     if found is not None and not found.every_one:
         # The search stopped counting: readings beyond those listed may put numbers elsewhere.
@@ -839,19 +843,28 @@ def _fill(table: Table, findings: list[Finding] | None, row: str, column: templa
     table.set(row, column.key, cell)
 
 
-def _differences(readings: list[dict[tuple[str, str], Value]]) -> list[tuple[tuple[str, str], list[str]]]:
-    """Cells whose value differs between readings, each with the values seen."""
+def _differences(
+    readings: list[list[dict[tuple[str, str], Value]]],
+) -> list[tuple[tuple[str, str], list[str]]]:
+    """Cells whose value differs between readings (each the values of its open rows, in order),
+    each with the values seen."""
+    if len(readings) < 2:
+        return []
     out = []
-    for key in sorted({k for values in readings for k in values}) if len(readings) > 1 else []:
-        seen: list[str] = []
-        for values in readings:
-            value = values.get(key)
-            shown = "blank" if value is None else str(value)
-            if shown not in seen:
-                seen.append(shown)
-        if len(seen) > 1:
-            out.append((key, seen))
-    return out
+    for row, first in enumerate(readings[0]):
+        picked = [reading[row] for reading in readings]
+        if all(values is first for values in picked):
+            continue  # every reading took this row the same way
+        for key in first:
+            seen: list[str] = []
+            for values in picked:
+                value = values[key]
+                shown = "blank" if value is None else str(value)
+                if shown not in seen:
+                    seen.append(shown)
+            if len(seen) > 1:
+                out.append((key, seen))
+    return sorted(out)
 
 
 def _show(reading: Reading) -> str:
