@@ -706,8 +706,8 @@ def _choose(
 
     def preference(item: tuple[int, int, tuple[int, ...]]) -> tuple[int, int, int]:
         chosen = [per_row[pick] for per_row, pick in zip(open_values, item[2], strict=True)]
-        blanks = sum(v is None for values in chosen for v in values.values())
-        printed = fixed_columns.union(*({c for (_, c), v in values.items() if v is not None} for values in chosen))
+        blanks = sum([*values.values()].count(None) for values in chosen)
+        printed = fixed_columns.union(*([c for (_, c), v in values.items() if v is not None] for values in chosen))
         return blanks, item[1], len(printed)
 
     survivors = sorted((item for item in scored if item[0] == fewest), key=preference)

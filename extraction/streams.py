@@ -486,7 +486,9 @@ def _by_position(
         for row_spec, row, at in zip(spec.rows, flat_rows, flat_on, strict=False)
         if at is not None
     ]
-    equations = checks.equations("applications", version)
+    # Only identities reading a row placed by position can change between assignments.
+    placed_rows = {row_spec.key for row_spec, _ in moving}
+    equations = [eq for eq in checks.equations("applications", version) if eq.rows & placed_rows]
     scored = []
     for columns in itertools.combinations(range(7), len(edges)):
         values = dict(steady)
@@ -502,7 +504,9 @@ def _by_position(
         [_aligned(row, at, kept) for row, at in zip(block, ats, strict=True)]
         for block, ats in zip(blocks, on, strict=True)
     ]
-    distinct = {tuple(sorted((k, v) for k, v in item[3].items() if v is not None)) for item in best}
+    distinct = {
+        tuple(sorted((k, v) for k, v in item[3].items() if v is not None and k[0] in placed_rows)) for item in best
+    }
     if len(distinct) < 2:
         return placed, []
     return placed, [
