@@ -274,9 +274,15 @@ def _cut(cells: list[Cell], count: int) -> Cut | None:
     if count == 1 or n > _COLUMNS * count:
         return Cut([cells], None, (_broken(values), 0) if cells else (0, 1)) if n <= _COLUMNS * count else None
 
+    # (broken sums, empty rows) of the row cells[a:b], for every row of at most seven numbers
+    scores = {
+        (a, b): (0, 1) if a == b else (_broken(values[a:b]), 0)
+        for b in range(n + 1)
+        for a in range(max(0, b - _COLUMNS), b + 1)
+    }
+
     def score(a: int, b: int) -> tuple[int, int]:
-        """(broken sums, empty rows) of the row cells[a:b]."""
-        return (0, 1) if a == b else (_broken(values[a:b]), 0)
+        return scores[(a, b)]
 
     def plus(x: tuple[int, int], y: tuple[int, int]) -> tuple[int, int]:
         return x[0] + y[0], x[1] + y[1]
