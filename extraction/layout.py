@@ -283,6 +283,9 @@ def _balancing_splits(cells: Row, width: int) -> list[Split]:
         return [(0, (), _cutter(printed, ways, ()))]
     if not all(ways):
         return []  # a cell no way fits in the columns ("0000" in three)
+    if any(amount < 0 for options in ways for _, amounts in options for amount in amounts if amount is not None):
+        # A printed "-3" (a source error for identity 5) breaks the bound below: judge every split.
+        return [split for split in _splits(cells, width) if _can_balance(split[1], width, width)]
     *before, last = ways
     room = max((a[-1] - sum(a[:-1]) for _, a in last if None not in a), default=-1)
     fewest = [0] * (len(ways) + 1)  # the fewest numbers the cells from here on can make

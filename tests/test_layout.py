@@ -158,12 +158,13 @@ def test_a_split_is_judged_balanceable_exactly_when_it_has_a_balanced_placement(
     assert layout._can_balance(tuple(amounts), width, group) == placeable
 
 
+PRINTED_CELL = st.text("0012345６789", min_size=1, max_size=6) | st.sampled_from(["", "/", "－", "-3"])
+
+
 @settings(max_examples=300, deadline=None)
-@given(
-    texts=st.lists(st.text("0012345６789", min_size=1, max_size=6) | st.sampled_from(["", "/", "－"]), max_size=5),
-    width=st.sampled_from([3, 7]),
-)
+@given(texts=st.lists(PRINTED_CELL, max_size=5), width=st.sampled_from([3, 7]))
 @example(texts=["0000"], width=3)  # a cell no split fits in the columns
+@example(texts=["5", "-3", "2"], width=7)  # a negative count: sums do not only grow
 def test_a_rows_balancing_splits_are_those_of_every_split_that_can_balance(texts, width):
     # Made directly (branches cut short on their sums), the same splits in the same order as
     # trying every split: nothing a section 三 row could balance under is lost.
