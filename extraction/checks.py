@@ -149,13 +149,16 @@ def _show(value: Value) -> str:
 
 
 def _finding(equation: Equation, table: Table) -> Finding:
-    outcome = evaluate(equation, table.value)
+    rows = table.cells
+    values = {k: rows[k[0]][k[1]].value for k in equation.left + equation.right}  # each cell read once
+    outcome = evaluate(equation, lambda row, column: values[(row, column)])
     cells = [(table.section, *k) for k in equation.left + equation.right]
 
     def side(keys: tuple[Key, ...], names: tuple[str, ...], total: int | Decimal) -> str:
-        values = [(n, table.value(*k)) for k, n in zip(keys, names, strict=True)]
         # Short sides show every operand (三(七)=空 matters); long sums only the printed ones.
-        printed = [f"{n}={_show(v)}" for n, v in values if v is not None or len(values) <= 2]
+        every = len(keys) <= 2
+        shown = [(n, values[k]) for k, n in zip(keys, names, strict=True)]
+        printed = [f"{n}={_show(v)}" for n, v in shown if every or v is not None]
         return f"{' + '.join(printed) or '全部为空'} = {total}"
 
     if outcome.blank_total:
@@ -173,7 +176,7 @@ def _finding(equation: Equation, table: Table) -> Finding:
         )
     difference = outcome.left - outcome.right
     if equation.is_sum:
-        left_text = f"{equation.left_names[0]} = {_show(table.value(*equation.left[0]))}"
+        left_text = f"{equation.left_names[0]} = {_show(values[equation.left[0]])}"
     else:
         left_text = f"{equation.formula.split('：')[0]}: {side(equation.left, equation.left_names, outcome.left)}"
     message = f"{left_text}; {side(equation.right, equation.right_names, outcome.right)}"
@@ -183,7 +186,7 @@ def _finding(equation: Equation, table: Table) -> Finding:
         status=outcome.status,
         formula=equation.formula,
         message=message + (f"; off by {difference}" if difference else ""),
-        left=table.value(*equation.left[0]) if equation.is_sum else outcome.left,
+        left=values[equation.left[0]] if equation.is_sum else outcome.left,
         right=outcome.right,
         difference=difference,
         cells=cells,
