@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from extraction import checks, evaluation, generator, layout  # noqa: E402
+from extraction import checks, evaluation, generator, layout, pipeline  # noqa: E402
 
 
 def run(reports: list[tuple[str, str, dict]]) -> dict[str, dict[str, float]]:
@@ -122,6 +122,7 @@ def main() -> None:
     )
     parser.add_argument("--losses", action="store_true", help="also count the wrong cells by cause")
     args = parser.parse_args()
+    pipeline.tune_for_batch()  # as `xxgk` runs
     generated = generator.batch(args.seed, args.reports, tuple(args.families.split(",")))
     # The generated reports stay in memory for scoring, which a real run never holds: kept out of
     # the garbage collector's sweeps, they do not slow the parsing being timed.

@@ -25,6 +25,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--documents", type=int, default=1000)
     args = parser.parse_args()
+    pipeline.tune_for_batch()  # as `xxgk` runs
     samples = sorted((ROOT / "data" / "samples").glob("*.txt"))
     with tempfile.TemporaryDirectory() as tmp:
         inbox = Path(tmp) / "inbox"

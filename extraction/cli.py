@@ -466,6 +466,7 @@ def generate_command(
 
 
 def main() -> None:  # pragma: no cover - console script entry
+    pipeline.tune_for_batch()
     app()
 
 

@@ -6,6 +6,7 @@ and run again: finished documents are skipped, nothing is duplicated, nothing is
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -19,6 +20,18 @@ from extraction.readout import Doubt
 from extraction.schema import Extraction, Finding, Report
 
 Progress = Callable[[str], None]
+
+
+def tune_for_batch() -> None:
+    """Let the garbage collector sweep less often, for a process that reads many reports.
+
+    Weighing readings makes and drops millions of small tuples and dicts, nearly none of them
+    cyclic; at Python's default (a sweep every 700 new containers) the sweeps cost a tenth of
+    a batch's time. Sweeping every 20,000 (as mypy does for the same reason) keeps memory
+    bounded and the time back. Called by the command line and the benchmarks, never on import:
+    a program using the library keeps its own settings.
+    """
+    gc.set_threshold(20_000, 50, 50)
 
 
 @dataclass(frozen=True)

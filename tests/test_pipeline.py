@@ -56,3 +56,19 @@ def test_cross_year_check_runs_when_last_year_is_in_the_store(db, tmp_path):
     doc = store.find_document(db, str(tmp_path / "2020.txt"))
     ids = {f.id for f in store.findings(db, doc["current_extraction"])}
     assert "applications.carried_over_vs_last_year.total" in ids
+
+
+def test_a_batch_process_sweeps_garbage_less_often_and_only_when_asked():
+    import gc
+    import subprocess
+    import sys
+
+    # Importing the library (and its command line) leaves the process's settings alone.
+    probe = "import gc; t = gc.get_threshold(); import extraction.cli; print(gc.get_threshold() == t)"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip() == "True"
+    before = gc.get_threshold()
+    try:
+        pipeline.tune_for_batch()
+        assert gc.get_threshold()[0] > before[0]
+    finally:
+        gc.set_threshold(*before)
