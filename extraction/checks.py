@@ -149,8 +149,7 @@ def _show(value: Value) -> str:
 
 
 def _finding(equation: Equation, table: Table) -> Finding:
-    rows = table.cells
-    values = {k: rows[k[0]][k[1]].value for k in equation.left + equation.right}  # each cell read once
+    values = {k: table.value(*k) for k in equation.left + equation.right}  # each cell read once
     outcome = evaluate(equation, lambda row, column: values[(row, column)])
     cells = [(table.section, *k) for k in equation.left + equation.right]
 

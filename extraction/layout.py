@@ -208,12 +208,10 @@ def readings(values: Row, width: int, family: str, split: bool = False, group: i
         # The splits leave blank cells out and cut new cells for every way: each reading is a
         # distinct tuple of cells, none to merge. Most splits cannot balance: they are judged
         # on their numbers before any cell is cut (a row of section 三 never makes them).
-        if group == width:
-            balancing = _balancing_splits(cells, width)
-        else:
-            balancing = [split for split in _splits(cells, width) if _can_balance(split[1], width, group)]
         out: list[tuple[int, Reading]] = [
-            (extra, reading) for extra, _, parts in balancing for reading in _balanced_placements(parts(), width, group)
+            (extra, reading)
+            for extra, _, parts in _balancing_splits(cells, width, group)
+            for reading in _balanced_placements(parts(), width, group)
         ]
         if not out:  # nothing balances: every placement, for the identities to weigh
             for extra, _, parts in _splits(cells, width)[:_MAX_UNBALANCED_SPLITS]:
@@ -272,20 +270,25 @@ def _splits(cells: Row, width: int) -> list[Split]:
     return [(extra, amounts, _cutter(printed, ways, picks)) for extra, amounts, picks in out]
 
 
-def _balancing_splits(cells: Row, width: int) -> list[Split]:
-    """The splits of a row that is one group (section 三) whose numbers can balance (`_balances`),
-    in the order `_splits` gives them, without making the others: going cell by cell, a branch
-    stops once the numbers so far add to more than the last cell's final number can exceed its
-    own other numbers by (counts are not negative), or leave too few columns for the cells after."""
+def _balancing_splits(cells: Row, width: int, group: int) -> list[Split]:
+    """The splits whose numbers can balance in groups of `group` columns (`_can_balance`), in
+    the order `_splits` gives them.
+
+    A row that is one group (section 三) makes only those, without the others: going cell by
+    cell, a branch stops once the numbers so far add to more than the last cell's final number
+    can exceed its own other numbers by (counts are not negative), or leave too few columns for
+    the cells after. Otherwise every split is made and judged on its numbers.
+    """
     printed = [c for c in cells if not c.blank]
     ways = [_ways(c.text, width) for c in printed]
     if not printed:
         return [(0, (), _cutter(printed, ways, ()))]
     if not all(ways):
         return []  # a cell no way fits in the columns ("0000" in three)
-    if any(amount < 0 for options in ways for _, amounts in options for amount in amounts if amount is not None):
-        # A printed "-3" (a source error for identity 5) breaks the bound below: judge every split.
-        return [split for split in _splits(cells, width) if _can_balance(split[1], width, width)]
+    # A printed "-3" (a source error for identity 5) breaks the bound below.
+    negative = any(amount < 0 for options in ways for _, amounts in options for amount in amounts if amount is not None)
+    if group != width or negative:
+        return [split for split in _splits(cells, width) if _can_balance(split[1], width, group)]
     *before, last = ways
     room = max((a[-1] - sum(a[:-1]) for _, a in last if None not in a), default=-1)
     fewest = [0] * (len(ways) + 1)  # the fewest numbers the cells from here on can make
@@ -693,12 +696,9 @@ def _choose(
         least = int(every.min())
         combos = itertools.product(*[range(len(opts)) for opts in choices])
         scored = [weigh(picks, least) for picks, failures in zip(combos, every, strict=True) if failures == least]
-    elif moving:
+    else:  # (where no identity an open row fills can fail, there is nothing to weigh)
         combos = balanced or itertools.product(*[range(len(opts)) for opts in choices])
-        scored = [weigh(picks) for picks in combos]
-    else:  # nothing an open row fills can fail
-        combos = balanced or itertools.product(*[range(len(opts)) for opts in choices])
-        scored = [weigh(picks, 0) for picks in combos]
+        scored = [weigh(picks, None if moving else 0) for picks in combos]
     fewest = min(item[0] for item in scored)
     # Of readings equally good, the one kept for the reviewer leaves the fewest cells blank (a
     # row whose digits fill every cell one by one was most likely printed so, not run together
@@ -751,7 +751,9 @@ def _choose(
     return result, findings
 
 
-def _unsettled(equations: list[checks.Equation], open_values: list[list[dict[tuple[str, str], Value]]]):
+def _unsettled(
+    equations: list[checks.Equation], open_values: list[list[dict[tuple[str, str], Value]]]
+) -> list[checks.Equation]:
     """`equations` less each open row's own identities (reading its cells only) when its first
     reading passes every one of them: with readings that all pass them or none does, they then
     hold in every reading."""

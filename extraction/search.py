@@ -184,8 +184,9 @@ def by_columns(
                 in_column[cells[0][1]].append(eq)
         else:
             across.append(eq)
-    # A row's own 总计 usually holds in every reading left to it (the caller drops those failing
-    # it): such identities cannot fail at the end and are not judged there.
+    # A row's own 总计 usually holds in every reading left to it (the caller leaves a row only
+    # readings passing it, when any do): such identities cannot fail at the end and are not
+    # judged there.
     across = [eq for eq in across if not _holds_in_every_reading(eq, fixed, open_rows, per_row)]
     # Per column: where each open row stands in its identities ((identity, side) pairs, side 0
     # the left), the sums the fixed rows give each side, and whether the row is some sum's total.
@@ -208,7 +209,7 @@ def by_columns(
         # The readings still alive in a row differ at most in where a 0 stands, which no sum
         # sees: one combination of them is a solution, the next one that also passes (if
         # any) shows that the 0s could stand elsewhere; only the first counts toward the limit.
-        # (Readings failing their own row's 总计 are dropped before the search, by the caller.)
+        # (A row's readings failing its own 总计 are left out by the caller, when any pass it.)
         nonlocal steps, counted
         shown = 0
         for picks in itertools.product(*(node.indexes for node in alive)):

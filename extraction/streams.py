@@ -281,9 +281,6 @@ def _cut(cells: list[Cell], count: int) -> Cut | None:
         for a in range(max(0, b - _COLUMNS), b + 1)
     }
 
-    def score(a: int, b: int) -> tuple[int, int]:
-        return scores[(a, b)]
-
     def plus(x: tuple[int, int], y: tuple[int, int]) -> tuple[int, int]:
         return x[0] + y[0], x[1] + y[1]
 
@@ -295,7 +292,7 @@ def _cut(cells: list[Cell], count: int) -> Cut | None:
         for i in range(n + 1):
             for a in range(max(0, i - _COLUMNS), i + 1):
                 if least[j - 1][a] != worst:
-                    least[j][i] = min(least[j][i], plus(least[j - 1][a], score(a, i)))
+                    least[j][i] = min(least[j][i], plus(least[j - 1][a], scores[(a, i)]))
     best = least[count][n]
     found: list[list[int]] = []
 
@@ -306,7 +303,7 @@ def _cut(cells: list[Cell], count: int) -> Cut | None:
             found.append([0, *ends[::-1]])
             return
         for a in range(max(0, i - _COLUMNS), i + 1):
-            if least[j - 1][a] != worst and plus(least[j - 1][a], score(a, i)) == least[j][i]:
+            if least[j - 1][a] != worst and plus(least[j - 1][a], scores[(a, i)]) == least[j][i]:
                 walk(j - 1, a, [*ends, i])
 
     walk(count, n, [])

@@ -173,7 +173,7 @@ def test_a_rows_balancing_splits_are_those_of_every_split_that_can_balance(texts
         cells.append(layout.RawCell(text, at, at + len(text)))
         at += len(text) + 1
     every = [split for split in layout._splits(cells, width) if layout._can_balance(split[1], width, width)]
-    made = layout._balancing_splits(cells, width)
+    made = layout._balancing_splits(cells, width, width)
     assert [(extra, amounts) for extra, amounts, _ in made] == [(extra, amounts) for extra, amounts, _ in every]
     assert [parts() for _, _, parts in made] == [parts() for _, _, parts in every]
 
