@@ -26,9 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from extraction import checks, search, sections, streams, template
+from extraction import anchored, checks, search, sections, streams, template
 from extraction.normalize import is_blank, looks_like_value, parse_cell, unreadable, value_of
-from extraction.schema import BLANK, Cell, Extraction, Finding, Report, Table, Value
+from extraction.schema import BLANK, Cell, CellKind, Extraction, Finding, Report, Table, Value
 from extraction.template import Section, Version
 
 EXTRACTOR = "layout"
@@ -78,7 +78,7 @@ def detect_family(text: str, span: sections.Span) -> str | None:
         return "tab_rows"
     if leading_tabs >= 3:
         return "cell_per_line"
-    if sum(1 for c in lines if _SPACE_ROW.match(c)) >= 3:
+    if sum(1 for c in lines if _SPACE_ROW.match(c)) >= 3 or any(anchored.names_rows(c) >= 3 for c in lines):
         return "space_rows"
     if streams.count_values(text, span.start, span.end) >= 3:
         return "number_stream"  # pdftotext, default order or -layout
@@ -92,10 +92,6 @@ def tokenize(text: str, span: sections.Span, family: str) -> list[Row]:
         if family == "tab_rows":
             if content.strip():
                 rows.append(_split_tabs(content, offset))
-            continue
-        if family == "space_rows":
-            if content.strip():
-                rows.append(_split_spaces(content, offset))
             continue
         if family == "markdown":
             if content.lstrip().startswith("|") and not _MARKDOWN_RULE.match(content):
@@ -119,13 +115,17 @@ def tokenize(text: str, span: sections.Span, family: str) -> list[Row]:
 def _stream_rows(text: str, span: sections.Span, section: Section) -> tuple[list[Row], list[str], bool]:
     """Rows cut from a PDF text stream, as label cell + value cells like the other families,
     the stream's doubts, and whether its blanks vanished (see `streams.rows`)."""
-    out = []
     cut, doubts, gapped = streams.rows(text, span.start, span.end, section)
+    return _as_rows(cut, span), doubts, gapped
+
+
+def _as_rows(cut: list[tuple[str, list[tuple[str, int, int]]]], span: sections.Span) -> list[Row]:
+    out = []
     for label, cells in cut:
         at = cells[0][1] if cells else span.start
         head = [RawCell(label, at, at)] if label else []
         out.append(head + [RawCell(t, a, b) for t, a, b in cells])
-    return out, doubts, gapped
+    return out
 
 
 # A web page's text as a browser copies it: a label, then values split by single spaces (or by
@@ -150,10 +150,6 @@ def _split_pipes(content: str, offset: int) -> Row:
         cells.append(RawCell(part.strip(), position + len(part) - len(part.lstrip()), position + len(part.rstrip())))
         position += len(part) + 1
     return cells
-
-
-def _split_spaces(content: str, offset: int) -> Row:
-    return [RawCell(m.group(), offset + m.start(), offset + m.end()) for m in re.finditer(r"\S+", content)]
 
 
 def _split_tabs(content: str, offset: int) -> Row:
@@ -486,10 +482,16 @@ def parse(text: str) -> Extraction:
             if gapped:
                 family = layouts[section] = "gapped_stream"
             findings += [_doubt(section, "*", doubt) for doubt in doubts]
+        elif family == "space_rows":  # web text: rows by their labels, whatever the line breaks
+            rows = _as_rows(anchored.rows(text, span.start, span.end, section), span)
         else:
             rows = tokenize(text, span, family)
-        reader = {"proactive": _proactive, "applications": _applications, "review_litigation": _review}[section]
-        table, doubts = reader(rows, family)
+        if section == "proactive":
+            table, doubts = _proactive(rows, family, text)
+        elif section == "applications":
+            table, doubts = _applications(rows, family)
+        else:
+            table, doubts = _review(rows, family, _prints_every_cell(report.applications))
         findings.extend(doubts)
         setattr(report, section, table)
     return Extraction(
@@ -502,7 +504,7 @@ def parse(text: str) -> Extraction:
     )
 
 
-def _proactive(rows: list[Row], family: str) -> tuple[Table | None, list[Finding]]:
+def _proactive(rows: list[Row], family: str, prose: str = "") -> tuple[Table | None, list[Finding]]:
     header = "".join(c.text for row in rows for c in row if not _is_value(c.text))
     version = template.proactive_version(header)
     found: dict[str, Row] = {}
@@ -524,19 +526,118 @@ def _proactive(rows: list[Row], family: str) -> tuple[Table | None, list[Finding
     for row_spec in spec.rows:
         values = found.get(row_spec.key)
         if values is None:
-            findings.append(_doubt("proactive", row_spec.key, f"row {row_spec.label} not found"))
+            if any(k in template.compact(header) for k in row_spec.keywords):
+                findings.append(_doubt("proactive", row_spec.key, f"row {row_spec.label} not found"))
+            else:  # some agencies print no 规章 row at all: its cells stay blank, never 0
+                findings.append(_not_printed(row_spec))
             continue
-        options = readings(values, len(row_spec.columns), family)
-        if not options:
+        if family == "space_rows":
+            best = _proactive_splits(values, row_spec.columns, _restated(prose, row_spec))
+            if len(best) > 1:
+                findings.append(_split_doubt(row_spec, best))
+        else:
+            options = readings(values, len(row_spec.columns), family)
+            best = [r for cost, r in options if options and cost == options[0][0]]
+            if len(best) > 1:
+                shown = "; ".join(_show(r) for r in best[:4])
+                findings.append(_doubt("proactive", row_spec.key, f"{row_spec.label}: cells do not line up ({shown})"))
+        if not best:
             findings.append(_doubt("proactive", row_spec.key, f"{row_spec.label}: more values than columns"))
             continue
-        best = [r for cost, r in options if cost == options[0][0]]
-        if len(best) > 1:
-            shown = "; ".join(_show(r) for r in best[:4])
-            findings.append(_doubt("proactive", row_spec.key, f"{row_spec.label}: cells do not line up ({shown})"))
         for column, raw in zip(row_spec.columns, best[0], strict=True):
             _fill(table, findings, row_spec.key, column, raw)
     return table, findings
+
+
+# One printed value of a section-二 column: no count starts with 0 but 0 itself.
+_PIECE = {
+    "count": re.compile(r"(?:0|[1-9][0-9]*)"),
+    "change": re.compile(r"(?:[-+增减]?(?:0|[1-9][0-9]*))"),
+    "money": re.compile(r"(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:万元|元)?"),
+}
+_SPLITTABLE = re.compile(r"[-+增减]?[0-9]+(?:\.[0-9]+)?(?:万元|元)?")
+_MAX_PROACTIVE_SPLITS = 2000
+
+
+def _proactive_splits(values: Row, columns: tuple[template.Column, ...], prose: frozenset[str]) -> list[Reading]:
+    """The ways a section-二 row's printed text (digits run together: ``24432`` over three
+    columns) cuts into exactly one value per column, each of its column's form; the row as
+    printed when it already has one cell per column.
+
+    No identity binds these cells, so when several cuts fit the text does not settle the row:
+    all are returned, the likeliest first (its numbers restated in the prose, then cells of
+    even length), and the caller makes that a doubt a person resolves.
+    """
+    printed = [c for c in values if not c.blank]
+    if len(printed) == len(columns) or len(printed) > len(columns):
+        return [tuple(printed)] if len(printed) == len(columns) else []
+    out: list[tuple[RawCell, ...]] = []
+
+    def walk(cell: int, at: int, placed: tuple[RawCell, ...]) -> None:
+        if len(out) >= _MAX_PROACTIVE_SPLITS or (len(placed) == len(columns) and cell < len(printed)):
+            return
+        if cell == len(printed):
+            if len(placed) == len(columns):
+                out.append(placed)
+            return
+        raw = printed[cell]
+        text = raw.text.translate(_ASCII_DIGITS)
+        if at == 0 and not _SPLITTABLE.fullmatch(text):  # a mark ("/"), an annotated cell: as printed
+            walk(cell + 1, 0, (*placed, raw))
+            return
+        pattern = _PIECE[columns[len(placed)].kind]
+        for end in range(len(text), at, -1):  # longer numbers first: "88022" is 88|0|22 before 8|80|22
+            if pattern.fullmatch(text, at, end):
+                piece = (
+                    raw if (at, end) == (0, len(text)) else RawCell(raw.text[at:end], raw.start + at, raw.start + end)
+                )
+                walk(cell + (end == len(text)), 0 if end == len(text) else end, (*placed, piece))
+
+    walk(0, 0, ())
+
+    def likelihood(reading: tuple[RawCell, ...]) -> tuple[int, int]:
+        digits = [_DIGITS.sub("", c.text.translate(_ASCII_DIGITS)) for c in reading]
+        restated = len({d for d in digits if d.strip("0") and d in prose})
+        lengths = [len(d) for d in digits]
+        return -restated, max(lengths) - min(lengths)
+
+    return sorted(out, key=likelihood)
+
+
+_ASCII_DIGITS = str.maketrans("０１２３４５６７８９．", "0123456789.")
+_DIGITS = re.compile(r"[^0-9.]")
+
+
+def _split_doubt(row_spec: template.Row, readings: list[Reading]) -> Finding:
+    """Several cuts of a section-二 row fit its printed digits: each cell they differ in and its candidates."""
+    listed = []
+    for i, column in enumerate(row_spec.columns):
+        seen = list(dict.fromkeys("blank" if r[i] is None else r[i].text for r in readings))
+        if len(seen) > 1:
+            listed.append(f"{row_spec.key}.{column.key}: {' or '.join(seen[:6])}")
+    shown = "; ".join(_show(r) for r in readings[:6]) + (" …" if len(readings) > 6 else "")
+    return Finding.blocking(
+        "proactive.layout.ambiguous",
+        "exactly one reading of the printed cells fits the columns",
+        f"{row_spec.label}: the printed digits split {len(readings)} ways ({shown}); kept {_show(readings[0])}, "
+        f"a person must choose. Differs in {'; '.join(listed)}",
+        cells=[("proactive", row_spec.key, c.key) for c in row_spec.columns],
+    )
+
+
+# Numbers the prose restates right after a row's name ("制定规范性文件5件", "现行有效的规范性文件16件"):
+# a hint to the likeliest cut of that row, never proof.
+_PROSE_NUMBER = re.compile(r"(?<![0-9.])([0-9]+(?:\.[0-9]+)?)\s*(?:件|条|项|个|次|万元|元)")
+_NEAR = 16
+
+
+def _restated(text: str, row_spec: template.Row) -> frozenset[str]:
+    text = text.translate(_ASCII_DIGITS)
+    out: set[str] = set()
+    for keyword in row_spec.keywords:
+        for at in (m.end() for m in re.finditer(re.escape(keyword), text)):
+            out.update(m.group(1) for m in _PROSE_NUMBER.finditer(text, at, at + _NEAR))
+    return frozenset(out)
 
 
 def _applications(rows: list[Row], family: str) -> tuple[Table | None, list[Finding]]:
@@ -548,8 +649,8 @@ def _applications(rows: list[Row], family: str) -> tuple[Table | None, list[Find
         if any(word in template.compact(label) for word in _HEADER_WORDS):
             continue
         key = template.match_application_row(label, previous)
-        # In a gapped stream a row named with no number after it is a row of blanks.
-        if key is None or (not values and family != "gapped_stream"):
+        # In a gapped stream or web text a row named with no number after it is a row of blanks.
+        if key is None or (not values and family not in _VANISHING):
             if values and any(not c.blank for c in values):
                 findings.append(_doubt("applications", "unknown", f"row {label or '(no label)'!r} not recognised"))
             continue
@@ -582,16 +683,31 @@ def _applications(rows: list[Row], family: str) -> tuple[Table | None, list[Find
     return table, findings + doubts
 
 
-def _review(rows: list[Row], family: str) -> tuple[Table | None, list[Finding]]:
+def _prints_every_cell(table: Table | None) -> bool:
+    """Whether a table read from web text printed something in every cell (0 where nothing
+    happened): then the same page prints every cell of section 四 too, and a reading of its
+    digits that leaves cells blank is not one the page can have."""
+    return table is not None and all(
+        cell.kind != CellKind.blank for row in table.cells.values() for cell in row.values()
+    )
+
+
+def _review(rows: list[Row], family: str, every_cell_printed: bool = False) -> tuple[Table | None, list[Finding]]:
     # Where blank cells vanish (web text, PDF streams) a data row may show only a few numbers.
     least = 1 if family in _STREAMS else 5
-    data = [values for label, values in map(split_row, rows) if not label and len(values) >= least]
+    if family == "space_rows":
+        # Web text: the data row is the first run of values after the column headers.
+        data = [values for label, values in map(split_row, rows) if values and _OUTCOME_HEADER.search(label)][:1]
+    else:
+        data = [values for label, values in map(split_row, rows) if not label and len(values) >= least]
     if not data:
         return None, [_unread("review_litigation", "has no data row")]
     width = len(template.REVIEW_LITIGATION.rows) * len(template.OUTCOME_COLUMNS)
     options = readings(data[-1], width, family, split=family == "space_rows", group=len(template.OUTCOME_COLUMNS))
     if not options:
         return None, [_unread("review_litigation", f"data row has more than {width} cells")]
+    if family == "space_rows" and every_cell_printed:
+        options = [option for option in options if None not in option[1]] or options
     columns = tuple(
         template.Column(f"{g.key}.{c.key}", c.label) for g in template.REVIEW_LITIGATION.rows for c in g.columns
     )
@@ -600,6 +716,9 @@ def _review(rows: list[Row], family: str) -> tuple[Table | None, list[Finding]]:
     if vanished and family == "number_stream":  # -layout: where the numbers stand on their line
         options = _evenly_spaced_first(options)  # (_choose keeps those passing their own identities, in this order)
     return _choose(table, {"*": options}, columns, vanishing=vanished)
+
+
+_OUTCOME_HEADER = re.compile(r"审\s*结|总\s*计|维\s*持")
 
 
 def _evenly_spaced_first(options: list[tuple[int, Reading]]) -> list[tuple[int, Reading]]:
@@ -874,6 +993,17 @@ def _differences(
 
 def _show(reading: Reading) -> str:
     return "|".join("" if c is None else c.text.strip() for c in reading)
+
+
+def _not_printed(row_spec: template.Row) -> Finding:
+    return Finding(
+        id=f"proactive.layout.{row_spec.key}.not_printed",
+        severity="soft",
+        status="uncertain",
+        formula="every template row is printed",
+        message=f"the report prints no row {row_spec.label}; its cells are left blank",
+        cells=[("proactive", row_spec.key, c.key) for c in row_spec.columns],
+    )
 
 
 def _unread(section: Section, why: str) -> Finding:

@@ -36,9 +36,26 @@ class Span:
     end: int
 
 
+# The same headings inside a long line (a page body written as one line): there only the
+# numbered form counts, since the report's preface lists every section's name in its prose
+# ("本报告包括总体情况、主动公开政府信息情况、收到和处理…").
+_NUMBERED: dict[str, re.Pattern[str]] = {
+    "proactive": re.compile(r"[二2]\s*[、.．]\s*主动公开政府信息"),
+    "applications": re.compile(r"[三3]\s*[、.．]\s*收到和处理政府信息公开申请"),
+    "review_litigation": re.compile(r"[四4]\s*[、.．]\s*[^。，]{0,16}?行政法?复议"),
+    "end": re.compile(r"[五5]\s*[、.．]\s*[^。，]{0,10}?存在的?主要问题|[六6]\s*[、.．]\s*其他需要报告的事项"),
+}
+
+
 def locate(text: str) -> dict[Section, Span]:
-    """Character spans of the sections whose heading or table anchor is present."""
+    """Character spans of the sections whose heading or table anchor is present.
+
+    A heading is a short line carrying its key phrase, or, inside a long line, the numbered
+    heading itself; a table anchor stands in for a missing heading (from the start of its line,
+    or from the anchor itself in a long line).
+    """
     starts: dict[str, int] = {}
+    long_lines: list[tuple[int, str]] = []
     offset = 0
     for line in text.splitlines(keepends=True):
         stripped = line.strip()
@@ -50,12 +67,25 @@ def locate(text: str) -> dict[Section, Span]:
                         continue
                     starts[name] = offset
                     break
+        elif len(stripped) > _MAX_HEADING:
+            long_lines.append((offset, line))
         offset += len(line)
+    for at, line in long_lines:
+        for name, pattern in _NUMBERED.items():
+            if name in starts:
+                continue
+            after = max([s - at for s in starts.values() if at <= s < at + len(line)] or [0]) if name == "end" else 0
+            match = pattern.search(line, after)
+            if match and (name != "end" or starts):
+                starts[name] = at + match.start()
     for name, anchor in _ANCHORS.items():
         if name not in starts:
             match = anchor.search(text)
             if match:
-                starts[name] = text.rfind("\n", 0, match.start()) + 1
+                line_start = text.rfind("\n", 0, match.start()) + 1
+                starts[name] = line_start if match.start() - line_start <= _MAX_HEADING else match.start()
+    if "end" in starts and starts["end"] < max(v for k, v in starts.items() if k != "end"):
+        del starts["end"]  # a closing heading above the last table is the preface's, not the end
     ordered = sorted(starts.items(), key=lambda item: item[1])
     spans: dict[Section, Span] = {}
     for i, (name, start) in enumerate(ordered):

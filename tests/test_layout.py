@@ -240,18 +240,40 @@ def test_where_blanks_vanish_a_rows_readings_all_pass_its_own_identities_or_none
     assert len(verdicts) <= 1
 
 
-def test_of_readings_that_fit_the_one_printing_every_cell_is_kept_for_the_reviewer():
-    # Fifteen digits run together in a row of fifteen cells: each digit a cell of its own, or
-    # "1" and "0" one number with a blank that vanished. Both balance, so a person must choose;
-    # the reading shown first is the one that needs no vanished cell.
+def _fifteen_digits_run_together() -> tuple[list[str], list[list[int]]]:
+    """A generated web-text report whose section 四 row prints fifteen digits run together in
+    fifteen cells: each digit a cell of its own, or "1" and "0" one number beside a blank that
+    vanished. Both balance."""
     envelope = generator.generate(random.Random(3), "web_text", version="2019").text
     lines = envelope.splitlines()
     data = max(i for i, line in enumerate(lines) if line[:1].isdigit() or line[:1] == "０")
     groups = [[0, 0, 1, 0, 1], [0, 0, 0, 4, 4], [4, 0, 0, 0, 4]]
     row = "0 0" + "".join(str(n) for g in groups for n in g)[2:]
-    extraction = layout.parse("\n".join([*lines[:data], row, *lines[data + 1 :]]))
+    return [*lines[:data], row, *lines[data + 1 :]], groups
+
+
+def _kept(extraction) -> list[list[int | None]]:
+    table = extraction.report.review_litigation
+    return [[table.value(g.key, c.key) for c in template.OUTCOME_COLUMNS] for g in template.REVIEW_LITIGATION.rows]
+
+
+def test_of_readings_that_fit_the_one_printing_every_cell_is_kept_for_the_reviewer():
+    # Without a section 三 to show how the page prints empty cells, a person must choose; the
+    # reading shown first is the one that needs no vanished cell.
+    lines, groups = _fifteen_digits_run_together()
+    three = next(i for i, line in enumerate(lines) if line.startswith("三、收到"))
+    four = next(i for i, line in enumerate(lines) if line.startswith("四、政府信息公开"))
+    extraction = layout.parse("\n".join(lines[:three] + lines[four:]))
     ambiguous = [f for f in extraction.findings if f.id == "review_litigation.layout.ambiguous"]
     assert len(ambiguous) == 1 and ambiguous[0].blocks_acceptance
-    table = extraction.report.review_litigation
-    kept = [[table.value(g.key, c.key) for c in template.OUTCOME_COLUMNS] for g in template.REVIEW_LITIGATION.rows]
-    assert kept == groups
+    assert _kept(extraction) == groups
+
+
+def test_a_page_whose_section_three_prints_every_cell_prints_every_cell_of_section_four():
+    # The same row beside a section 三 that printed a 0 in every empty cell: no cell of this page
+    # vanishes, so only the one-digit-per-cell reading is the page's.
+    lines, groups = _fifteen_digits_run_together()
+    extraction = layout.parse("\n".join(lines))
+    assert all(c.kind.value != "blank" for row in extraction.report.applications.cells.values() for c in row.values())
+    assert not [f for f in extraction.findings if f.id == "review_litigation.layout.ambiguous"]
+    assert _kept(extraction) == groups
