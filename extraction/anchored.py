@@ -94,8 +94,9 @@ def runs(text: str, start: int, end: int) -> list[tuple[int, Cells]]:
     return out
 
 
-def _named_application_rows(label: str) -> list[tuple[int, str]]:
-    """(position, row key) of every section-三 row a stretch of label text names, in order."""
+def _named_application_rows(label: str, previous: str | None = None) -> list[tuple[int, str]]:
+    """(position, row key) of every section-三 row a stretch of label text names, in order;
+    `previous` is the row named last before it (a bare "3.其他" only follows the other （六） rows)."""
     found: list[tuple[int, str]] = []
     for row in template.APPLICATIONS_2021.rows:
         if row.key in ("total_handled", "other_misc", "other_handling"):
@@ -107,7 +108,7 @@ def _named_application_rows(label: str) -> list[tuple[int, str]]:
     if total:
         found.append((total.start(), "total_handled"))
     misc = _OTHER_MISC.search(label)
-    if misc and any(key in ("other_overdue_correction", "other_unpaid_fee") for _, key in found):
+    if misc and any(key in _BEFORE_MISC for key in [previous, *(key for at, key in found if at < misc.start())]):
         found.append((misc.start(), "other_misc"))
     single = _OTHER_HANDLING.search(label)
     if single and not any(key.startswith("other_") for _, key in found):
@@ -115,7 +116,10 @@ def _named_application_rows(label: str) -> list[tuple[int, str]]:
     return sorted(found)
 
 
-def _named_proactive_rows(label: str) -> list[tuple[int, str]]:
+_BEFORE_MISC = ("other_overdue_correction", "other_unpaid_fee")
+
+
+def _named_proactive_rows(label: str, previous: str | None = None) -> list[tuple[int, str]]:
     found = []
     for row in template.PROACTIVE_2019.rows:
         hits = [label.find(k) for k in row.keywords if k in label]
@@ -134,19 +138,23 @@ def rows(text: str, start: int, end: int, section: Section) -> Rows:
     table = _TABLE_START[section].search(text, start, end)
     begin = table.start() if table else start
     out: Rows = []
-    for label_from, cells in runs(text, begin, end):
-        out += _labelled(text, label_from, cells[0][1], section, cells)
-    tail = out[-1][1][-1][2] if out and out[-1][1] else begin
+    previous: list[str] = []  # the row named last so far
+    found = runs(text, begin, end)
+    for label_from, cells in found:
+        out += _labelled(text, label_from, cells[0][1], section, cells, previous)
+    tail = found[-1][1][-1][2] if found else begin
     if section != "review_litigation":
-        out += _labelled(text, tail, end, section, [])
+        out += _labelled(text, tail, end, section, [], previous)
     return out
 
 
-def _labelled(text: str, a: int, b: int, section: Section, cells: Cells) -> Rows:
+def _labelled(text: str, a: int, b: int, section: Section, cells: Cells, previous: list[str]) -> Rows:
     label = text[a:b]
     if section == "review_litigation":
         return [(label.strip(), cells)]
-    named = (_named_application_rows if section == "applications" else _named_proactive_rows)(label)
+    namer = _named_application_rows if section == "applications" else _named_proactive_rows
+    named = namer(label, previous[-1] if previous else None)
+    previous += [key for _, key in named]
     if not named:
         return [(label.strip(), cells)]
     starts = [_label_start(label, at) for at, _ in named]
