@@ -28,6 +28,8 @@ _MAX_HEADING = 40
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _TITLE = re.compile(r"政府信息公开.{0,6}报告|年度报告|工作报告")
 _NOISE = re.compile(r"\[bookmark:[^\]]*\]")
+# What crawlers and converters put in front of a title: "标题: …", "# …", "title: …".
+_TITLE_PREFIX = re.compile(r"^(?:#+\s*|(?:标\s*题|题\s*目|名\s*称|title)\s*[:：]\s*)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ def title_info(text: str) -> tuple[str | None, int | None]:
     The agency is whatever the title prints before or after the year ("固原市卫生健康委 2019
     年…", "2019年下城区卫生健康局…"), or the line above a title that starts with the year.
     """
-    lines = [_NOISE.sub("", line).strip() for line in text.splitlines()]
+    lines = [_TITLE_PREFIX.sub("", _NOISE.sub("", line).strip()) for line in text.splitlines()]
     lines = [line for line in lines if line][:6]
     agency: str | None = None
     year: int | None = None
