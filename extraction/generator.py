@@ -223,10 +223,20 @@ def generate(rng: random.Random, family: str, version: Version | None = None, er
     review = _review(rng)
     printed_apps: dict[str, dict[str, Any]] = {}
     apps_text: dict[str, list[str]] = {}
+    # Web pages merge the （六） cells over its three sub-rows when the last two are all zero: the
+    # page prints them once, on sub-row 1, and the other two have no cells of their own.
+    merged = (
+        family == "web_text"
+        and version == "2021"
+        and rng.random() < 0.3
+        and not any(applications[key][c.key] for key in _MERGED_SIX for c in template.APPLICANT_COLUMNS)
+    )
     for row in template.spec("applications", version).rows:
         printed_apps[row.key], apps_text[row.key] = {}, []
         for column in template.APPLICANT_COLUMNS:
             text, value = _printed_cell(style, applications[row.key][column.key], column.key == "total")
+            if merged and row.key in _MERGED_SIX:
+                text, value = "", None
             printed_apps[row.key][column.key] = value
             apps_text[row.key].append(text)
     printed_review: dict[str, dict[str, Any]] = {}
@@ -269,6 +279,9 @@ def generate(rng: random.Random, family: str, version: Version | None = None, er
         "review_litigation": printed_review,
     }
     return Generated(text, values, family, [error] if error else [])
+
+
+_MERGED_SIX = ("other_unpaid_fee", "other_misc")
 
 
 def _label(style: _Style, row: template.Row) -> str:
@@ -522,15 +535,25 @@ def _pdftotext_default(style: _Style, version: Version, proactive: dict, apps: d
 def _web_text(style: _Style, version: Version, proactive: dict, apps: dict, review: list[str]) -> str:
     """A web page's text as copied from the browser: one row per line, cells split by single
     spaces, blank cells gone, menus and page furniture in between; on some pages the cells of
-    a row run together with no separator at all (`230 000023` is 23,0,0,0,0,0,23)."""
+    a row run together with no separator at all (`230 000023` is 23,0,0,0,0,0,23).
+
+    Half the pages are as a crawler writes them instead (`_crawled`): the whole body on one line,
+    with the site's chrome around the report, header words split by spaces and section 二's cells
+    run together too (`规章000行政规范性文件24432`)."""
     rng = style.rng
     together = rng.random() < 0.4
+    crawled = rng.random() < 0.5
+    spaced_labels = crawled and rng.random() < 0.5
 
     def cells(texts: list[str]) -> str:
         shown = [t.strip() for t in texts if t.strip()]
         if not together:
             return " ".join(shown)
         return "".join(t + (" " if rng.random() < 0.2 else "") for t in shown).strip()
+
+    def header(words: list[str]) -> str:
+        # A crawl splits two-line header cells with a space: 商业 企业, 科研 机构.
+        return " ".join(w[:2] + " " + w[2:] if spaced_labels and len(w) == 4 else w for w in words)
 
     def chrome() -> list[str]:
         return (
@@ -544,21 +567,32 @@ def _web_text(style: _Style, version: Version, proactive: dict, apps: dict, revi
         out.append(f"第二十条第{_ITEMS.get(block[0].key, '（一）')}项")
         out.append(" ".join(["信息内容"] + [c.label for c in block[0].columns]))
         for row in block:
-            out.append(row.label + " " + " ".join(style.number(proactive[row.key][c.key]) for c in row.columns))
+            printed = [style.number(proactive[row.key][c.key]) for c in row.columns]
+            out.append(row.label + ("".join(printed) if crawled and together else " " + " ".join(printed)))
         out += chrome()
     out += ["三、收到和处理政府信息公开申请情况"]
     out.append("（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和） 申请人情况")
     out.append("自然人 法人或其他组织 总计")
-    out.append(" ".join(c.label for c in template.APPLICANT_COLUMNS[1:-1]))
+    out.append(header([c.label for c in template.APPLICANT_COLUMNS[1:-1]]))
     for row in template.spec("applications", version).rows:
-        out.append(_label(style, row) + " " + cells(apps[row.key]))
+        out.append((_label(style, row) + " " + cells(apps[row.key])).rstrip())
         out += chrome()
     out += ["四、政府信息公开行政复议、行政诉讼情况", "行政复议 行政诉讼"]
     out.append(" ".join(c.label for c in template.OUTCOME_COLUMNS) + " 未经复议直接起诉 复议后起诉")
     out.append(" ".join(c.label for c in template.OUTCOME_COLUMNS) * 2)
     out.append(cells(review))
     out += ["打印本页 关闭窗口", "主办单位：某某市人民政府办公室  网站标识码：3200000000"]
-    return "\n".join(out) + "\n"
+    return _crawled(rng, out) if crawled else "\n".join(out) + "\n"
+
+
+def _crawled(rng: random.Random, lines: list[str]) -> str:
+    """The body as a crawler's page.txt holds it: every line joined into one, with a space or
+    with nothing between them, and the page's chrome in front ("当前位置：…微信 微博") and behind."""
+    body = ""
+    for line in lines:
+        body += line if not body or rng.random() < 0.5 else " " + line
+    front = "当前位置： 首页政务公开政府信息公开年报 来源： 时间：2024-01-06 17:09 --> 微信 微博 QQ空间 "
+    return f"{front}{body} 附件下载\n"
 
 
 def _html(style: _Style, version: Version, proactive: dict, apps: dict, review: list[str]) -> str:

@@ -78,7 +78,11 @@ def detect_family(text: str, span: sections.Span) -> str | None:
         return "tab_rows"
     if leading_tabs >= 3:
         return "cell_per_line"
-    if sum(1 for c in lines if _SPACE_ROW.match(c)) >= 3 or any(anchored.names_rows(c) >= 3 for c in lines):
+    # (A row is a short line: on a whole page body in one line the row pattern backtracks for ever.)
+    if (
+        any(anchored.names_rows(c) >= 3 for c in lines)
+        or sum(1 for c in lines if len(c) < 400 and _SPACE_ROW.match(c)) >= 3
+    ):
         return "space_rows"
     if streams.count_values(text, span.start, span.end) >= 3:
         return "number_stream"  # pdftotext, default order or -layout
@@ -244,6 +248,10 @@ _MAX_UNBALANCED_SPLITS = 2000
 _MAX_READINGS = 3000
 
 
+# A longer run of digits is not cut: its cuts grow as len**7 (a row of 20 digits already has
+# 40,000); such a row stays as printed and fails its identities, for a person to read.
+_MAX_RUN_DIGITS = 20
+
 Split = tuple[int, tuple[Value, ...], Callable[[], Row]]  # extra cuts, the numbers, their cells
 
 
@@ -339,7 +347,7 @@ def _ways(text: str, width: int) -> tuple[tuple[tuple[tuple[int, int], ...], tup
     """The ways one printed cell may hold numbers, as (start, end) offsets with their values:
     as printed, then (a run of digits) cut into two or more. No printed count starts with 0:
     "0005" is cells run together, never one number."""
-    digits = len(text) > 1 and text.isdigit()
+    digits = 1 < len(text) <= _MAX_RUN_DIGITS and text.isdigit()
     whole = [] if digits and text[0] in "0０" else [((0, len(text)),)]
 
     def cuts(start: int, left: int) -> list[list[tuple[int, int]]]:
@@ -487,7 +495,7 @@ def parse(text: str) -> Extraction:
         else:
             rows = tokenize(text, span, family)
         if section == "proactive":
-            table, doubts = _proactive(rows, family, text)
+            table, doubts = _proactive(rows, family, text, text[span.start : span.end])
         elif section == "applications":
             table, doubts = _applications(rows, family)
         else:
@@ -504,7 +512,9 @@ def parse(text: str) -> Extraction:
     )
 
 
-def _proactive(rows: list[Row], family: str, prose: str = "") -> tuple[Table | None, list[Finding]]:
+def _proactive(rows: list[Row], family: str, prose: str = "", printed: str = "") -> tuple[Table | None, list[Finding]]:
+    """Section 二 from its rows; `prose` is the whole report (it may restate a row's figures),
+    `printed` the section's own text (a row whose name it never prints was not printed)."""
     header = "".join(c.text for row in rows for c in row if not _is_value(c.text))
     version = template.proactive_version(header)
     found: dict[str, Row] = {}
@@ -526,7 +536,7 @@ def _proactive(rows: list[Row], family: str, prose: str = "") -> tuple[Table | N
     for row_spec in spec.rows:
         values = found.get(row_spec.key)
         if values is None:
-            if any(k in template.compact(header) for k in row_spec.keywords):
+            if any(k in template.compact(printed or header) for k in row_spec.keywords):
                 findings.append(_doubt("proactive", row_spec.key, f"row {row_spec.label} not found"))
             else:  # some agencies print no 规章 row at all: its cells stay blank, never 0
                 findings.append(_not_printed(row_spec))
@@ -848,6 +858,9 @@ def _choose(
     if differing or numbers:
         listed = "; ".join(f"{row}.{col}: {' or '.join(vals)}" for (row, col), vals in (numbers or differing)[:6])
         cells = [(table.section, row, col) for (row, col), _ in (numbers or differing) if row != "*"]
+        if found is not None and not found.every_one:
+            # Uncounted readings may put numbers in any cell of a row still open: name them all.
+            cells = [(table.section, row, col) for per_row in open_values for row, col in per_row[0]]
         formula = "exactly one reading of the printed cells satisfies the identities"
         if numbers:
             counted = f"{len(survivors)}" + (" or more" if found is not None and not found.every_one else "")
