@@ -466,6 +466,7 @@ def parse(text: str) -> Extraction:
     """Read the three tables of a report's text."""
     agency, year = sections.title_info(text)
     spans = sections.locate(text)
+    crawled = any(anchored.names_rows(line) >= 3 for line in text.splitlines())
     report = Report()
     findings: list[Finding] = []
     layouts: dict[str, str] = {}
@@ -477,10 +478,12 @@ def parse(text: str) -> Extraction:
         family = detect_family(text, span)
         if (
             family in (None, "number_stream")
-            and "space_rows" in layouts.values()
+            and (crawled or "space_rows" in layouts.values())
             and "   " not in text[span.start : span.end]
         ):
-            family = "space_rows"  # section 四 has one data row: too few lines to show the layout alone
+            # A short section (四 has one data row, 二 may have two) shows too little to tell its
+            # layout alone: a page body run into one line, or web text around it, says it.
+            family = "space_rows"
         if family is None:
             findings.append(_unread(section, "found, but in a layout the parser does not read yet"))
             continue
@@ -1025,5 +1028,9 @@ def _unread(section: Section, why: str) -> Finding:
 
 
 def _doubt(section: Section, row: str, message: str) -> Finding:
-    cells = [(section, row, "*")] if row not in ("*", "unknown", "version") else []
+    if row == "*":  # a doubt about the whole table names every row of it
+        rows = dict.fromkeys(r.key for v in ("2019", "2021") for r in template.spec(section, v).rows)  # type: ignore[arg-type]
+        cells = [(section, key, "*") for key in rows]
+    else:
+        cells = [(section, row, "*")] if row not in ("unknown", "version") else []
     return Finding.blocking(f"{section}.layout.{row}", "every printed row is read exactly once", message, cells=cells)
