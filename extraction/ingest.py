@@ -23,7 +23,7 @@ from typing import Any
 
 from charset_normalizer import from_bytes
 
-from extraction import html, ocr, pdf, word
+from extraction import html, mojibake, ocr, pdf, word
 from extraction.readout import Doubt, Readout
 
 DEFAULT_MAX_MB = float(os.environ.get("XXGK_MAX_FILE_MB", "20"))
@@ -59,6 +59,7 @@ class Document:
     pages: int = 0
     images: tuple[bytes, ...] = ()  # scanned pages, for the reviewer to see beside the text
     doubts: tuple[Doubt, ...] = ()
+    note: str | None = None  # what reading had to mend (garbled text repaired), for the record
 
 
 @dataclass(frozen=True)
@@ -122,9 +123,13 @@ def read(path: Path, max_mb: float = DEFAULT_MAX_MB, limits: Limits | None = Non
         return Document(digest, name, fmt, size, None, f"could not read the {fmt} file ({type(exc).__name__}: {exc})")
     if readout is None:
         text, error = decode(data)
-        if text is not None and fmt == "HTML":
-            text = html.to_text(text)
-        return Document(digest, name, fmt, size, text, error)
+        note = None
+        if text is not None:
+            repaired = mojibake.repair(text)
+            text, note = repaired.text, repaired.note
+            if fmt == "HTML":
+                text = html.to_text(text)
+        return Document(digest, name, fmt, size, text, error, note=note)
     if readout.images:
         fmt = f"{fmt} (scanned)" if fmt == "PDF" else fmt
     error = None if readout.text.strip() else f"no text found in the {fmt} file ({readout.pages} page(s))"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from extraction import cascade, checks, ingest, llm, prompts, sections, store, template
+from extraction import cascade, checks, ingest, llm, mojibake, prompts, sections, store, template
 from extraction.readout import Doubt
 from extraction.schema import Extraction, Finding, Report
 
@@ -194,6 +194,9 @@ def check(
     findings = list(extraction.findings) + checks.doubtful_cells(extraction.report, doubts)
     if not extraction.report.tables():
         findings.append(_not_a_report(text))
+    lost = mojibake.lost_characters(text)
+    if lost is not None:
+        findings.append(lost)
     return findings + checks.run(extraction.report, previous=previous, prose=prose(text))
 
 

@@ -70,6 +70,7 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
                 "text": str,
                 "pages": int,
                 "doubts": str,
+                "note": str,
                 "ingested_at": str,
                 "status": str,
                 "error": str,
@@ -177,9 +178,9 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
             foreign_keys=[("doc_id", "documents", "id")],
             if_not_exists=True,
         )
-        # Stores made before scans were read lack these columns.
+        # Stores made before scans were read (and before garbled text was repaired) lack these columns.
         present = db["documents"].columns_dict
-        for column in ("pages", "doubts"):
+        for column in ("pages", "doubts", "note"):
             if column not in present:
                 db["documents"].add_column(column, int if column == "pages" else str)
         for table, columns in (
@@ -213,6 +214,7 @@ def add_document(db: sqlite_utils.Database, doc: Document) -> bool:
                 "text": doc.text,
                 "pages": doc.pages or None,
                 "doubts": dumps([d.as_dict() for d in doc.doubts]) if doc.doubts else None,
+                "note": doc.note,
                 "ingested_at": stamp,
                 "status": "failed" if doc.error else "ingested",
                 "error": doc.error,
