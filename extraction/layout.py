@@ -523,6 +523,8 @@ def _proactive(rows: list[Row], family: str, prose: str = "", printed: str = "")
     found: dict[str, Row] = {}
     for row in rows:
         label, values = split_row(row)
+        if family in _DELIMITED:
+            label, values = _after_label(row, label, values)
         key = template.match_proactive_row(label)
         if key and values and key not in found:
             found[key] = values
@@ -560,6 +562,22 @@ def _proactive(rows: list[Row], family: str, prose: str = "", printed: str = "")
         for column, raw in zip(row_spec.columns, best[0], strict=True):
             _fill(table, findings, row_spec.key, column, raw)
     return table, findings
+
+
+# Families whose cells are explicit: a cell that is not a number is still a cell.
+_DELIMITED = ("tab_rows", "cell_per_line", "markdown")
+
+
+def _after_label(row: Row, label: str, values: Row) -> tuple[str, Row]:
+    """A section-二 row's label cell and every cell after it, numbers or not: "五", "5a" or
+    "见附件" where a count belongs is an unreadable cell (a finding keeps its text), not more
+    label text that leaves the cell blank."""
+    for i, cell in enumerate(row):
+        if template.match_proactive_row(cell.text) and i + 1 < len(row):
+            if any(not _is_value(c.text) for c in row[i + 1 :]):
+                return "".join(c.text.strip() for c in row[: i + 1]), row[i + 1 :]
+            break
+    return label, values
 
 
 # One printed value of a section-二 column: no count starts with 0 but 0 itself.
