@@ -1,6 +1,8 @@
 """Throughput of the main job: ingest + layout extraction + checks + store, on the samples repeated.
 
-    python bench/throughput.py [--documents 1000]
+    python bench/throughput.py [--documents 1000] [--source data/samples]
+
+`--source ../shared/corpus/texts` runs it on the real crawled texts instead of the samples.
 
 Each copy gets a distinct trailing line so its bytes (and id) differ, as in a real bulk run.
 Prints reports per second for each stage and the process's peak resident memory.
@@ -24,9 +26,10 @@ from extraction import pipeline, store  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--documents", type=int, default=1000)
+    parser.add_argument("--source", type=Path, default=ROOT / "data" / "samples", help="folder of .txt reports")
     args = parser.parse_args()
     pipeline.tune_for_batch()  # as `xxgk` runs
-    samples = sorted((ROOT / "data" / "samples").glob("*.txt"))
+    samples = sorted(args.source.glob("*.txt"))
     with tempfile.TemporaryDirectory() as tmp:
         inbox = Path(tmp) / "inbox"
         inbox.mkdir()

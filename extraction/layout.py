@@ -326,6 +326,15 @@ def _balancing_splits(cells: Row, width: int, group: int) -> list[Split]:
     return out
 
 
+def _every_cell_splits(cells: Row, width: int, group: int) -> list[tuple[int, Reading]]:
+    """The readings of a row that printed something in every one of its `width` cells: its
+    digits cut into exactly `width` numbers, those whose groups balance (or, when none does,
+    every such cut, for the identities to weigh). Empty when no cut gives `width` numbers."""
+    every = [(extra, amounts, parts) for extra, amounts, parts in _splits(cells, width) if len(amounts) == width]
+    balanced = [split for split in every if all(_balances(split[1][at : at + group]) for at in range(0, width, group))]
+    return [(extra, tuple(parts())) for extra, _, parts in balanced or every]
+
+
 def _cutter(printed: Row, ways: list, picks: tuple[int, ...]) -> Callable[[], Row]:
     """The cells of one split, cut only when asked for."""
 
@@ -538,6 +547,7 @@ def _proactive(rows: list[Row], family: str, prose: str = "", printed: str = "")
         findings.append(_doubt("proactive", "version", f"no version headers; read as the {version} template"))
     spec = template.spec("proactive", version)
     table = Table.empty("proactive", version)
+    prose = prose.translate(_ASCII_DIGITS) if family == "space_rows" else prose
     for row_spec in spec.rows:
         values = found.get(row_spec.key)
         if values is None:
@@ -663,7 +673,6 @@ _NEAR = 16
 
 
 def _restated(text: str, row_spec: template.Row) -> frozenset[str]:
-    text = text.translate(_ASCII_DIGITS)
     out: set[str] = set()
     for keyword in row_spec.keywords:
         for at in (m.end() for m in re.finditer(re.escape(keyword), text)):
@@ -734,11 +743,11 @@ def _review(rows: list[Row], family: str, every_cell_printed: bool = False) -> t
     if not data:
         return None, [_unread("review_litigation", "has no data row")]
     width = len(template.REVIEW_LITIGATION.rows) * len(template.OUTCOME_COLUMNS)
-    options = readings(data[-1], width, family, split=family == "space_rows", group=len(template.OUTCOME_COLUMNS))
+    group = len(template.OUTCOME_COLUMNS)
+    full = _every_cell_splits(data[-1], width, group) if family == "space_rows" and every_cell_printed else []
+    options = full or readings(data[-1], width, family, split=family == "space_rows", group=group)
     if not options:
         return None, [_unread("review_litigation", f"data row has more than {width} cells")]
-    if family == "space_rows" and every_cell_printed:
-        options = [option for option in options if None not in option[1]] or options
     columns = tuple(
         template.Column(f"{g.key}.{c.key}", c.label) for g in template.REVIEW_LITIGATION.rows for c in g.columns
     )

@@ -46,7 +46,11 @@ def parse_cell(raw: str, kind: str = "count", span: tuple[int, int] | None = Non
     wrong form); callers decide whether that makes the cell a label or a finding.
     """
     cell = _read(raw, kind)  # the same few texts ("0", "1", "") fill most cells of a report
-    return cell if span is None else cell.model_copy(update={"span": span})
+    if span is None:
+        return cell
+    # The cached cell was validated once; a copy that only gains its place needs no second look
+    # (pydantic's own copy costs more than the whole reading of a row).
+    return Cell.model_construct(value=cell.value, raw=cell.raw, kind=cell.kind, annotation=cell.annotation, span=span)
 
 
 @lru_cache(maxsize=16384)
