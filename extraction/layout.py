@@ -100,6 +100,11 @@ def tokenize(text: str, span: sections.Span, family: str) -> list[Row]:
         if family == "markdown":
             if content.lstrip().startswith("|") and not _MARKDOWN_RULE.match(content):
                 rows.append(_split_pipes(content, offset))
+            elif len(content) < 400 and _SPACE_ROW.match(content) and _names_a_row(content):
+                # A converter leaves the small tables it did not recognise as plain lines: "行政许可 0".
+                rows.append(
+                    [RawCell(m.group(), offset + m.start(), offset + m.end()) for m in _TOKEN.finditer(content)]
+                )
             continue
         if not content.strip() and not content.startswith("\t"):
             if row:
@@ -136,6 +141,14 @@ def _as_rows(cut: list[tuple[str, list[tuple[str, int, int]]]], span: sections.S
 # nothing at all); pdftotext -layout pads with runs of spaces instead.
 # A value never ends in "." or ",": "（四）无法提供 1." is a label wrapped after its item number.
 _SPACE_ROW = re.compile(r"^\S*[^\s\d０-９.,]\S*(?: \S+)*? (?:[-+增减]?[\d０-９]+(?:[.,][\d０-９]+)*(?:万?元)? ?)+$")
+
+_TOKEN = re.compile(r"\S+")
+
+
+def _names_a_row(line: str) -> bool:
+    label = split_row([RawCell(t, 0, 0) for t in line.split()])[0]
+    return bool(template.match_proactive_row(label) or template.match_application_row(label))
+
 
 # The line under a Markdown table's header: | --- | :---: | ---: |
 _MARKDOWN_RULE = re.compile(r"^\s*\|(\s*:?-{2,}:?\s*\|)+\s*$")
@@ -684,6 +697,7 @@ def _applications(rows: list[Row], family: str) -> tuple[Table | None, list[Find
     found: dict[str, Row] = {}
     findings: list[Finding] = []
     previous: str | None = None
+    printed: list[tuple[str | None, str, Row]] = []  # every row in print order, named or not
     for row in rows:
         label, values = split_row(row)
         if any(word in template.compact(label) for word in _HEADER_WORDS):
@@ -692,12 +706,13 @@ def _applications(rows: list[Row], family: str) -> tuple[Table | None, list[Find
         # In a gapped stream or web text a row named with no number after it is a row of blanks.
         if key is None or (not values and family not in _VANISHING):
             if values and any(not c.blank for c in values):
-                findings.append(_doubt("applications", "unknown", f"row {label or '(no label)'!r} not recognised"))
+                printed.append((None, label, values))
             continue
         if key in found:
             findings.append(_doubt("applications", key, f"row {label!r} printed twice; the first is kept"))
             continue
         found[key] = values
+        printed.append((key, label, values))
         previous = key
     if not found:
         return None, [_unread("applications", "has no recognisable rows")]
@@ -706,6 +721,7 @@ def _applications(rows: list[Row], family: str) -> tuple[Table | None, list[Find
     if split_other and "other_handling" in found:
         findings.append(_doubt("applications", "other_handling", "both the single and the split （六） rows"))
     spec = template.spec("applications", version)
+    findings += _placed_by_order(printed, found, spec, family)
     width = len(template.APPLICANT_COLUMNS)
     options: dict[str, list[tuple[int, Reading]]] = {}
     for row_spec in spec.rows:
@@ -721,6 +737,45 @@ def _applications(rows: list[Row], family: str) -> tuple[Table | None, list[Find
         Table.empty("applications", version), options, template.APPLICANT_COLUMNS, vanishing=family in _VANISHING
     )
     return table, findings + doubts
+
+
+def _placed_by_order(
+    printed: list[tuple[str | None, str, Row]], found: dict[str, Row], spec: template.TableSpec, family: str
+) -> list[Finding]:
+    """Rows printed without a label of their own (a converter moved the label out of the table,
+    or kept a fragment of it) take the template rows missing between the named rows around
+    them, in order, when they are exactly as many; `found` gains them. Any other unnamed row is
+    a doubt. A single row so placed only tells the reviewer; several are for a person to confirm
+    (the identities cannot see two handling rows swapped)."""
+    findings: list[Finding] = []
+    order = [r.key for r in spec.rows]
+    i = 0
+    while i < len(printed):
+        if printed[i][0] is not None:
+            i += 1
+            continue
+        j = i
+        while j < len(printed) and printed[j][0] is None:
+            j += 1
+        before = next((order.index(k) for k, _, _ in reversed(printed[:i]) if k in order), -1)
+        after = next((order.index(k) for k, _, _ in printed[j:] if k in order), len(order))
+        missing = [key for key in order[before + 1 : after] if key not in found]
+        unnamed = printed[i:j]
+        if family in _DELIMITED and missing and len(missing) == len(unnamed):
+            for key, (_, label, values) in zip(missing, unnamed, strict=True):
+                found[key] = values
+                message = (
+                    f"row printed without its label ({label or 'none'!r}) taken as {spec.row(key).label} by its place"
+                )
+                if len(missing) == 1:
+                    findings.append(_soft("applications", key, message))
+                else:
+                    findings.append(_doubt("applications", key, message))
+        else:
+            for _, label, _ in unnamed:
+                findings.append(_doubt("applications", "unknown", f"row {label or '(no label)'!r} not recognised"))
+        i = j
+    return findings
 
 
 def _prints_every_cell(table: Table | None) -> bool:
@@ -1039,13 +1094,19 @@ def _show(reading: Reading) -> str:
 
 
 def _not_printed(row_spec: template.Row) -> Finding:
+    finding = _soft("proactive", row_spec.key, f"the report prints no row {row_spec.label}; its cells are left blank")
+    return finding.model_copy(update={"id": f"proactive.layout.{row_spec.key}.not_printed"})
+
+
+def _soft(section: Section, row: str, message: str) -> Finding:
+    """Something a reviewer should know about a row, which does not stop acceptance."""
     return Finding(
-        id=f"proactive.layout.{row_spec.key}.not_printed",
+        id=f"{section}.layout.{row}",
         severity="soft",
         status="uncertain",
-        formula="every template row is printed",
-        message=f"the report prints no row {row_spec.label}; its cells are left blank",
-        cells=[("proactive", row_spec.key, c.key) for c in row_spec.columns],
+        formula="every template row is printed with its label",
+        message=message,
+        cells=[(section, row, "*")],
     )
 
 

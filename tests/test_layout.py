@@ -289,3 +289,31 @@ def test_a_section_two_cell_that_is_not_a_number_is_an_unreadable_cell_not_a_bla
     assert cells["change"].raw == printed and cells["change"].value is None
     unreadable = [f for f in extraction.findings if f.id == "proactive.layout.unreadable_value"]
     assert unreadable and unreadable[0].blocks_acceptance and printed in unreadable[0].message
+
+
+def _markdown_section_three(rows: list[str]) -> str:
+    head = "三、收到和处理政府信息公开申请情况\n| （本列数据的勾稽关系为：第一项加第二项之和） | 自然人 | 总计 |\n|---|---|---|\n"
+    return head + "\n".join(rows) + "\n四、政府信息公开行政复议、行政诉讼情况\n"
+
+
+def _zero_rows(version: str, unlabelled: set[str]) -> list[str]:
+    out = []
+    for row in template.spec("applications", version).rows:
+        label = "" if row.key in unlabelled else row.label
+        out.append(f"| {label} | 0 | 0 | 0 | 0 | 0 | 0 | 0 |" if label else "| 0 | 0 | 0 | 0 | 0 | 0 | 0 |")
+    return out
+
+
+def test_a_converted_row_that_lost_its_label_takes_the_one_missing_row_by_its_place():
+    extraction = layout.parse(_markdown_section_three(_zero_rows("2021", {"partially_granted"})))
+    placed = [f for f in extraction.findings if f.id == "applications.layout.partially_granted"]
+    assert len(placed) == 1 and not placed[0].blocks_acceptance
+    assert extraction.report.applications.value("partially_granted", "total") == 0
+
+
+def test_several_rows_placed_by_order_wait_for_a_person():
+    extraction = layout.parse(
+        _markdown_section_three(_zero_rows("2021", {"not_processed_confirmation", "other_overdue_correction"}))
+    )
+    placed = [f for f in extraction.findings if f.id.startswith("applications.layout.") and "by its place" in f.message]
+    assert len(placed) == 2 and all(f.blocks_acceptance for f in placed)
