@@ -292,7 +292,7 @@ def test_a_section_two_cell_that_is_not_a_number_is_an_unreadable_cell_not_a_bla
 
 
 def _markdown_section_three(rows: list[str]) -> str:
-    head = "三、收到和处理政府信息公开申请情况\n| （本列数据的勾稽关系为：第一项加第二项之和） | 自然人 | 总计 |\n|---|---|---|\n"
+    head = "三、收到和处理政府信息公开申请情况\n| （本列数据的勾稽关系） | 自然人 | 总计 |\n|---|---|---|\n"
     return head + "\n".join(rows) + "\n四、政府信息公开行政复议、行政诉讼情况\n"
 
 
