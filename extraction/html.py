@@ -36,6 +36,15 @@ def to_text(markup: str) -> str:
     return "\n".join(line.rstrip(" ") for line in "".join(lines).splitlines()).strip("\n ") + "\n"
 
 
+_CELL_TAG = re.compile(r"<t[dh][\s>]", re.IGNORECASE)
+
+
+def carries_tables(text: str) -> bool:
+    """Whether a text file is really markup holding tables: a page saved under another name,
+    or a script that writes the report (document.write('<table>…'))."""
+    return len(_CELL_TAG.findall(text, 0, 200_000)) >= 10 and "</t" in text.lower()
+
+
 def unwrap_scripts(root: lxml.html.HtmlElement) -> None:
     for script in list(root.iter("script")):
         _unwrap_script(script)
@@ -45,12 +54,21 @@ def _unwrap_script(script: lxml.html.HtmlElement) -> None:
     """Some sites deliver the report inside a script (document.write('<table>...')): markup in
     a script's strings that holds a report's tables takes the script's place. Other scripts
     (menus, counters, a stray table of a widget) stay chrome."""
-    fragments = [_js_unescape(m.group(2)) for m in _JS_STRING.finditer(script.text or "")]
-    markup = "".join(f for f in fragments if "<t" in f.lower())
-    if "<table" not in markup.lower() or not any(word in markup for word in _REPORT_WORDS):
+    markup = markup_in_script(script.text or "")
+    if markup is None:
         return
     holder = lxml.html.fromstring(f"<div>{markup}</div>")
     script.addprevious(holder)
+
+
+def markup_in_script(code: str) -> str | None:
+    """The report's markup written by a script's string literals, or None when its strings
+    hold no report tables."""
+    fragments = [_js_unescape(m.group(2)) for m in _JS_STRING.finditer(code)]
+    markup = "".join(f for f in fragments if "<t" in f.lower())
+    if "<table" not in markup.lower() or not any(word in markup for word in _REPORT_WORDS):
+        return None
+    return markup
 
 
 _REPORT_WORDS = ("政府信息公开", "主动公开", "行政复议", "申请人情况")

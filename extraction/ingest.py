@@ -127,8 +127,9 @@ def read(path: Path, max_mb: float = DEFAULT_MAX_MB, limits: Limits | None = Non
         if text is not None:
             repaired = mojibake.repair(text)
             text, note = repaired.text, repaired.note
-            if fmt == "HTML":
-                text = html.to_text(text)
+            if fmt == "HTML" or html.carries_tables(text):  # a page saved as .txt, or a script writing one
+                page = fmt == "HTML" or text.lstrip().startswith("<")
+                text = html.to_text(text if page else html.markup_in_script(text) or text)
         return Document(digest, name, fmt, size, text, error, note=note)
     if readout.images:
         fmt = f"{fmt} (scanned)" if fmt == "PDF" else fmt

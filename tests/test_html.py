@@ -64,3 +64,27 @@ def test_escapes_inside_a_script_string_are_undone():
     )
     text = html.to_text(page)
     assert "三、收到和处理政府信息公开申请情况" in text and "\tit's\n" in text and "\t自然人\n" in text
+
+
+def test_a_page_saved_as_text_or_written_by_a_script_file_is_read_as_the_page(tmp_path):
+    import json
+
+    from extraction import ingest
+
+    page = generator.generate(random.Random(11), "html").text
+    (tmp_path / "page.html").write_text(page, encoding="utf-8")
+    (tmp_path / "page.txt").write_text(page, encoding="utf-8")
+    (tmp_path / "page.js").write_text(f"document.write({json.dumps(page)});", encoding="utf-8")
+    single = page.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n")
+    (tmp_path / "inner.js").write_text(f"var s = '{single}'; el.innerHTML = s;", encoding="utf-8")
+    expected = layout.parse(ingest.read(tmp_path / "page.html").text).report
+    assert expected.applications is not None
+    for name in ("page.txt", "page.js", "inner.js"):
+        doc = ingest.read(tmp_path / name)
+        assert "<td" not in doc.text and "\\u" not in doc.text, name
+        assert layout.parse(doc.text).report == expected, name
+
+
+def test_text_that_merely_mentions_a_tag_is_not_taken_for_a_page():
+    text = "本报告不含表格。<td> 是一个 HTML 标签。\n" * 3
+    assert not html.carries_tables(text)
