@@ -192,8 +192,8 @@ def check(
     """The extractor's own doubts, OCR's doubts, and every identity that can run on this report."""
     previous = previous_year(db, doc_id, extraction.agency, extraction.year)
     findings = list(extraction.findings) + checks.doubtful_cells(extraction.report, doubts)
-    if not extraction.report.tables():
-        findings.append(_not_a_report(text))
+    if not extraction.report.tables() and not sections.looks_like_report(text):
+        findings.append(_not_a_report(text))  # (a report whose tables were not read says so per section)
     lost = mojibake.lost_characters(text)
     if lost is not None:
         findings.append(lost)

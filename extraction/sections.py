@@ -98,6 +98,13 @@ def locate(text: str) -> dict[Section, Span]:
     return spans
 
 
+def looks_like_report(text: str) -> bool:
+    """Whether a text is an annual report at all, read or not: a section of the template, or a
+    report's title near the top. A file that is neither is "not a report"; one that is, but
+    whose tables could not be read, is a report the parser could not read."""
+    return bool(locate(text)) or bool(_TITLE.search(text[:2000]) and "政府信息公开" in text[:2000])
+
+
 def title_info(text: str) -> tuple[str | None, int | None]:
     """The publishing agency (as printed) and report year, read from the title lines.
 

@@ -50,3 +50,9 @@ def test_text_without_tables_has_no_sections():
 )
 def test_title_gives_agency_as_printed_and_year(text, agency, year):
     assert sections.title_info(text) == (agency, year)
+
+
+def test_a_report_whose_tables_are_not_read_is_still_a_report():
+    assert sections.looks_like_report("某某局2023年政府信息公开工作年度报告\n一、总体情况\n本年度……\n")
+    assert sections.looks_like_report("前言……二、主动公开政府信息情况 第二十条第（一）项 ……")
+    assert not sections.looks_like_report("今天天气晴，最高气温 25 度。\n" * 20)
