@@ -185,6 +185,7 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
                 db["documents"].add_column(column, int if column == "pages" else str)
         for table, columns in (
             ("documents", ["status"]),
+            ("documents", ["agency", "year"]),  # last year's report, looked up for every extraction
             ("extractions", ["doc_id"]),
             ("findings", ["extraction_id"]),
             ("llm_calls", ["extraction_id"]),
