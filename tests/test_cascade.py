@@ -154,5 +154,6 @@ def test_cli_runs_the_model_from_options(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("kind", cascade.KINDS)
 def test_every_extractor_kind_is_accepted_by_prepare(db, kind):
-    config = llm.LLMConfig(base_url="http://127.0.0.1:9/v1", model="m", mode="TOOLS")
-    assert pipeline.prepare(db, kind, config).kind == kind
+    with ScriptedServer() as s:
+        config = llm.LLMConfig(base_url=s.base_url, model="double", mode="TOOLS")
+        assert pipeline.prepare(db, kind, config).kind == kind
