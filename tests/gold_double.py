@@ -23,6 +23,7 @@ report without blank totals) from one that was caught.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -84,9 +85,7 @@ class GoldServer(ScriptedServer):
     def answer(self, body: dict[str, Any]) -> dict[str, Any]:
         quoted = max((q for t in _texts(body) for q in _REPORT.findall(t)), key=len, default=None)
         schema = _schema(body)
-        # Whitespace is not compared: the client may trim a line's trailing tabs on the way.
-        bare = _WHITESPACE.sub("", quoted or "")
-        report = next((r for r in self.reports if bare and bare in _WHITESPACE.sub("", r.text)), None)
+        report = self.quoting(quoted or "")
         if report is None or schema is None:
             self.unknown += 1
             return {"status": 500, "error": "gold double: the request quotes no known report"}
@@ -98,6 +97,21 @@ class GoldServer(ScriptedServer):
             with self.lock:
                 self.changes.append((report.name, section, what))
         return {"json": answer}
+
+    def quoting(self, quoted: str) -> GoldReport | None:
+        """The report a quoted text was cut from. Lines are compared without their trailing
+        blanks (the client may trim them on the way); only if none matches so, whitespace is
+        ignored altogether (a short section such as an all-zero 四 may then match several)."""
+        for norm in (_trimmed, lambda t: _WHITESPACE.sub("", t)):
+            bare = norm(quoted).strip()
+            found = next((r for r in self.reports if bare and bare in norm(r.text)), None)
+            if found is not None:
+                return found
+        return None
+
+
+def _trimmed(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.splitlines())
 
 
 def _texts(body: dict[str, Any]) -> list[str]:
@@ -165,12 +179,12 @@ def apply(kind: str, answer: dict[str, list[Any]], section: str, version: str, o
         r = numbers[0][0]
         answer[r] = ["" if texts else None] * len(answer[r])
     elif kind == "row_copied":
-        for a, b in zip(rows, rows[1:], strict=False):
+        for a, b in itertools.pairwise(rows):
             if answer[a] != answer[b] and len(answer[a]) == len(answer[b]):
                 answer[b] = list(answer[a])
                 break
     elif kind == "rows_swapped":
-        for a, b in zip(rows, rows[1:], strict=False):
+        for a, b in itertools.pairwise(rows):
             if answer[a] != answer[b] and len(answer[a]) == len(answer[b]):
                 answer[a], answer[b] = answer[b], answer[a]
                 break
@@ -244,7 +258,7 @@ def _invent(answer: dict[str, list[Any]], section: str) -> None:
 def _fill_blank_totals(answer: dict[str, list[Any]], section: str) -> None:
     if section not in ("applications", "review_litigation"):
         return
-    for row, cells in answer.items():
+    for cells in answer.values():
         if cells[-1] is None and any(v is not None for v in cells[:-1]):
             cells[-1] = sum(v or 0 for v in cells[:-1])
         elif cells[-1] is None and section == "applications":

@@ -79,7 +79,8 @@ class ScriptedServer:
             def _refused(self) -> bool:
                 if double.api_key is None or self.headers.get("Authorization") == f"Bearer {double.api_key}":
                     return False
-                self._send(401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}, {})
+                refusal = {"message": "Incorrect API key provided", "type": "invalid_request_error"}
+                self._send(401, {"error": refusal}, {})
                 return True
 
             def do_GET(self) -> None:
