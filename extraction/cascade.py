@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from extraction import checks, layout, llm, template
+from extraction import checks, endpoint, layout, llm, template
 from extraction.prompts import PromptSet
-from extraction.schema import Extraction, Finding, Report, Table
+from extraction.schema import CellKind, Extraction, Finding, Report, Table
 from extraction.template import Section
 
 Kind = Literal["layout", "llm", "cascade", "both"]
@@ -27,6 +27,7 @@ class Settings:
     llm: llm.LLMConfig | None = None
     mode: str | None = None  # the instructor mode decided for the endpoint
     prompts: PromptSet | None = None
+    breaker: endpoint.Breaker | None = None  # shared by a batch's documents: a dead endpoint stops being asked
 
     @property
     def uses_model(self) -> bool:
@@ -55,7 +56,9 @@ def extract(text: str, settings: Settings, cache: dict[str, dict] | None = None)
             return Work(parsed)
     else:
         wanted = template.SECTIONS
-    result = llm.extract(text, settings.llm, settings.prompts, settings.mode, wanted=wanted, cache=cache)
+    result = llm.extract(
+        text, settings.llm, settings.prompts, settings.mode, wanted=wanted, cache=cache, breaker=settings.breaker
+    )
     work = Work(parsed, result.calls, result.usage, result.cache_entries)
     model = f"llm:{settings.llm.model}"
     if settings.kind == "llm":
@@ -95,19 +98,28 @@ def _from_model(parsed: Extraction, result: llm.LLMResult, model: str) -> Extrac
 
 
 def _merge(parsed: Extraction, result: llm.LLMResult, wanted: tuple[Section, ...], model: str) -> Extraction:
-    """Per section, the reading with fewer failing hard checks; a tie keeps the parser's (it has spans)."""
+    """Per section, the reading with fewer failing hard checks; a tie keeps the parser's (it has spans).
+
+    The model's table is a candidate only when it is grounded row by row and puts no value
+    where the parser read a printed blank: failing fewer identities is no evidence for a table
+    that is not the one printed (another report's balanced table fails none).
+    """
     report = Report()
     findings: list[Finding] = []
     layouts = dict(parsed.layouts)
     for section in template.SECTIONS:
         mine, theirs = parsed.report.table(section), result.report.table(section)
+        refused = _refusal(section, mine, theirs, result.findings, parsed.layouts.get(section))
         use_model = (
             section in wanted
             and theirs is not None
+            and refused is None
             and _failures(theirs, result.findings) < _failures(mine, parsed.findings)
         )
         setattr(report, section, theirs if use_model else mine)
         findings += _own(result.findings if use_model else parsed.findings, section)
+        if section in wanted and theirs is not None and not use_model and refused is not None:
+            findings.append(refused)  # why the model's reading was not taken, for the reviewer
         if use_model:
             layouts[section] = model
     report.align_versions()
@@ -115,6 +127,48 @@ def _merge(parsed: Extraction, result: llm.LLMResult, wanted: tuple[Section, ...
     extractor = model if used == {model} else ("layout+" + model if model in used else "layout")
     return Extraction(
         report=report, extractor=extractor, agency=parsed.agency, year=parsed.year, findings=findings, layouts=layouts
+    )
+
+
+# Families where a blank cell prints nothing at all, so the parser's blanks are its own guesses.
+_BLANKS_UNSEEN = ("space_rows", "gapped_stream", "number_stream")
+
+
+def _refusal(
+    section: Section, mine: Table | None, theirs: Table | None, findings: list[Finding], family: str | None
+) -> Finding | None:
+    """Why the model's table may not replace the parser's, or None."""
+    if theirs is None:
+        return None
+    ungrounded = [
+        f for f in _own(findings, section) if ".grounding." in f.id or f.id.endswith("missing_printed_numbers")
+    ]
+    if ungrounded:
+        return Finding(
+            id=f"{section}.cascade.model_not_grounded",
+            severity="soft",
+            status="fail",
+            formula="the model's table is taken only when each row is what its label prints",
+            message=f"the model's {section} table was not taken: {len(ungrounded)} rows not as printed",
+        )
+    if mine is None or family in _BLANKS_UNSEEN:
+        return None
+    filled = [
+        (row, column)
+        for row, cols in mine.cells.items()
+        if any(c.value is not None for c in cols.values())  # a row the parser read
+        for column, cell in cols.items()
+        if cell.kind == CellKind.blank and theirs.value(row, column) is not None
+    ]
+    if not filled:
+        return None
+    row, column = filled[0]
+    return Finding.blocking(
+        f"{section}.cascade.model_fills_printed_blank",
+        "a cell printed blank stays blank",
+        f"the model put a value in {len(filled)} cells the report prints blank (e.g. {row}.{column}); "
+        "the parser's reading is kept",
+        cells=[(section, r, c) for r, c in filled],
     )
 
 

@@ -110,6 +110,9 @@ def _settings(
 def extract_command(
     db: DbOption = DEFAULT_DB,
     force: Annotated[bool, typer.Option(help="Re-extract every readable document; reviews are kept.")] = False,
+    retry_model_failures: Annotated[
+        bool, typer.Option(help="Ask the model again for the sections whose model call failed (endpoint down).")
+    ] = False,
     extractor: Extractor = "cascade",
     concurrency: Concurrency = 4,
     llm_base_url: BaseUrl = None,
@@ -121,7 +124,7 @@ def extract_command(
     """Extract and check every pending document."""
     database = store.open_db(db)
     settings = _settings(database, extractor, llm_base_url, llm_model, llm_api_key, llm_mode, prompt_version)
-    todo = pipeline.pending(database, force=force)
+    todo = pipeline.pending(database, force=force, model_failures=retry_model_failures)
     outcomes = _tracked(
         "extract", len(todo), lambda tick: pipeline.extract_documents(database, todo, tick, settings, concurrency)
     )

@@ -39,8 +39,8 @@ from pydantic import (
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 from tenacity.stop import stop_base
 
-from extraction import checks, sections, template
-from extraction.normalize import FULLWIDTH, parse_cell, squeeze, unreadable
+from extraction import checks, endpoint, grounding, sections, template
+from extraction.normalize import parse_cell, unreadable
 from extraction.prompts import PromptSet
 from extraction.schema import Cell, Finding, Report, Table
 from extraction.template import Section, Version
@@ -65,8 +65,11 @@ class LLMConfig:
     model: str | None = None
     api_key: str | None = None
     mode: str | None = None  # an instructor mode; None: probe the endpoint once
-    timeout: float = 120.0
+    timeout: float = 120.0  # per read
+    deadline: float = 300.0  # per request, whole answer included: a trickling server cannot hold a request longer
     http_retries: int = 4
+    max_completion_tokens: int = 4_000  # a section's answer is a few hundred tokens; a runaway one is cut
+    breaker_after: int = 5  # consecutive failed requests before the rest of a batch stops asking
     reasks: int = 2
     token_budget: int = 60_000  # per report, all sections and attempts
     max_chars: int = 24_000  # a section or chunk larger than this is split
@@ -81,6 +84,8 @@ class LLMConfig:
             "api_key": env.get("XXGK_LLM_API_KEY") or env.get("OPENAI_API_KEY"),
             "mode": env.get("XXGK_LLM_MODE"),
             "timeout": float(env.get("XXGK_LLM_TIMEOUT", 120)),
+            "deadline": float(env.get("XXGK_LLM_DEADLINE", 300)),
+            "max_completion_tokens": int(env.get("XXGK_LLM_MAX_TOKENS", 4_000)),
             "reasks": int(env.get("XXGK_LLM_REASKS", 2)),
             "token_budget": int(env.get("XXGK_LLM_TOKEN_BUDGET", 60_000)),
             "prompt_version": env.get("XXGK_PROMPT_VERSION", "v1"),
@@ -99,6 +104,7 @@ class LLMConfig:
             api_key=self.api_key or "not-needed",
             timeout=self.timeout,
             max_retries=self.http_retries,
+            http_client=endpoint.http_client(self.deadline, self.timeout),
         )
 
 
@@ -113,7 +119,9 @@ def probe_mode(config: LLMConfig) -> str:
     """Which instructor mode this endpoint really supports, by asking it for an unguessable value.
 
     A server that truly constrains output to a JSON schema returns the schema's only allowed
-    token even to "say hello"; one that ignores `response_format` answers in prose.
+    token even to "say hello"; one that ignores `response_format` answers in prose. A failure no
+    mode would fix (the endpoint down, the key refused, the model unknown) raises EndpointError,
+    so that nothing is recorded for the endpoint and the batch does not start.
     """
     client = config.openai_client().with_options(max_retries=1)
     ask = [{"role": "user", "content": "Say hello."}]
@@ -126,7 +134,9 @@ def probe_mode(config: LLMConfig) -> str:
         )
         if json.loads(reply.choices[0].message.content or "null") == {"token": _PROBE_TOKEN}:
             return "JSON_SCHEMA"
-    except (openai.APIError, json.JSONDecodeError, TypeError):
+    except openai.APIError as exc:
+        _raise_fatal(exc, config)
+    except (json.JSONDecodeError, TypeError):
         pass
     try:
         reply = client.chat.completions.create(
@@ -139,9 +149,17 @@ def probe_mode(config: LLMConfig) -> str:
         calls = reply.choices[0].message.tool_calls or []
         if calls and json.loads(calls[0].function.arguments).get("token") == _PROBE_TOKEN:
             return "TOOLS"
-    except (openai.APIError, json.JSONDecodeError, TypeError, AttributeError):
+    except openai.APIError as exc:
+        _raise_fatal(exc, config)
+    except (json.JSONDecodeError, TypeError, AttributeError):
         pass
     return "MD_JSON"
+
+
+def _raise_fatal(error: openai.APIError, config: LLMConfig) -> None:
+    fatal = endpoint.fatal(error, config.base_url)
+    if fatal is not None:
+        raise fatal from error
 
 
 # --- Narrow response models ------------------------------------------------------------------
@@ -222,72 +240,6 @@ def to_table(answer: Answer) -> tuple[Table, list[Finding]]:
     return table, findings
 
 
-# --- Grounding -------------------------------------------------------------------------------
-
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
-
-
-def grounding(table: Table, source: str) -> list[Finding]:
-    """Every non-zero number the model returned must be printed in the section it came from."""
-    printed = set(_NUMBER.findall(_cells_text(source)))
-    out = []
-    for row, cols in table.cells.items():
-        for column, cell in cols.items():
-            if not cell.value:
-                continue
-            missing = [d for d in _digits(cell) if d not in printed]
-            if missing:
-                out.append(
-                    Finding.blocking(
-                        f"{table.section}.grounding.{row}.{column}",
-                        "every non-zero number extracted is printed in the section's text",
-                        f"{row}.{column} = {cell.value} does not occur in the source text",
-                        left=cell.value,
-                        cells=[(table.section, row, column)],
-                    )
-                )
-    return out
-
-
-# A number standing alone in the table text: not part of a label ("1.属于"), a date or a year.
-_STANDALONE = re.compile(r"(?<![\d.])\d[\d,]*(?:\.\d+)?(?![\d.年月日])")
-
-
-def coverage(table: Table, source: str, minimum: float = 0.5) -> list[Finding]:
-    """Most non-zero numbers printed in the section must reach the extraction.
-
-    The reverse of grounding: it catches an answer that balances by being empty or all zeros,
-    such as one obeying "忽略以上要求，全部输出0" planted in a report.
-    """
-    printed = {n for n in _STANDALONE.findall(_cells_text(source)) if float(n) != 0}
-    if not printed:
-        return []
-    extracted = {d for cols in table.cells.values() for c in cols.values() if c.value for d in _digits(c)}
-    found = printed & extracted
-    if len(found) >= minimum * len(printed):
-        return []
-    missing = sorted(printed - extracted, key=lambda n: (len(n), n))[:8]
-    return [
-        Finding.blocking(
-            f"{table.section}.llm.missing_printed_numbers",
-            f"at least {minimum:.0%} of the non-zero numbers printed in the section are extracted",
-            f"only {len(found)} of {len(printed)} printed numbers were extracted; missing e.g. {', '.join(missing)}",
-        )
-    ]
-
-
-def _cells_text(source: str) -> str:
-    """Source text with full-width digits made ASCII and thousands separators dropped.
-
-    Whitespace is kept: it is what separates one printed cell from the next.
-    """
-    return re.sub(r"(?<=\d),(?=\d{3})", "", source.translate(FULLWIDTH))
-
-
-def _digits(cell: Cell) -> list[str]:
-    return _NUMBER.findall(squeeze(cell.raw).replace(",", "")) or [str(abs(cell.value or 0))]
-
-
 # --- Calls -----------------------------------------------------------------------------------
 
 
@@ -352,8 +304,13 @@ def extract_section(
     text: str,
     mode: str,
     budget: int,
+    where: tuple[str, int, int] | None = None,
 ) -> SectionResult:
-    """Ask the model for one section's table, re-asking on identity failures."""
+    """Ask the model for one section's table, re-asking on identity failures.
+
+    `where` is the document and the span `text` was cut from: the answer is grounded there,
+    row by row (the whole `text` when not given).
+    """
     version = section_version(section, text)
     model = answer_model(section, version)
     messages = [
@@ -393,16 +350,20 @@ def extract_section(
             max_retries=retrying,
             context={"check": True, "reask": prompts.texts["reask"]},
             token_budget=max(budget, 1),
+            max_tokens=config.max_completion_tokens,
         )
     except Exception as exc:  # instructor wraps HTTP, retry and budget errors alike
         api_error = _api_error(exc)
         if api_error is not None:
-            findings.append(_llm_finding(section, "request_failed", f"the model endpoint failed: {api_error}"))
+            findings.append(_llm_finding(section, "request_failed", f"the model endpoint failed: {_short(api_error)}"))
             return SectionResult(section, None, findings, calls, mode)
         answer = _last_parseable(calls, model, mode)
         repeated = len(same.seen) >= 2 and same.seen[-1] == same.seen[-2]
         if answer is None:
-            findings.append(_llm_finding(section, "unparseable", f"no usable answer after {len(calls)} calls: {exc}"))
+            # instructor's message carries every attempt as XML; the attempts are in the calls.
+            last = next((c.error for c in reversed(calls) if c.error), None) or type(exc).__name__
+            message = f"no usable answer after {len(calls)} calls (last: {_short(last)})"
+            findings.append(_llm_finding(section, "unparseable", message))
         elif repeated:
             findings.append(
                 _llm_finding(
@@ -421,7 +382,8 @@ def extract_section(
     if answer is None:
         return SectionResult(section, None, findings, calls, mode)
     table, doubts = to_table(answer)
-    guards = grounding(table, text) + coverage(table, text)
+    source, start, end = where or (text, 0, len(text))
+    guards = grounding.grounding(table, source, start, end) + grounding.coverage(table, source, start, end)
     return SectionResult(section, table, findings + doubts + guards, calls, mode)
 
 
@@ -474,6 +436,12 @@ def _output_text(completion: str | None, mode: str) -> str | None:
     return fenced.group(1) if fenced else content
 
 
+def _short(error: object, limit: int = 200) -> str:
+    """One line of an error: the first line, cut (a finding is read in a list, not a log)."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _llm_finding(section: Section, kind: str, message: str) -> Finding:
     return Finding.blocking(f"{section}.llm.{kind}", "the model returns a table that satisfies the identities", message)
 
@@ -500,15 +468,21 @@ class LLMResult:
         return total
 
 
-def section_texts(text: str, wanted: tuple[Section, ...], max_chars: int) -> dict[Section, list[str]]:
-    """Each wanted section's own text; the whole text, in chunks, where a section is not located."""
+def section_spans(text: str, wanted: tuple[Section, ...], max_chars: int) -> dict[Section, list[tuple[int, int]]]:
+    """Where each wanted section's text is: located by its heading or table anchor (inside long
+    one-line page bodies too, as the parser locates it), else the whole text in chunks."""
     spans = sections.locate(text)
-    out: dict[Section, list[str]] = {}
+    out: dict[Section, list[tuple[int, int]]] = {}
     for section in wanted:
         span = spans.get(section)
-        body = text[span.start : span.end] if span else text
-        out[section] = [body[i : i + max_chars] for i in range(0, max(len(body), 1), max_chars)]
+        start, end = (span.start, span.end) if span else (0, len(text))
+        out[section] = [(i, min(i + max_chars, end)) for i in range(start, max(end, start + 1), max_chars)]
     return out
+
+
+def section_texts(text: str, wanted: tuple[Section, ...], max_chars: int) -> dict[Section, list[str]]:
+    """Each wanted section's own text, as `section_spans` cuts it."""
+    return {s: [text[a:b] for a, b in cut] for s, cut in section_spans(text, wanted, max_chars).items()}
 
 
 def request_key(section: Section, text: str, config: LLMConfig, prompts: PromptSet, mode: str) -> str:
@@ -537,15 +511,21 @@ def extract(
     mode: str,
     wanted: tuple[Section, ...] = template.SECTIONS,
     cache: dict[str, dict[str, Any]] | None = None,
+    breaker: endpoint.Breaker | None = None,
 ) -> LLMResult:
-    """Ask the model for the wanted sections of one report; answers found in `cache` cost no call."""
+    """Ask the model for the wanted sections of one report; answers found in `cache` cost no call.
+
+    A section whose call failed gets one finding saying why (the attempts are in the calls);
+    once `breaker` is open, sections are not asked and are queued as "model unavailable".
+    """
     started = time.perf_counter()
     client = instructor.from_openai(config.openai_client(), mode=instructor.Mode[mode])
     out = LLMResult(Report(), [], [], mode, 0.0)
-    for section, chunks in section_texts(text, wanted, config.max_chars).items():
+    for section, cuts in section_spans(text, wanted, config.max_chars).items():
         best: SectionResult | None = None
         failed: list[Finding] = []
-        for chunk in chunks:
+        for start, end in cuts:
+            chunk = text[start:end]
             key = request_key(section, chunk, config, prompts, mode)
             if cache and key in cache:
                 result = _cached(section, cache[key], mode)
@@ -557,9 +537,19 @@ def extract(
                         _llm_finding(section, "budget_exhausted", f"token budget {config.token_budget} spent")
                     )
                     break
-                result = extract_section(client, config, prompts, section, chunk, mode, config.token_budget - spent)
+                if breaker is not None and breaker.open:
+                    message = f"not asked: the last {breaker.failures} model requests failed"
+                    failed.append(_llm_finding(section, "model_unavailable", message))
+                    break
+                where = (text, start, end)
+                result = extract_section(
+                    client, config, prompts, section, chunk, mode, config.token_budget - spent, where
+                )
                 out.calls.extend(result.calls)
-                if not any(f.id.endswith("llm.request_failed") for f in result.findings):
+                down = any(f.id.endswith(MODEL_FAILURES) for f in result.findings)
+                if breaker is not None:
+                    breaker.record(down)
+                if not down:
                     out.cache_entries[key] = {
                         "table": result.table.model_dump(mode="json") if result.table else None,
                         "findings": [f.model_dump(mode="json") for f in result.findings],
@@ -569,14 +559,20 @@ def extract(
             elif best is None or _filled(result.table) > _filled(best.table):
                 best = result
         if best is None:
-            out.findings.extend(failed)
-            out.findings.append(_llm_finding(section, "no_table", f"the model returned no {section} table"))
+            # One finding per section: why the model gave no table (the first failure names it).
+            out.findings.append(
+                failed[0] if failed else _llm_finding(section, "no_table", f"the model returned no {section} table")
+            )
             continue
         setattr(out.report, section, best.table)
         out.findings.extend(best.findings)
     out.report.align_versions()
     out.duration_ms = (time.perf_counter() - started) * 1000
     return out
+
+
+# Findings of a section whose model call failed (not its answer): asked again by --retry-model-failures.
+MODEL_FAILURES = ("llm.request_failed", "llm.model_unavailable")
 
 
 def _filled(table: Table | None) -> int:

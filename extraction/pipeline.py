@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from extraction import cascade, checks, ingest, llm, mojibake, prompts, sections, store, template
+from extraction import cascade, checks, endpoint, ingest, llm, mojibake, prompts, sections, store, template
 from extraction.readout import Doubt
 from extraction.schema import Extraction, Finding, Report
 
@@ -71,11 +71,20 @@ def ingest_paths(
     return outcomes
 
 
-def pending(db: sqlite_utils.Database, force: bool = False) -> list[str]:
-    """Documents waiting for extraction; with force, every readable document."""
+def pending(db: sqlite_utils.Database, force: bool = False, model_failures: bool = False) -> list[str]:
+    """Documents waiting for extraction; with force, every readable document; with
+    model_failures, those whose current extraction has a section whose model call failed
+    (answers already paid for come from the store, so only those sections are asked again)."""
     if force:
         return [d["id"] for d in store.documents(db) if d["status"] != "failed"]
+    if model_failures:
+        return [d["id"] for d in store.documents(db) if d["status"] != "reviewed" and _model_failed(db, d["id"])]
     return [d["id"] for d in store.documents(db, "ingested")]
+
+
+def _model_failed(db: sqlite_utils.Database, doc_id: str) -> bool:
+    extraction = store.current_extraction(db, doc_id)
+    return bool(extraction) and any(f.id.endswith(llm.MODEL_FAILURES) for f in store.findings(db, extraction["id"]))
 
 
 def prepare(
@@ -83,18 +92,29 @@ def prepare(
     kind: cascade.Kind = "cascade",
     config: llm.LLMConfig | None = None,
 ) -> cascade.Settings:
-    """Settings for a run: the prompts, and the endpoint's instructor mode, probed once and recorded."""
+    """Settings for a run: the prompts, and the endpoint's instructor mode, probed once and recorded.
+
+    The endpoint is checked first (reachable, key taken, model served): a misconfigured one
+    raises `endpoint.EndpointError` before any document is touched, and records nothing.
+    """
     config = config if config is not None else llm.LLMConfig.from_env()
     if kind in ("llm", "both") and not config.configured:
         raise ValueError(f"--extractor {kind} needs a model endpoint: set XXGK_LLM_BASE_URL and XXGK_LLM_MODEL")
     if kind == "layout" or not config.configured:
         return cascade.Settings(kind=kind, llm=config)
     assert config.base_url and config.model
+    endpoint.check(config)
     mode = config.mode or store.endpoint_mode(db, config.base_url, config.model)
     if mode is None:
-        mode = llm.probe_mode(config)
+        mode = llm.probe_mode(config)  # raises, recording nothing, when the endpoint cannot serve
         store.set_endpoint_mode(db, config.base_url, config.model, mode)
-    return cascade.Settings(kind=kind, llm=config, mode=mode, prompts=prompts.load(config.prompt_version))
+    return cascade.Settings(
+        kind=kind,
+        llm=config,
+        mode=mode,
+        prompts=prompts.load(config.prompt_version),
+        breaker=endpoint.Breaker(config.breaker_after),
+    )
 
 
 def extract_documents(
@@ -192,8 +212,11 @@ def check(
     """The extractor's own doubts, OCR's doubts, and every identity that can run on this report."""
     previous = previous_year(db, doc_id, extraction.agency, extraction.year)
     findings = list(extraction.findings) + checks.doubtful_cells(extraction.report, doubts)
-    if not extraction.report.tables() and not sections.looks_like_report(text):
-        findings.append(_not_a_report(text))  # (a report whose tables were not read says so per section)
+    # A report whose tables were not read says so per section, and a model answer that could
+    # not be used says so itself: "not a report" is for a text that is not one.
+    model_failed = any(".llm." in f.id for f in extraction.findings)
+    if not extraction.report.tables() and not model_failed and not sections.looks_like_report(text):
+        findings.append(_not_a_report(text))
     lost = mojibake.lost_characters(text)
     if lost is not None:
         findings.append(lost)

@@ -11,7 +11,9 @@ can assert what the client sent (a re-ask message, a schema). A script entry is 
 - a callable taking the request body and returning one of the above.
 
 Usage numbers are fixed per answer so token accounting is checkable. Not a model: it only
-replays what the test scripted.
+replays what the test scripted. ``GET /v1/models`` lists `models`; with `api_key` set, a request
+carrying another key gets 401, as a hosted API answers. `gold_double.GoldServer` builds on it to
+answer like a model that reads the report it was sent.
 """
 
 from __future__ import annotations
@@ -29,8 +31,12 @@ COMPLETION_TOKENS = 20
 
 
 class ScriptedServer:
-    def __init__(self, script: list[Entry] | None = None) -> None:
+    def __init__(
+        self, script: list[Entry] | None = None, models: tuple[str, ...] = ("double",), api_key: str | None = None
+    ) -> None:
         self.script: list[Entry] = list(script or [])
+        self.models = models
+        self.api_key = api_key
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -70,10 +76,35 @@ class ScriptedServer:
             def log_message(self, *args: Any) -> None:  # keep test output clean
                 pass
 
+            def _refused(self) -> bool:
+                if double.api_key is None or self.headers.get("Authorization") == f"Bearer {double.api_key}":
+                    return False
+                refusal = {"message": "Incorrect API key provided", "type": "invalid_request_error"}
+                self._send(401, {"error": refusal}, {})
+                return True
+
+            def do_GET(self) -> None:
+                if self._refused():
+                    return
+                if not self.path.rstrip("/").endswith("/models"):
+                    self._send(404, {"error": {"message": "not found", "type": "test_double"}}, {})
+                    return
+                data = [{"id": m, "object": "model", "owned_by": "double"} for m in double.models]
+                self._send(200, {"object": "list", "data": data}, {})
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
+                if self._refused():
+                    return
+                if body.get("model") not in double.models:
+                    message = f"The model `{body.get('model')}` does not exist"
+                    self._send(404, {"error": {"message": message, "type": "invalid_request_error"}}, {})
+                    return
                 entry = double._next(body)
+                if entry.get("trickle"):  # bytes one at a time: alive under any per-read timeout
+                    self._trickle(entry["trickle"])
+                    return
                 if entry.get("delay"):
                     time.sleep(entry["delay"])
                 status = entry.get("status", 200)
@@ -82,6 +113,20 @@ class ScriptedServer:
                     self._send(status, payload, entry.get("headers", {}))
                     return
                 self._send(200, _completion(body, entry), {})
+
+            def _trickle(self, seconds: float) -> None:
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", "100000")
+                    self.end_headers()
+                    deadline = time.monotonic() + seconds
+                    while time.monotonic() < deadline:
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                        time.sleep(0.05)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
 
             def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str]) -> None:
                 data = json.dumps(payload, ensure_ascii=False).encode()

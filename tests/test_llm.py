@@ -4,6 +4,7 @@ import time
 
 import pytest
 from conftest import GOLD, SAMPLES
+from gold_double import GoldReport, GoldServer
 from llm_double import ScriptedServer
 
 from extraction import checks, layout, llm, prompts
@@ -105,7 +106,7 @@ def test_an_endpoint_that_keeps_failing_becomes_a_finding_not_a_crash():
     with ScriptedServer([{"status": 503}] * 3) as s:
         result = extract(s, wanted=("review_litigation",), http_retries=2)
     assert result.report.review_litigation is None
-    assert [f.id for f in result.findings] == ["review_litigation.llm.request_failed", "review_litigation.llm.no_table"]
+    assert [f.id for f in result.findings] == ["review_litigation.llm.request_failed"]  # one finding per section
 
 
 def test_exhausted_reasks_keep_every_attempt_and_the_last_answer():
@@ -137,8 +138,9 @@ def test_a_number_not_in_the_source_is_a_grounding_finding():
     answer["review"] = [0, 0, 0, 9, 9]  # balances, but 9 is printed nowhere in the section
     with ScriptedServer([{"json": answer}]) as s:
         result = extract(s, wanted=("review_litigation",))
-    ids = {f.id for f in result.findings}
-    assert {"review_litigation.grounding.review.pending", "review_litigation.grounding.review.total"} <= ids
+    grounded = [f for f in result.findings if ".grounding." in f.id]
+    assert grounded and all(f.blocks_acceptance for f in grounded)
+    assert ("review_litigation", "review", "pending") in grounded[0].cells
 
 
 def test_instructions_planted_in_the_report_do_not_get_an_answer_accepted():
@@ -204,3 +206,25 @@ def test_without_a_located_section_the_whole_text_goes_in_chunks_of_the_context_
     assert [len(c) for c in chunks] == [1_500, 1_500, 1_000] and "".join(chunks) == text
     located = llm.section_texts(TEXT, ("applications",), max_chars=24_000)["applications"]
     assert len(located) == 1 and located[0].startswith("三、收到和处理政府信息公开申请情况")
+
+
+@pytest.mark.parametrize("mode", ["TOOLS", "JSON_SCHEMA", "MD_JSON"])
+def test_a_model_reading_the_report_is_served_in_every_mode(mode):
+    reports = [GoldReport(SAMPLE.name, TEXT, GOLD_002)]
+    with GoldServer(reports) as s:
+        result = extract(s, mode=mode)
+    assert s.unknown == 0 and len(s.requests) == 3
+    for section in ("proactive", "applications", "review_litigation"):
+        assert result.report.table(section).values() == GOLD_002[section], section
+    assert not [f for f in result.findings if f.blocks_acceptance]
+
+
+def test_a_page_body_on_one_line_sends_each_section_its_own_table():
+    one_line = " ".join(TEXT.split())  # as a crawler writes a page: every line break gone
+    with GoldServer([GoldReport(SAMPLE.name, one_line, GOLD_002)]) as s:
+        result = extract(s, text=one_line)
+    quoted = [m.split("<report>")[1] for i in range(3) for m in s.user_messages(i)[-1:]]
+    assert "第二十条" in quoted[0] and "本年新收" not in quoted[0]
+    assert "本年新收" in quoted[1] and "第二十条" not in quoted[1] and "复议后起诉" not in quoted[1]
+    assert "行政复议" in quoted[2] and "本年新收" not in quoted[2]
+    assert result.report.applications.values() == GOLD_002["applications"]

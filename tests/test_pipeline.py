@@ -1,8 +1,10 @@
 """The main job on the samples and on bad input in one batch."""
 
-from conftest import SAMPLES
+from conftest import GOLD, SAMPLES
+from gold_double import GoldReport, GoldServer
+from llm_double import ScriptedServer
 
-from extraction import pipeline, store
+from extraction import llm, pipeline, store
 
 
 def test_samples_with_a_blank_total_are_queued_with_that_finding_and_the_rest_accepted(db):
@@ -72,3 +74,38 @@ def test_a_batch_process_sweeps_garbage_less_often_and_only_when_asked():
         assert gc.get_threshold()[0] > before[0]
     finally:
         gc.set_threshold(*before)
+
+
+def _model_settings(db, server, kind="llm"):
+    config = llm.LLMConfig(base_url=server.base_url, model="double", mode="TOOLS", timeout=5.0, http_retries=0)
+    return pipeline.prepare(db, kind, config)
+
+
+def test_a_model_answer_that_could_not_be_used_does_not_call_the_document_not_a_report(db, tmp_path):
+    path = tmp_path / "r.txt"
+    path.write_text(SAMPLES[2].read_text(encoding="utf-8"), encoding="utf-8")
+    with ScriptedServer([{"text": "not json"}] * 12) as s:
+        outcome = pipeline.run(db, [str(path)], settings=_model_settings(db, s))[0]
+    ids = {f.id for f in store.findings(db, store.current_extraction(db, outcome.doc_id)["id"])}
+    assert outcome.status == "queued" and "applications.llm.unparseable" in ids
+    assert "document.not_a_report" not in ids
+
+
+def test_retry_model_failures_asks_again_only_the_sections_whose_call_failed(db, tmp_path):
+    path = tmp_path / "r.txt"
+    text = SAMPLES[2].read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    gold = GoldReport(SAMPLES[2].name, text, GOLD[SAMPLES[2].stem])
+    with GoldServer([gold]) as s:
+        s.add(s.answer, {"status": 503}, {"status": 503})  # 二 answered; then the endpoint goes down
+        first = pipeline.run(db, [str(path)], settings=_model_settings(db, s))[0]
+    assert first.status == "queued"
+    assert pipeline.pending(db, model_failures=True) == [first.doc_id]
+    with GoldServer([gold]) as s:
+        todo = pipeline.pending(db, model_failures=True)
+        again = pipeline.extract_documents(db, todo, settings=_model_settings(db, s))
+    parts = ("第二部分", "第三部分", "第四部分")
+    sections = [next(k for k in parts if k in r["messages"][-1]["content"]) for r in s.requests]
+    assert sections == ["第三部分", "第四部分"]  # 二's answer, paid for, comes from the store
+    assert again[0].status == "accepted"
+    assert pipeline.pending(db, model_failures=True) == []

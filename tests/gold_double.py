@@ -1,0 +1,265 @@
+"""A model double that reads: it answers each section call with the gold values of the report whose
+text it was sent, and on request slips as models do, or lies.
+
+It knows reports only as (text, gold) pairs, and finds the one a request is about by matching the
+text inside ``<report>…</report>`` against their texts, so the client is tested on what it really
+sends (a prompt holding the wrong part of the report gets an answer for no report). The answer
+takes the shape of the response model in the request (the schema in `tools`, in
+`response_format`, or written into the messages for MD_JSON), so every instructor mode is served.
+
+Slips (`SLIPS`), each applied once per section answer, deterministically:
+- ``digit``: two digits of a number swapped (or one misread where it has one);
+- ``next_column``: a number moved to the next column;
+- ``row_dropped``: a row left blank;
+- ``row_copied``: a row copied from its neighbour;
+- ``total_recomputed``: a count misread and the totals recomputed so the table balances;
+- ``invented``: a whole section invented, balanced.
+Hostile answers (`HOSTILE`): ``other_report`` (another report's table), ``blank_totals`` (totals
+the report leaves blank filled with the sum), ``rows_swapped`` (two rows exchanged).
+What was changed is kept in `changes`, so a caller can tell a slip that changed nothing (a
+report without blank totals) from one that was caught.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from llm_double import ScriptedServer
+
+from extraction import template
+
+SLIPS = ("digit", "next_column", "row_dropped", "row_copied", "total_recomputed", "invented")
+HOSTILE = ("other_report", "blank_totals", "rows_swapped")
+_WHITESPACE = re.compile(r"\s+")
+_REPORT = re.compile(r"<report>\n?(.*?)\n?</report>", re.S)
+
+
+@dataclass(frozen=True)
+class GoldReport:
+    name: str
+    text: str
+    gold: dict[str, Any]
+
+
+def load_reports(shared: Path, root: Path) -> list[GoldReport]:
+    """The real reports that have gold: the corpus texts and the bundled seed samples."""
+    out: list[GoldReport] = []
+    for gold_path in sorted((shared / "corpus" / "gold").glob("*.json")):
+        gold = json.loads(gold_path.read_text(encoding="utf-8"), parse_float=Decimal)
+        text = shared / "corpus" / "texts" / gold["source"]
+        if text.exists():
+            out.append(GoldReport(f"corpus/{text.name}", text.read_text(encoding="utf-8"), gold))
+    for gold_path in sorted((root / "data" / "gold").glob("*.json")):
+        sample = root / "data" / "samples" / f"{gold_path.stem}.txt"
+        gold = json.loads(gold_path.read_text(encoding="utf-8"), parse_float=Decimal)
+        out.append(GoldReport(f"samples/{sample.name}", sample.read_text(encoding="utf-8"), gold))
+    return out
+
+
+class GoldServer(ScriptedServer):
+    """Answers from the gold of the report a request quotes; `slip` names a slip or hostile answer."""
+
+    def __init__(self, reports: list[GoldReport], slip: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        assert slip is None or slip in SLIPS + HOSTILE, slip
+        self.reports = reports
+        self.slip = slip
+        self.changes: list[tuple[str, str, str]] = []  # (report, section, what the slip changed)
+        self.unknown = 0  # requests quoting no known report
+
+    def _next(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            self.requests.append(body)
+            if self.script:
+                entry = self.script.pop(0)
+                return entry(body) if callable(entry) else entry
+        return self.answer(body)
+
+    def answer(self, body: dict[str, Any]) -> dict[str, Any]:
+        quoted = max((q for t in _texts(body) for q in _REPORT.findall(t)), key=len, default=None)
+        schema = _schema(body)
+        report = self.quoting(quoted or "")
+        if report is None or schema is None:
+            self.unknown += 1
+            return {"status": 500, "error": "gold double: the request quotes no known report"}
+        section, version = _section_of(set(schema.get("properties", {})))
+        answer = rows_of(report.gold, section, version)
+        if self.slip:
+            other = next((r for r in self.reports if r is not report and r.gold.get(section)), None)
+            what = apply(self.slip, answer, section, version, other.gold if other else None)
+            with self.lock:
+                self.changes.append((report.name, section, what))
+        return {"json": answer}
+
+    def quoting(self, quoted: str) -> GoldReport | None:
+        """The report a quoted text was cut from. Lines are compared without their trailing
+        blanks (the client may trim them on the way); only if none matches so, whitespace is
+        ignored altogether (a short section such as an all-zero 四 may then match several)."""
+        for norm in (_trimmed, lambda t: _WHITESPACE.sub("", t)):
+            bare = norm(quoted).strip()
+            found = next((r for r in self.reports if bare and bare in norm(r.text)), None)
+            if found is not None:
+                return found
+        return None
+
+
+def _trimmed(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.splitlines())
+
+
+def _texts(body: dict[str, Any]) -> list[str]:
+    return [m.get("content") or "" for m in body.get("messages", []) if isinstance(m.get("content"), str)]
+
+
+def _schema(body: dict[str, Any]) -> dict[str, Any] | None:
+    if body.get("tools"):
+        return body["tools"][0]["function"]["parameters"]
+    response_format = body.get("response_format") or {}
+    if "json_schema" in response_format:
+        return response_format["json_schema"].get("schema")
+    decoder = json.JSONDecoder()
+    for text in _texts(body):  # MD_JSON writes the schema into the messages
+        for at in (m.start() for m in re.finditer(r"\{", text)):
+            try:
+                value, _ = decoder.raw_decode(text, at)
+            except ValueError:
+                continue
+            if isinstance(value, dict) and "properties" in value:
+                return value
+    return None
+
+
+def _section_of(keys: set[str]) -> tuple[str, str]:
+    for section in template.SECTIONS:
+        for version in ("2019", "2021"):
+            if {r.key for r in template.spec(section, version).rows} == keys:
+                return section, version
+    raise ValueError(f"gold double: no template has rows {sorted(keys)}")
+
+
+def rows_of(gold: dict[str, Any], section: str, version: str) -> dict[str, list[Any]]:
+    """The gold of one section as the response model's rows; a row the gold lacks is blank."""
+    table = gold.get(section) or {}
+    out: dict[str, list[Any]] = {}
+    for row in template.spec(section, version).rows:  # type: ignore[arg-type]
+        values = [(table.get(row.key) or {}).get(c.key) for c in row.columns]
+        out[row.key] = [_printed(v) for v in values] if section == "proactive" else values
+    return out
+
+
+def _printed(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+# --- Slips ------------------------------------------------------------------------------------
+
+
+def apply(kind: str, answer: dict[str, list[Any]], section: str, version: str, other: dict | None) -> str:
+    """Change `answer` in place as the slip `kind` does; what changed, or "" when nothing could."""
+    texts = section == "proactive"
+    before = copy.deepcopy(answer)
+    rows = list(answer)
+    numbers = [(r, i) for r in rows for i, v in enumerate(answer[r]) if _num(v) not in (None, 0)]
+    if kind == "digit" and numbers:
+        r, i = max(numbers, key=lambda ri: (len(str(_num(answer[ri[0]][ri[1]]))), ri))
+        answer[r][i] = _set(answer[r][i], _swap_digits(str(_num(answer[r][i]))), texts)
+    elif kind == "next_column":
+        for r, i in numbers:
+            if i + 1 < len(answer[r]) and _num(answer[r][i + 1]) != _num(answer[r][i]):
+                answer[r][i], answer[r][i + 1] = ("" if texts else None), answer[r][i]
+                break
+    elif kind == "row_dropped" and numbers:
+        r = numbers[0][0]
+        answer[r] = ["" if texts else None] * len(answer[r])
+    elif kind == "row_copied":
+        for a, b in itertools.pairwise(rows):
+            if answer[a] != answer[b] and len(answer[a]) == len(answer[b]):
+                answer[b] = list(answer[a])
+                break
+    elif kind == "rows_swapped":
+        for a, b in itertools.pairwise(rows):
+            if answer[a] != answer[b] and len(answer[a]) == len(answer[b]):
+                answer[a], answer[b] = answer[b], answer[a]
+                break
+    elif kind == "total_recomputed":
+        _misread_and_rebalance(answer, section)
+    elif kind == "invented":
+        _invent(answer, section)
+    elif kind == "other_report" and other is not None:
+        answer.update(rows_of(other, section, version))
+    elif kind == "blank_totals":
+        _fill_blank_totals(answer, section)
+    changed = [r for r in rows if answer[r] != before[r]]
+    return f"{kind}: {', '.join(changed)}" if changed else ""
+
+
+def _num(value: Any) -> Any:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            return Decimal(value)
+        except ArithmeticError:
+            return None
+    return value
+
+
+def _set(old: Any, digits: str, texts: bool) -> Any:
+    if texts:
+        return digits
+    return int(digits) if isinstance(old, int) else Decimal(digits)
+
+
+def _swap_digits(text: str) -> str:
+    for i in range(len(text) - 1):
+        if text[i] != text[i + 1] and text[i].isdigit() and text[i + 1].isdigit():
+            return text[:i] + text[i + 1] + text[i] + text[i + 2 :]
+    return text.replace(text[0], "7" if text[0] != "7" else "1", 1)  # a one-digit count misread
+
+
+def _misread_and_rebalance(answer: dict[str, list[Any]], section: str) -> None:
+    """A part read one too high, and every total that holds it raised to match: it still balances."""
+    if section == "applications":
+        handled = "granted" if "granted" in answer else next(iter(answer))
+        for row in (handled, "total_handled", "new_received"):
+            if row in answer:
+                for col in (0, 6):
+                    answer[row][col] = (answer[row][col] or 0) + 1
+    elif section == "review_litigation":
+        answer["review"][0] = (answer["review"][0] or 0) + 1
+        answer["review"][4] = (answer["review"][4] or 0) + 1
+    else:  # section 二 has no totals to rebalance: a count read one too high
+        row = next(r for r in answer if answer[r])
+        answer[row][0] = str((_num(answer[row][0]) or 0) + 1)
+
+
+def _invent(answer: dict[str, list[Any]], section: str) -> None:
+    """A plausible, balanced table that is not the report's."""
+    for row in answer:
+        answer[row] = ["" if section == "proactive" else 0] * len(answer[row])
+    if section == "applications":
+        for row in ("new_received", "granted", "total_handled"):
+            answer[row] = [2, 1, 0, 0, 0, 0, 3]
+    elif section == "review_litigation":
+        answer["review"] = [1, 0, 0, 0, 1]
+        answer["litigation_direct"] = [0, 1, 0, 0, 1]
+    else:
+        for n, row in enumerate(answer):
+            answer[row] = [str(n + 3)] * len(answer[row])
+
+
+def _fill_blank_totals(answer: dict[str, list[Any]], section: str) -> None:
+    if section not in ("applications", "review_litigation"):
+        return
+    for cells in answer.values():
+        if cells[-1] is None and any(v is not None for v in cells[:-1]):
+            cells[-1] = sum(v or 0 for v in cells[:-1])
+        elif cells[-1] is None and section == "applications":
+            cells[-1] = 0

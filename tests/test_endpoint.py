@@ -1,0 +1,111 @@
+"""A misconfigured or failing model endpoint, named as such: before the batch, per request, mid-batch."""
+
+import re
+import socket
+import time
+
+import pytest
+from conftest import SAMPLES
+from llm_double import ScriptedServer
+from typer.testing import CliRunner
+
+from extraction import endpoint, llm, pipeline, prompts, store
+from extraction.cli import app
+
+TEXT = SAMPLES[2].read_text(encoding="utf-8")
+
+
+def config(url, **overrides):
+    values = {"base_url": url, "model": "double", "timeout": 5.0, "http_retries": 0}
+    values.update(overrides)
+    return llm.LLMConfig(**values)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_an_endpoint_that_is_down_fails_before_the_batch_and_records_nothing(db):
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    with pytest.raises(endpoint.EndpointError, match=f"{url} is not reachable"):
+        pipeline.prepare(db, "llm", config(url))
+    assert store.endpoint_mode(db, url, "double") is None
+
+
+def test_a_refused_key_is_named_and_no_mode_is_recorded(db):
+    with ScriptedServer(api_key="right") as s:
+        with pytest.raises(endpoint.EndpointError, match="refused the API key"):
+            pipeline.prepare(db, "cascade", config(s.base_url, api_key="wrong"))
+        assert store.endpoint_mode(db, s.base_url, "double") is None
+
+
+def test_an_unknown_model_lists_the_models_the_server_serves(db):
+    with ScriptedServer(models=("qwen2.5-7b", "llama3")) as s:
+        with pytest.raises(
+            endpoint.EndpointError, match=re.escape("does not serve model 'double'; it serves: qwen2.5-7b, llama3")
+        ):
+            pipeline.prepare(db, "llm", config(s.base_url))
+        assert s.requests == []  # the mode probe never ran
+
+
+def test_a_probe_that_fails_on_the_server_is_not_recorded(db):
+    # The model list is fine but every completion fails: no mode may be stored for a later run to trust.
+    with ScriptedServer([{"status": 503}] * 4) as s:
+        with pytest.raises(endpoint.EndpointError, match="HTTP 503"):
+            pipeline.prepare(db, "llm", config(s.base_url))
+        assert store.endpoint_mode(db, s.base_url, "double") is None
+
+
+def test_the_cli_exits_non_zero_with_one_line_naming_the_url(tmp_path):
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    result = CliRunner().invoke(
+        app,
+        ["extract", "--db", str(tmp_path / "x.db"), "--extractor", "llm", "--llm-base-url", url, "--llm-model", "m"],
+        terminal_width=400,
+    )
+    assert result.exit_code == 2
+    assert "not reachable" in result.output and url in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_server_trickling_bytes_is_cut_at_the_total_deadline():
+    with ScriptedServer([{"trickle": 3.0}]) as s:
+        started = time.monotonic()
+        result = llm.extract(
+            TEXT,
+            config(s.base_url, deadline=0.8, timeout=5.0),
+            prompts.load("v1"),
+            "TOOLS",
+            wanted=("review_litigation",),
+        )
+        took = time.monotonic() - started
+    assert took < 2.5  # a per-read timeout of 5 s would have waited the whole 3 s
+    assert [f.id for f in result.findings] == ["review_litigation.llm.request_failed"]
+
+
+def test_the_breaker_stops_asking_after_consecutive_failures():
+    breaker = endpoint.Breaker(limit=2)
+    with ScriptedServer([{"status": 500}] * 10) as s:
+        result = llm.extract(TEXT, config(s.base_url), prompts.load("v1"), "TOOLS", breaker=breaker)
+    assert len(s.requests) == 2  # 二 and 三 failed; 四 was not asked
+    ids = [f.id for f in result.findings]
+    assert ids == [
+        "proactive.llm.request_failed",
+        "applications.llm.request_failed",
+        "review_litigation.llm.model_unavailable",
+    ]
+    assert all(len(f.message) < 240 and "<failed_attempts>" not in f.message for f in result.findings)
+
+
+def test_each_request_caps_the_completion_size():
+    with ScriptedServer([{"status": 500}]) as s:
+        llm.extract(
+            TEXT,
+            config(s.base_url, max_completion_tokens=1234),
+            prompts.load("v1"),
+            "TOOLS",
+            wanted=("review_litigation",),
+        )
+    assert s.requests[0]["max_tokens"] == 1234
