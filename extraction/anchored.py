@@ -94,7 +94,7 @@ def runs(text: str, start: int, end: int) -> list[tuple[int, Cells]]:
     return out
 
 
-def _named_application_rows(label: str, previous: str | None = None) -> list[tuple[int, str]]:
+def named_application_rows(label: str, previous: str | None = None) -> list[tuple[int, str]]:
     """(position, row key) of every section-三 row a stretch of label text names, in order;
     `previous` is the row named last before it (a bare "3.其他" only follows the other （六） rows)."""
     found: list[tuple[int, str]] = []
@@ -119,7 +119,7 @@ def _named_application_rows(label: str, previous: str | None = None) -> list[tup
 _BEFORE_MISC = ("other_overdue_correction", "other_unpaid_fee")
 
 
-def _named_proactive_rows(label: str, previous: str | None = None) -> list[tuple[int, str]]:
+def named_proactive_rows(label: str, previous: str | None = None) -> list[tuple[int, str]]:
     found = []
     for row in template.PROACTIVE_2019.rows:
         hits = [label.find(k) for k in row.keywords if k in label]
@@ -152,7 +152,7 @@ def _labelled(text: str, a: int, b: int, section: Section, cells: Cells, previou
     label = text[a:b]
     if section == "review_litigation":
         return [(label.strip(), cells)]
-    namer = _named_application_rows if section == "applications" else _named_proactive_rows
+    namer = named_application_rows if section == "applications" else named_proactive_rows
     named = namer(label, previous[-1] if previous else None)
     previous += [key for _, key in named]
     if not named:
@@ -178,4 +178,4 @@ def names_rows(line: str) -> int:
     """How many table rows one line names: a line naming several is a page body run together."""
     if len(line) < 60:
         return 0
-    return len(_named_application_rows(line)) + len(_named_proactive_rows(line))
+    return len(named_application_rows(line)) + len(named_proactive_rows(line))

@@ -68,7 +68,7 @@ def printed_rows(text: str, start: int, end: int, section: Section) -> dict[str,
 
 def _row_key(section: Section, label: str, previous: str | None) -> str | None:
     if section == "applications":
-        named = anchored._named_application_rows(label, previous)
+        named = anchored.named_application_rows(label, previous)
         return named[0][1] if named else template.match_application_row(label, previous)
     return template.match_proactive_row(label)
 
