@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -520,7 +520,7 @@ def parse(text: str) -> Extraction:
         else:
             rows = tokenize(text, span, family)
         if section == "proactive":
-            table, doubts = _proactive(rows, family, text, text[span.start : span.end])
+            table, doubts = _proactive(rows, family, _outside(text, spans.values()), text[span.start : span.end])
         elif section == "applications":
             table, doubts = _applications(rows, family)
         else:
@@ -649,11 +649,15 @@ def _proactive_splits(values: Row, columns: tuple[template.Column, ...], prose: 
 
     walk(0, 0, ())
 
-    def likelihood(reading: tuple[RawCell, ...]) -> tuple[int, int]:
+    def likelihood(reading: tuple[RawCell, ...]) -> tuple[int, int, Value]:
         digits = [_DIGITS.sub("", c.text.translate(_ASCII_DIGITS)) for c in reading]
         restated = len({d for d in digits if d.strip("0") and d in prose})
-        lengths = [len(d) for d in digits]
-        return -restated, max(lengths) - min(lengths)
+        # Columns of one kind hold numbers of like size (counts beside counts, not beside an amount)...
+        lengths = [len(d) for d, c in zip(digits, columns, strict=True) if c.kind == "count"]
+        uneven = max(lengths) - min(lengths) if lengths else 0
+        # ...and the last column is the running one (现行有效件数, 对外公开总数量, 处理决定数量, 采购总金额).
+        last = value_of(reading[-1].text, columns[-1].kind) if reading else None
+        return -restated, uneven, -(last or 0)
 
     return sorted(out, key=likelihood)
 
@@ -679,17 +683,21 @@ def _split_doubt(row_spec: template.Row, readings: list[Reading]) -> Finding:
     )
 
 
-# Numbers the prose restates right after a row's name ("制定规范性文件5件", "现行有效的规范性文件16件"):
-# a hint to the likeliest cut of that row, never proof.
+# A figure the prose restates right after a row's name ("制定规范性文件5件", "现行有效的规范性文件16件",
+# "政府采购…共发布采购信息21条"): the first number in the same sentence, close by. A hint to the
+# likeliest cut of that row, never proof.
 _PROSE_NUMBER = re.compile(r"(?<![0-9.])([0-9]+(?:\.[0-9]+)?)\s*(?:件|条|项|个|次|万元|元)")
-_NEAR = 16
+_NEAR = 40
 
 
-def _restated(text: str, row_spec: template.Row) -> frozenset[str]:
+def _restated(prose: str, row_spec: template.Row) -> frozenset[str]:
     out: set[str] = set()
-    for keyword in row_spec.keywords:
-        for at in (m.end() for m in re.finditer(re.escape(keyword), text)):
-            out.update(m.group(1) for m in _PROSE_NUMBER.finditer(text, at, at + _NEAR))
+    for keyword in (*row_spec.keywords, row_spec.label):
+        for at in (m.end() for m in re.finditer(re.escape(keyword), prose)):
+            clause = re.split("[。；]", prose[at : at + _NEAR], maxsplit=1)[0]
+            first = _PROSE_NUMBER.search(clause)
+            if first:
+                out.add(first.group(1).replace(".", ""))
     return frozenset(out)
 
 
@@ -776,6 +784,15 @@ def _placed_by_order(
                 findings.append(_doubt("applications", "unknown", f"row {label or '(no label)'!r} not recognised"))
         i = j
     return findings
+
+
+def _outside(text: str, spans: Iterable[sections.Span]) -> str:
+    """The report's prose: its text with the tables' sections cut out."""
+    out, at = [], 0
+    for span in sorted(spans, key=lambda s: s.start):
+        out.append(text[at : span.start])
+        at = max(at, span.end)
+    return "\n".join([*out, text[at:]])
 
 
 def _prints_every_cell(table: Table | None) -> bool:
