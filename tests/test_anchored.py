@@ -141,3 +141,12 @@ def test_real_crawled_and_converted_texts_are_read_exactly_or_every_wrong_cell_i
         exact += not scored.wrong or all(w.caught_by for w in scored.wrong)
         accepted += status == "accepted"
     assert exact >= 12 and accepted >= 7, (exact, accepted)
+
+
+def test_of_the_cuts_that_fit_the_one_kept_is_the_one_the_prose_restates_still_a_doubt():
+    text = _one_line_report("规章000行政规范性文件24432", _ZERO_ROWS, "0" * 15)
+    for prose, kept in (("本年制发行政规范性文件24件。", (24, 4, 32)), ("本年制发行政规范性文件2件。", (2, 44, 32))):
+        extraction = layout.parse(text.replace("本局共收到申请1件。", prose))
+        table = extraction.report.proactive
+        assert tuple(table.value("normative_documents", c) for c in ("issued", "repealed", "in_force")) == kept
+        assert any(f.id == "proactive.layout.ambiguous" and f.blocks_acceptance for f in extraction.findings)
