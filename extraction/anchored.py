@@ -60,6 +60,7 @@ _TOTAL_HANDLED = re.compile(r"[(（]?\s*七\s*[)）]?\s*[、.．]?\s*总\s*计")
 
 def tokens(text: str, start: int, end: int) -> Cells:
     """The printed values between `start` and `end`, in order."""
+    end = min(end, len(text))
     out: Cells = []
     for match in _VALUE.finditer(text, start, end):
         a, b = match.span()
@@ -70,8 +71,11 @@ def tokens(text: str, start: int, end: int) -> Cells:
                 printed, b = printed[:-1], b - 1  # its last digit numbers the next label
                 if not printed:
                     continue
-        if (b < end and text[b] in _PROSE_AFTER) or (a > start and text[a - 1] in _PROSE_BEFORE):
-            continue
+        after = b
+        while after < end and text[after] in " \u3000\xa0":
+            after += 1
+        if (after < end and text[after] in _PROSE_AFTER) or (a > start and text[a - 1] in _PROSE_BEFORE):
+            continue  # "467条", "共 3 页": no row label starts with a unit
         out.append((printed, a, b))
     out += [(m.group(), m.start(), m.end()) for m in _MARK.finditer(text, start, end)]
     return sorted(out, key=lambda cell: cell[1])
