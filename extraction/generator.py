@@ -22,6 +22,16 @@ from extraction import html, store, template
 from extraction.template import Version
 
 FAMILIES = ("cell_per_line", "tab_rows", "pdftotext_default", "pdftotext_layout", "html", "markdown", "web_text")
+# The real files each family is modelled on (../shared): no family stands for nothing real.
+MODELLED_ON = {
+    "cell_per_line": "seeds 000, 001, 003, 004 (Word saved as text)",
+    "tab_rows": "seed 002 (tab-separated export)",
+    "pdftotext_default": "realfiles 001, 002 (pdftotext, default order)",
+    "pdftotext_layout": "realfiles 003 (pdftotext -layout)",
+    "html": "corpus files/201.html (Word-exported web page)",
+    "markdown": "corpus texts/016 (PDF -> Markdown conversion)",
+    "web_text": "corpus texts/1NN (crawled page bodies, one line; browser copies, a line per row)",
+}
 _DELIMITED = ("cell_per_line", "tab_rows", "html", "markdown")
 ERRORS = ("wrong_total", "blank_total", "row_one_contradiction")
 _FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")

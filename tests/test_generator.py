@@ -75,3 +75,7 @@ def test_generate_and_eval_work_the_same_way_as_on_the_samples(tmp_path):
     result = runner.invoke(app, ["eval", "--gold", str(tmp_path / "gold"), "--db", str(tmp_path / "e.db")])
     assert result.exit_code == 0, result.output
     assert "accepted but wrong: 0" in result.output and "cell_per_line" in result.output and "tab_rows" in result.output
+
+
+def test_every_generated_family_is_modelled_on_a_real_file():
+    assert set(generator.MODELLED_ON) == set(generator.FAMILIES)
