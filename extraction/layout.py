@@ -538,8 +538,9 @@ def parse(text: str) -> Extraction:
 
 
 def _proactive(rows: list[Row], family: str, prose: str = "", printed: str = "") -> tuple[Table | None, list[Finding]]:
-    """Section 二 from its rows; `prose` is the whole report (it may restate a row's figures),
-    `printed` the section's own text (a row whose name it never prints was not printed)."""
+    """Section 二 from its rows; `prose` is the report's text outside its tables (it may restate
+    a row's figures), `printed` the section's own text (a row whose name it never prints was not
+    printed)."""
     header = "".join(c.text for row in rows for c in row if not _is_value(c.text))
     version = template.proactive_version(header)
     found: dict[str, Row] = {}
@@ -619,8 +620,9 @@ def _proactive_splits(values: Row, columns: tuple[template.Column, ...], prose: 
     printed when it already has one cell per column.
 
     No identity binds these cells, so when several cuts fit the text does not settle the row:
-    all are returned, the likeliest first (its numbers restated in the prose, then cells of
-    even length), and the caller makes that a doubt a person resolves.
+    all are returned, the likeliest first (its figures restated in the prose, then counts of
+    like length, then the larger running last column), and the caller makes that a doubt a
+    person resolves.
     """
     printed = [c for c in values if not c.blank]
     if len(printed) == len(columns) or len(printed) > len(columns):
