@@ -16,7 +16,7 @@ and runs of printed values (digits, signs, units, "/" standing alone), and
   ``2.其他法律…``: the template numbers its sub-items 1. to 8.).
 
 How the digits of one row split into cells is not decided here: the identities decide that
-(`layout.readings`). Out come rows as a label and its value cells with their offsets, the shape
+(`placement.readings`). Out come rows as a label and its value cells with their offsets, the shape
 `streams.rows` gives, so one reader serves every family.
 """
 

@@ -22,38 +22,34 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from functools import lru_cache
 
-from extraction import anchored, checks, search, sections, streams, template
-from extraction.normalize import is_blank, looks_like_value, parse_cell, unreadable, value_of
-from extraction.schema import BLANK, Cell, CellKind, Extraction, Finding, Report, Table, Value
+from extraction import anchored, checks, proactive, search, sections, streams, template
+from extraction.normalize import value_of
+from extraction.placement import (
+    DELIMITED,
+    STREAMS,
+    RawCell,
+    Reading,
+    Row,
+    blocking_doubt,
+    every_cell_splits,
+    fill,
+    not_read,
+    readings,
+    soft_note,
+    split_row,
+)
+from extraction.schema import CellKind, Extraction, Finding, Report, Table, Value
 from extraction.template import Section, Version
 
 EXTRACTOR = "layout"
 # Families where a blank cell prints nothing at all: where a 0 stands is never settled by habit.
 _VANISHING = ("space_rows", "gapped_stream")
-# Families read from number streams, where a short row is a row whose blanks printed nothing.
-_STREAMS = ("space_rows", "gapped_stream", "number_stream")
 _MAX_COMBINATIONS = 4096
 _QUICK_ABOVE = 64
 _HEADER_WORDS = ("自然人", "商业企业", "申请人情况", "勾稽关系", "法人或其他组织")
-
-
-@dataclass
-class RawCell:
-    text: str
-    start: int
-    end: int
-
-    @property
-    def blank(self) -> bool:
-        return is_blank(self.text)
-
-
-Row = list[RawCell]
-Reading = tuple[RawCell | None, ...]  # one entry per template column; None = a blank that collapsed
 
 
 # --- Tokenising ------------------------------------------------------------------------------
@@ -178,309 +174,6 @@ def _split_tabs(content: str, offset: int) -> Row:
     return cells
 
 
-def split_row(row: Row) -> tuple[str, Row]:
-    """A row's label (its text cells joined) and the value cells after the last label cell."""
-    last_label = -1
-    for i, cell in enumerate(row):
-        if not _is_value(cell.text):
-            last_label = i
-    label = "".join(c.text.strip() for c in row[: last_label + 1])
-    return label, row[last_label + 1 :]
-
-
-@lru_cache(maxsize=8192)
-def _is_value(text: str) -> bool:
-    return any(looks_like_value(text, kind) for kind in ("count", "change", "money"))
-
-
-# --- Candidate readings of a row -------------------------------------------------------------
-
-
-def readings(values: Row, width: int, family: str, split: bool = False, group: int = 0) -> list[tuple[int, Reading]]:
-    """Every plausible way to lay `values` over `width` columns, each with a cost.
-
-    In ``tab_rows`` the converter loses empty fields on the left and adds a trailing one, so the
-    right-aligned reading after dropping trailing empties costs nothing and every other placement
-    costs one. In ``cell_per_line`` and ``markdown`` cells are explicit, so a short row has no
-    preferred placement.
-
-    Where blank cells vanished (`split`, or a short row in a stream), only placements under which
-    each group of `group` columns (the whole row by default) can balance are made, when any can:
-    those are the readings the identities would keep, found without trying every placement.
-    """
-    group = group or width
-    found: dict[tuple[int | None, ...], tuple[int, Reading]] = {}
-
-    def add(cost: int, reading: Reading) -> None:
-        key = tuple(None if c is None or c.blank else id(c) for c in reading)
-        if key not in found or found[key][0] > cost:
-            found[key] = (cost, reading)
-
-    cells = list(values)
-    if split:
-        # The splits leave blank cells out and cut new cells for every way: each reading is a
-        # distinct tuple of cells, none to merge. Most splits cannot balance: they are judged
-        # on their numbers before any cell is cut (a row of section 三 never makes them).
-        out: list[tuple[int, Reading]] = [
-            (extra, reading)
-            for extra, _, parts in _balancing_splits(cells, width, group)
-            for reading in _balanced_placements(parts(), width, group)
-        ]
-        if not out:  # nothing balances: every placement, for the identities to weigh
-            for extra, _, parts in _splits(cells, width)[:_MAX_UNBALANCED_SPLITS]:
-                out += [(cost + extra, reading) for cost, reading in _placements(parts(), width, prefer_right=False)]
-                if len(out) > _MAX_READINGS:
-                    break  # the row's readings are cut short; the rows around it must settle it
-        return sorted(out, key=lambda item: item[0])
-    if family in _STREAMS and 0 < len(cells) < width and not any(c.blank for c in cells):
-        balanced = _balanced_placements(cells, width, group)
-        if balanced:
-            return [(0, reading) for reading in balanced]
-    if family == "tab_rows":
-        if len(cells) <= width:
-            for cost, reading in _placements(cells, width, prefer_right=False):
-                add(cost + 1, reading)  # the fields as they stand, trailing empties included
-        while cells and cells[-1].blank:
-            cells.pop()
-    while len(cells) > width and cells[0].blank:
-        cells.pop(0)
-    while len(cells) > width and cells[-1].blank:
-        cells.pop()
-    if len(cells) > width:
-        return []
-    if family != "tab_rows" and not any(c.blank for c in cells):
-        return _placements(cells, width, prefer_right=False)  # distinct already, all costing nothing
-    for cost, reading in _placements(cells, width, prefer_right=family == "tab_rows"):
-        add(cost, reading)
-    return sorted(found.values(), key=lambda item: item[0])
-
-
-# Splits are cheap to judge (only those that can balance are placed); placements are not.
-_MAX_SPLITS = 50_000
-_MAX_UNBALANCED_SPLITS = 2000
-_MAX_READINGS = 3000
-
-
-# A longer run of digits is not cut: its cuts grow as len**7 (a row of 20 digits already has
-# 40,000); such a row stays as printed and fails its identities, for a person to read.
-_MAX_RUN_DIGITS = 20
-
-Split = tuple[int, tuple[Value, ...], Callable[[], Row]]  # extra cuts, the numbers, their cells
-
-
-def _splits(cells: Row, width: int) -> list[Split]:
-    """The ways a row of values may have run together: each run of digits read as one number,
-    or as several (no part but "0" itself starts with 0), with at most `width` numbers in all.
-    Each extra cut costs one, so a row that balances as printed is read as printed. A split's
-    cells are only cut when asked for: most splits are thrown away on their numbers alone."""
-    printed = [c for c in cells if not c.blank]
-    ways = [_ways(c.text, width) for c in printed]
-    out: list[tuple[int, tuple[Value, ...], tuple[int, ...]]] = [(0, (), ())]
-    for options in ways:
-        out = [
-            (extra + len(way) - 1, amounts + way_amounts, (*picks, k))
-            for extra, amounts, picks in out
-            for k, (way, way_amounts) in enumerate(options)
-            if len(amounts) + len(way) <= width
-        ][:_MAX_SPLITS]
-
-    return [(extra, amounts, _cutter(printed, ways, picks)) for extra, amounts, picks in out]
-
-
-def _balancing_splits(cells: Row, width: int, group: int) -> list[Split]:
-    """The splits whose numbers can balance in groups of `group` columns (`_can_balance`), in
-    the order `_splits` gives them.
-
-    A row that is one group (section 三) makes only those, without the others: going cell by
-    cell, a branch stops once the numbers so far add to more than the last cell's final number
-    can exceed its own other numbers by (counts are not negative), or leave too few columns for
-    the cells after. Otherwise every split is made and judged on its numbers.
-    """
-    printed = [c for c in cells if not c.blank]
-    ways = [_ways(c.text, width) for c in printed]
-    if not printed:
-        return [(0, (), _cutter(printed, ways, ()))]
-    if not all(ways):
-        return []  # a cell no way fits in the columns ("0000" in three)
-    # A printed "-3" (a source error for identity 5) breaks the bound below.
-    negative = any(amount < 0 for options in ways for _, amounts in options for amount in amounts if amount is not None)
-    if group != width or negative:
-        return [split for split in _splits(cells, width) if _can_balance(split[1], width, group)]
-    *before, last = ways
-    room = max((a[-1] - sum(a[:-1]) for _, a in last if None not in a), default=-1)
-    fewest = [0] * (len(ways) + 1)  # the fewest numbers the cells from here on can make
-    for i in range(len(ways) - 1, -1, -1):
-        fewest[i] = fewest[i + 1] + min(len(way) for way, _ in ways[i])
-    out: list[Split] = []
-    picks: list[int] = []
-
-    def walk(at: int, count: int, total: Value, amounts: tuple[Value, ...]) -> None:
-        if len(out) >= _MAX_SPLITS:
-            return
-        if at == len(before):
-            for k, (way, ending) in enumerate(last):
-                every = amounts + ending
-                if count + len(way) <= width and None not in ending and _balances(every):
-                    picks.append(k)
-                    out.append((len(every) - len(printed), every, _cutter(printed, ways, tuple(picks))))
-                    picks.pop()
-            return
-        for k, (way, some) in enumerate(before[at]):
-            if None in some:
-                continue  # a cell that is not a count balances nothing
-            added = total + sum(some)
-            if added <= room and count + len(way) + fewest[at + 1] <= width:
-                picks.append(k)
-                walk(at + 1, count + len(way), added, amounts + some)
-                picks.pop()
-
-    if room >= 0:
-        walk(0, 0, 0, ())
-    return out
-
-
-def _every_cell_splits(cells: Row, width: int, group: int) -> list[tuple[int, Reading]]:
-    """The readings of a row that printed something in every one of its `width` cells: its
-    digits cut into exactly `width` numbers, those whose groups balance (or, when none does,
-    every such cut, for the identities to weigh). Empty when no cut gives `width` numbers."""
-    every = [(extra, amounts, parts) for extra, amounts, parts in _splits(cells, width) if len(amounts) == width]
-    balanced = [split for split in every if all(_balances(split[1][at : at + group]) for at in range(0, width, group))]
-    return [(extra, tuple(parts())) for extra, _, parts in balanced or every]
-
-
-def _cutter(printed: Row, ways: list, picks: tuple[int, ...]) -> Callable[[], Row]:
-    """The cells of one split, cut only when asked for."""
-
-    def parts() -> Row:
-        row: Row = []
-        for cell, options, k in zip(printed, ways, picks, strict=True):
-            way = options[k][0]
-            if len(way) == 1:
-                row.append(cell)
-            else:
-                row += [RawCell(cell.text[a:b], cell.start + a, cell.start + b) for a, b in way]
-        return row
-
-    return parts
-
-
-@lru_cache(maxsize=4096)
-def _ways(text: str, width: int) -> tuple[tuple[tuple[tuple[int, int], ...], tuple[Value, ...]], ...]:
-    """The ways one printed cell may hold numbers, as (start, end) offsets with their values:
-    as printed, then (a run of digits) cut into two or more. No printed count starts with 0:
-    "0005" is cells run together, never one number."""
-    digits = 1 < len(text) <= _MAX_RUN_DIGITS and text.isdigit()
-    whole = [] if digits and text[0] in "0０" else [((0, len(text)),)]
-
-    def cuts(start: int, left: int) -> list[list[tuple[int, int]]]:
-        if start == len(text):
-            return [[]]
-        if left == 0:
-            return []
-        ends = [start + 1] if text[start] in "0０" else range(start + 1, len(text) + 1)
-        return [[(start, end), *rest] for end in ends for rest in cuts(end, left - 1)]
-
-    every = whole + ([tuple(way) for way in cuts(0, width) if len(way) > 1] if digits else [])
-    return tuple((way, tuple(value_of(text[a:b]) for a, b in way)) for way in every)
-
-
-def _can_balance(amounts: tuple[Value, ...], width: int, group: int) -> bool:
-    """Whether numbers in this order can be cut into groups of `group` columns that each
-    balance (`_balances`): the test `_balanced_placements` makes, without placing anything."""
-    if None in amounts:
-        return False
-    if group == width:  # one group: a row of section 三
-        return len(amounts) <= width and _balances(amounts)
-    reach = {0}
-    for _ in range(width // group):
-        reach = {
-            end
-            for start in reach
-            for end in range(start, min(len(amounts), start + group) + 1)
-            if _balances(amounts[start:end])
-        }
-    return len(amounts) in reach
-
-
-def _balances(amounts: tuple[Value, ...] | list[Value]) -> bool:
-    """A group's numbers can stand so that its 总计 is their sum: none printed, all zeros, or a
-    last number (not 0) that is the sum of the others."""
-    return not any(amounts) or (bool(amounts[-1]) and sum(amounts[:-1]) == amounts[-1])  # type: ignore[arg-type]
-
-
-def _balanced_placements(cells: Row, width: int, group: int) -> list[Reading]:
-    """The placements of a row's numbers (its blank cells printed nothing) under which every
-    group's 总计, its last column, is the sum of its parts.
-
-    The numbers are cut into consecutive groups (a group may have printed nothing). A group
-    whose last number is the sum of the ones before it and not 0 has that number as its 总计 (a
-    part there would leave a blank total over non-zero parts) and its other numbers in any of
-    its part columns, in order. A group of zeros may stand anywhere in it: nothing says whether
-    a lone 0 is a part or the total. Exactly the placements that pass the row's own identities.
-    """
-    values = [value_of(cell.text) for cell in cells]
-    if any(value is None for value in values):
-        return []
-    groups = width // group
-
-    def within(start: int, end: int) -> list[tuple[RawCell | None, ...]]:
-        numbers, amounts = cells[start:end], values[start:end]
-        if not numbers:
-            return [(None,) * group]
-        if not _balances(amounts):
-            return []
-        if any(amounts):  # the last number is the 总计 of the others
-            parts = group - 1
-            return [(*_spread(numbers[:-1], at, parts), numbers[-1]) for at in _positions(parts, len(numbers) - 1)]
-        # Zeros are offered right-aligned first: a lone 0 kept as the group's 总计 unless the
-        # identities say otherwise (still an ambiguity, but the likelier one is shown).
-        return [_spread(numbers, at, group) for at in reversed(_positions(group, len(numbers)))]
-
-    cuts: list[tuple[int, list[list[tuple[RawCell | None, ...]]]]] = []  # (groups left empty, options)
-
-    def cut(start: int, placed: list[list[tuple[RawCell | None, ...]]], empty: int) -> None:
-        left = groups - len(placed)  # groups still to fill, this one included
-        if left == 0:
-            cuts.append((empty, placed))
-            return
-        # The numbers after this group must fit in the groups after it; the last takes the rest.
-        for end in range(max(start, len(cells) - group * (left - 1)), min(len(cells), start + group) + 1):
-            options = within(start, end)
-            if options:
-                cut(end, [*placed, options], empty + (end == start))
-
-    cut(0, [], 0)
-    # Cuts leaving fewer groups empty first: a group prints at least its 总计, even a 0.
-    cuts.sort(key=lambda item: item[0])
-    return [tuple(c for chunk in combo for c in chunk) for _, placed in cuts for combo in itertools.product(*placed)]
-
-
-@lru_cache(maxsize=256)
-def _positions(width: int, count: int) -> tuple[tuple[int, ...], ...]:
-    return tuple(itertools.combinations(range(width), count))
-
-
-def _spread(cells: Row, at: tuple[int, ...], width: int) -> tuple[RawCell | None, ...]:
-    """`cells` put at positions `at` of `width` slots, the rest blank."""
-    slots: list[RawCell | None] = [None] * width
-    for position, cell in zip(at, cells, strict=True):
-        slots[position] = cell
-    return tuple(slots)
-
-
-def _placements(cells: Row, width: int, prefer_right: bool) -> list[tuple[int, Reading]]:
-    if len(cells) == width:
-        return [(0, tuple(cells))]
-    out = []
-    for positions in itertools.combinations(range(width), len(cells)):
-        reading: list[RawCell | None] = [None] * width
-        for position, cell in zip(positions, cells, strict=True):
-            reading[position] = cell
-        right_aligned = positions == tuple(range(width - len(cells), width))
-        out.append((0 if right_aligned or not prefer_right else 1, tuple(reading)))
-    return out
-
-
 # --- Sections --------------------------------------------------------------------------------
 
 
@@ -495,7 +188,7 @@ def parse(text: str) -> Extraction:
     for section in template.SECTIONS:
         span = spans.get(section)
         if span is None:
-            findings.append(_unread(section, "not found in the text"))
+            findings.append(not_read(section, "not found in the text"))
             continue
         family = detect_family(text, span)
         if (
@@ -507,20 +200,20 @@ def parse(text: str) -> Extraction:
             # layout alone: a page body run into one line, or web text around it, says it.
             family = "space_rows"
         if family is None:
-            findings.append(_unread(section, "found, but in a layout the parser does not read yet"))
+            findings.append(not_read(section, "found, but in a layout the parser does not read yet"))
             continue
         layouts[section] = family
         if family == "number_stream":
             rows, doubts, gapped = _stream_rows(text, span, section)
             if gapped:
                 family = layouts[section] = "gapped_stream"
-            findings += [_doubt(section, "*", doubt) for doubt in doubts]
+            findings += [blocking_doubt(section, "*", doubt) for doubt in doubts]
         elif family == "space_rows":  # web text: rows by their labels, whatever the line breaks
             rows = _as_rows(anchored.rows(text, span.start, span.end, section), span)
         else:
             rows = tokenize(text, span, family)
         if section == "proactive":
-            table, doubts = _proactive(rows, family, _outside(text, spans.values()), text[span.start : span.end])
+            table, doubts = proactive.read(rows, family, _outside(text, spans.values()), text[span.start : span.end])
         elif section == "applications":
             table, doubts = _applications(rows, family)
         else:
@@ -535,172 +228,6 @@ def parse(text: str) -> Extraction:
         findings=findings,
         layouts=layouts,
     )
-
-
-def _proactive(rows: list[Row], family: str, prose: str = "", printed: str = "") -> tuple[Table | None, list[Finding]]:
-    """Section 二 from its rows; `prose` is the report's text outside its tables (it may restate
-    a row's figures), `printed` the section's own text (a row whose name it never prints was not
-    printed)."""
-    header = "".join(c.text for row in rows for c in row if not _is_value(c.text))
-    version = template.proactive_version(header)
-    found: dict[str, Row] = {}
-    for row in rows:
-        label, values = split_row(row)
-        if family in _DELIMITED:
-            label, values = _after_label(row, label, values)
-        key = template.match_proactive_row(label)
-        if key and values and key not in found:
-            found[key] = values
-    if not found:
-        return None, [_unread("proactive", "has no recognisable rows")]
-    findings = []
-    if version is None:
-        # No version words in the headers: the licensing row's width still tells them apart.
-        licensing = found.get("licensing", [])
-        version = "2019" if sum(not c.blank for c in licensing) > 1 else "2021"
-        findings.append(_doubt("proactive", "version", f"no version headers; read as the {version} template"))
-    spec = template.spec("proactive", version)
-    table = Table.empty("proactive", version)
-    prose = prose.translate(_ASCII_DIGITS) if family == "space_rows" else prose
-    for row_spec in spec.rows:
-        values = found.get(row_spec.key)
-        if values is None:
-            if any(k in template.compact(printed or header) for k in row_spec.keywords):
-                findings.append(_doubt("proactive", row_spec.key, f"row {row_spec.label} not found"))
-            else:  # some agencies print no 规章 row at all: its cells stay blank, never 0
-                findings.append(_not_printed(row_spec))
-            continue
-        if family == "space_rows":
-            best = _proactive_splits(values, row_spec.columns, _restated(prose, row_spec))
-            if len(best) > 1:
-                findings.append(_split_doubt(row_spec, best))
-        else:
-            options = readings(values, len(row_spec.columns), family)
-            best = [r for cost, r in options if options and cost == options[0][0]]
-            if len(best) > 1:
-                shown = "; ".join(_show(r) for r in best[:4])
-                findings.append(_doubt("proactive", row_spec.key, f"{row_spec.label}: cells do not line up ({shown})"))
-        if not best:
-            findings.append(_doubt("proactive", row_spec.key, f"{row_spec.label}: more values than columns"))
-            continue
-        for column, raw in zip(row_spec.columns, best[0], strict=True):
-            _fill(table, findings, row_spec.key, column, raw)
-    return table, findings
-
-
-# Families whose cells are explicit: a cell that is not a number is still a cell.
-_DELIMITED = ("tab_rows", "cell_per_line", "markdown")
-
-
-def _after_label(row: Row, label: str, values: Row) -> tuple[str, Row]:
-    """A section-二 row's label cell and every cell after it, numbers or not: "五", "5a" or
-    "见附件" where a count belongs is an unreadable cell (a finding keeps its text), not more
-    label text that leaves the cell blank."""
-    for i, cell in enumerate(row):
-        if template.match_proactive_row(cell.text) and i + 1 < len(row):
-            if any(not _is_value(c.text) for c in row[i + 1 :]):
-                return "".join(c.text.strip() for c in row[: i + 1]), row[i + 1 :]
-            break
-    return label, values
-
-
-# One printed value of a section-二 column: no count starts with 0 but 0 itself.
-_PIECE = {
-    "count": re.compile(r"(?:0|[1-9][0-9]*)"),
-    "change": re.compile(r"(?:[-+增减]?(?:0|[1-9][0-9]*))"),
-    "money": re.compile(r"(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:万元|元)?"),
-}
-_SPLITTABLE = re.compile(r"[-+增减]?[0-9]+(?:\.[0-9]+)?(?:万元|元)?")
-_MAX_PROACTIVE_SPLITS = 2000
-
-
-def _proactive_splits(values: Row, columns: tuple[template.Column, ...], prose: frozenset[str]) -> list[Reading]:
-    """The ways a section-二 row's printed text (digits run together: ``24432`` over three
-    columns) cuts into exactly one value per column, each of its column's form; the row as
-    printed when it already has one cell per column.
-
-    No identity binds these cells, so when several cuts fit the text does not settle the row:
-    all are returned, the likeliest first (its figures restated in the prose, then counts of
-    like length, then the larger running last column), and the caller makes that a doubt a
-    person resolves.
-    """
-    printed = [c for c in values if not c.blank]
-    if len(printed) == len(columns) or len(printed) > len(columns):
-        return [tuple(printed)] if len(printed) == len(columns) else []
-    out: list[tuple[RawCell, ...]] = []
-
-    def walk(cell: int, at: int, placed: tuple[RawCell, ...]) -> None:
-        if len(out) >= _MAX_PROACTIVE_SPLITS or (len(placed) == len(columns) and cell < len(printed)):
-            return
-        if cell == len(printed):
-            if len(placed) == len(columns):
-                out.append(placed)
-            return
-        raw = printed[cell]
-        text = raw.text.translate(_ASCII_DIGITS)
-        if at == 0 and not _SPLITTABLE.fullmatch(text):  # a mark ("/"), an annotated cell: as printed
-            walk(cell + 1, 0, (*placed, raw))
-            return
-        pattern = _PIECE[columns[len(placed)].kind]
-        for end in range(len(text), at, -1):  # longer numbers first: "88022" is 88|0|22 before 8|80|22
-            if pattern.fullmatch(text, at, end):
-                piece = (
-                    raw if (at, end) == (0, len(text)) else RawCell(raw.text[at:end], raw.start + at, raw.start + end)
-                )
-                walk(cell + (end == len(text)), 0 if end == len(text) else end, (*placed, piece))
-
-    walk(0, 0, ())
-
-    def likelihood(reading: tuple[RawCell, ...]) -> tuple[int, int, Value]:
-        digits = [_DIGITS.sub("", c.text.translate(_ASCII_DIGITS)) for c in reading]
-        restated = len({d for d in digits if d.strip("0") and d in prose})
-        # Columns of one kind hold numbers of like size (counts beside counts, not beside an amount)...
-        lengths = [len(d) for d, c in zip(digits, columns, strict=True) if c.kind == "count"]
-        uneven = max(lengths) - min(lengths) if lengths else 0
-        # ...and the last column is the running one (现行有效件数, 对外公开总数量, 处理决定数量, 采购总金额).
-        last = value_of(reading[-1].text, columns[-1].kind) if reading else None
-        return -restated, uneven, -(last or 0)
-
-    return sorted(out, key=likelihood)
-
-
-_ASCII_DIGITS = str.maketrans("０１２３４５６７８９．", "0123456789.")
-_DIGITS = re.compile(r"[^0-9.]")
-
-
-def _split_doubt(row_spec: template.Row, readings: list[Reading]) -> Finding:
-    """Several cuts of a section-二 row fit its printed digits: each cell they differ in and its candidates."""
-    listed = []
-    for i, column in enumerate(row_spec.columns):
-        seen = list(dict.fromkeys("blank" if r[i] is None else r[i].text for r in readings))
-        if len(seen) > 1:
-            listed.append(f"{row_spec.key}.{column.key}: {' or '.join(seen[:6])}")
-    shown = "; ".join(_show(r) for r in readings[:6]) + (" …" if len(readings) > 6 else "")
-    return Finding.blocking(
-        "proactive.layout.ambiguous",
-        "exactly one reading of the printed cells fits the columns",
-        f"{row_spec.label}: the printed digits split {len(readings)} ways ({shown}); kept {_show(readings[0])}, "
-        f"a person must choose. Differs in {'; '.join(listed)}",
-        cells=[("proactive", row_spec.key, c.key) for c in row_spec.columns],
-    )
-
-
-# A figure the prose restates right after a row's name ("制定规范性文件5件", "现行有效的规范性文件16件",
-# "政府采购…共发布采购信息21条"): the first number in the same sentence, close by. A hint to the
-# likeliest cut of that row, never proof.
-_PROSE_NUMBER = re.compile(r"(?<![0-9.])([0-9]+(?:\.[0-9]+)?)\s*(?:件|条|项|个|次|万元|元)")
-_NEAR = 40
-
-
-def _restated(prose: str, row_spec: template.Row) -> frozenset[str]:
-    out: set[str] = set()
-    for keyword in (*row_spec.keywords, row_spec.label):
-        for at in (m.end() for m in re.finditer(re.escape(keyword), prose)):
-            clause = re.split("[。；]", prose[at : at + _NEAR], maxsplit=1)[0]
-            first = _PROSE_NUMBER.search(clause)
-            if first:
-                out.add(first.group(1).replace(".", ""))
-    return frozenset(out)
 
 
 def _applications(rows: list[Row], family: str) -> tuple[Table | None, list[Finding]]:
@@ -719,17 +246,17 @@ def _applications(rows: list[Row], family: str) -> tuple[Table | None, list[Find
                 printed.append((None, label, values))
             continue
         if key in found:
-            findings.append(_doubt("applications", key, f"row {label!r} printed twice; the first is kept"))
+            findings.append(blocking_doubt("applications", key, f"row {label!r} printed twice; the first is kept"))
             continue
         found[key] = values
         printed.append((key, label, values))
         previous = key
     if not found:
-        return None, [_unread("applications", "has no recognisable rows")]
+        return None, [not_read("applications", "has no recognisable rows")]
     split_other = {"other_overdue_correction", "other_unpaid_fee", "other_misc"} & set(found)
     version: Version = "2021" if split_other else "2019"
     if split_other and "other_handling" in found:
-        findings.append(_doubt("applications", "other_handling", "both the single and the split （六） rows"))
+        findings.append(blocking_doubt("applications", "other_handling", "both the single and the split （六） rows"))
     spec = template.spec("applications", version)
     findings += _placed_by_order(printed, found, spec, family)
     width = len(template.APPLICANT_COLUMNS)
@@ -737,11 +264,11 @@ def _applications(rows: list[Row], family: str) -> tuple[Table | None, list[Find
     for row_spec in spec.rows:
         values = found.get(row_spec.key)
         if values is None:
-            findings.append(_doubt("applications", row_spec.key, f"row {row_spec.label} not found"))
+            findings.append(blocking_doubt("applications", row_spec.key, f"row {row_spec.label} not found"))
             continue
         options[row_spec.key] = readings(values, width, family, split=family == "space_rows") or []
         if not options[row_spec.key]:
-            findings.append(_doubt("applications", row_spec.key, f"{row_spec.label}: more values than columns"))
+            findings.append(blocking_doubt("applications", row_spec.key, f"{row_spec.label}: more values than columns"))
             del options[row_spec.key]
     table, doubts = _choose(
         Table.empty("applications", version), options, template.APPLICANT_COLUMNS, vanishing=family in _VANISHING
@@ -771,19 +298,21 @@ def _placed_by_order(
         after = next((order.index(k) for k, _, _ in printed[j:] if k in order), len(order))
         missing = [key for key in order[before + 1 : after] if key not in found]
         unnamed = printed[i:j]
-        if family in _DELIMITED and missing and len(missing) == len(unnamed):
+        if family in DELIMITED and missing and len(missing) == len(unnamed):
             for key, (_, label, values) in zip(missing, unnamed, strict=True):
                 found[key] = values
                 message = (
                     f"row printed without its label ({label or 'none'!r}) taken as {spec.row(key).label} by its place"
                 )
                 if len(missing) == 1:
-                    findings.append(_soft("applications", key, message))
+                    findings.append(soft_note("applications", key, message))
                 else:
-                    findings.append(_doubt("applications", key, message))
+                    findings.append(blocking_doubt("applications", key, message))
         else:
             for _, label, _ in unnamed:
-                findings.append(_doubt("applications", "unknown", f"row {label or '(no label)'!r} not recognised"))
+                findings.append(
+                    blocking_doubt("applications", "unknown", f"row {label or '(no label)'!r} not recognised")
+                )
         i = j
     return findings
 
@@ -808,20 +337,20 @@ def _prints_every_cell(table: Table | None) -> bool:
 
 def _review(rows: list[Row], family: str, every_cell_printed: bool = False) -> tuple[Table | None, list[Finding]]:
     # Where blank cells vanish (web text, PDF streams) a data row may show only a few numbers.
-    least = 1 if family in _STREAMS else 5
+    least = 1 if family in STREAMS else 5
     if family == "space_rows":
         # Web text: the data row is the first run of values after the column headers.
         data = [values for label, values in map(split_row, rows) if values and _OUTCOME_HEADER.search(label)][:1]
     else:
         data = [values for label, values in map(split_row, rows) if not label and len(values) >= least]
     if not data:
-        return None, [_unread("review_litigation", "has no data row")]
+        return None, [not_read("review_litigation", "has no data row")]
     width = len(template.REVIEW_LITIGATION.rows) * len(template.OUTCOME_COLUMNS)
     group = len(template.OUTCOME_COLUMNS)
-    full = _every_cell_splits(data[-1], width, group) if family == "space_rows" and every_cell_printed else []
+    full = every_cell_splits(data[-1], width, group) if family == "space_rows" and every_cell_printed else []
     options = full or readings(data[-1], width, family, split=family == "space_rows", group=group)
     if not options:
-        return None, [_unread("review_litigation", f"data row has more than {width} cells")]
+        return None, [not_read("review_litigation", f"data row has more than {width} cells")]
     columns = tuple(
         template.Column(f"{g.key}.{c.key}", c.label) for g in template.REVIEW_LITIGATION.rows for c in g.columns
     )
@@ -901,7 +430,9 @@ def _choose(
         choices = [opts[:1] for opts in choices]
         open_values = [per_row[:1] for per_row in open_values]
         why = "the search for a balanced one was cut short" if found is None else "none balances"
-        findings.append(_doubt(table.section, "*", f"too many possible readings ({total}); {why}; cheapest kept"))
+        findings.append(
+            blocking_doubt(table.section, "*", f"too many possible readings ({total}); {why}; cheapest kept")
+        )
 
     open_cells = {cell for per_row in open_values for cell in per_row[0]}  # a row's readings fill the same cells
     equations = checks.equations(table.section, table.version)
@@ -1067,21 +598,8 @@ def _build(
     out = table.model_copy(update={"cells": {row: dict(cols) for row, cols in table.cells.items()}})
     for row, reading in chosen.items():
         for (target, column), raw in zip(_targets(row, columns), reading, strict=True):
-            _fill(out, findings, target, column, raw)
+            fill(out, findings, target, column, raw)
     return out
-
-
-def _fill(table: Table, findings: list[Finding] | None, row: str, column: template.Column, raw: RawCell | None) -> None:
-    if raw is None:
-        table.set(row, column.key, BLANK)
-        return
-    try:
-        cell = parse_cell(raw.text, column.kind, span=(raw.start, raw.end))
-    except ValueError:
-        cell = Cell(raw=raw.text, span=(raw.start, raw.end))
-        if findings is not None:
-            findings.append(unreadable(table.section, "layout", row, column.key, column.label, column.kind, raw.text))
-    table.set(row, column.key, cell)
 
 
 def _differences(
@@ -1106,38 +624,3 @@ def _differences(
             if len(seen) > 1:
                 out.append((key, seen))
     return sorted(out)
-
-
-def _show(reading: Reading) -> str:
-    return "|".join("" if c is None else c.text.strip() for c in reading)
-
-
-def _not_printed(row_spec: template.Row) -> Finding:
-    finding = _soft("proactive", row_spec.key, f"the report prints no row {row_spec.label}; its cells are left blank")
-    return finding.model_copy(update={"id": f"proactive.layout.{row_spec.key}.not_printed"})
-
-
-def _soft(section: Section, row: str, message: str) -> Finding:
-    """Something a reviewer should know about a row, which does not stop acceptance."""
-    return Finding(
-        id=f"{section}.layout.{row}",
-        severity="soft",
-        status="uncertain",
-        formula="every template row is printed with its label",
-        message=message,
-        cells=[(section, row, "*")],
-    )
-
-
-def _unread(section: Section, why: str) -> Finding:
-    title = template.SECTION_TITLES[section]
-    return Finding.blocking(f"{section}.layout.unread", f"section {title} is read", f"section {title} {why}")
-
-
-def _doubt(section: Section, row: str, message: str) -> Finding:
-    if row == "*":  # a doubt about the whole table names every row of it
-        rows = dict.fromkeys(r.key for v in ("2019", "2021") for r in template.spec(section, v).rows)  # type: ignore[arg-type]
-        cells = [(section, key, "*") for key in rows]
-    else:
-        cells = [(section, row, "*")] if row not in ("unknown", "version") else []
-    return Finding.blocking(f"{section}.layout.{row}", "every printed row is read exactly once", message, cells=cells)

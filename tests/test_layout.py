@@ -4,11 +4,11 @@ import itertools
 import random
 
 import pytest
-from conftest import GOLD, ROOT, SAMPLES
-from hypothesis import example, given, settings
+from conftest import GOLD, SAMPLES
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extraction import checks, generator, layout, template
+from extraction import checks, generator, layout, placement, template
 
 SAMPLE_IDS = [p.stem for p in SAMPLES]
 
@@ -123,71 +123,12 @@ def test_unreadable_value_is_kept_raw_and_flagged():
     assert any(f.id == "applications.layout.unreadable_value" for f in extraction.findings)
 
 
-@pytest.mark.parametrize(
-    ("values", "family", "expected"),
-    [
-        (["4", "", "3", "1", "", "", "8", ""], "tab_rows", ["4", "", "3", "1", "", "", "8"]),  # trailing tab
-        (["", "4", "", "3", "1", "", "", "8"], "tab_rows", ["4", "", "3", "1", "", "", "8"]),  # leading empty field
-        (["", "", "", "", "", "0", ""], "tab_rows", ["", "", "", "", "", "", "0"]),  # right-aligned total
-    ],
-)
-def test_tab_row_readings_cheapest_first(values, family, expected):
-    cells = [layout.RawCell(v, 0, len(v)) for v in values]
-    cost, reading = layout.readings(cells, 7, family)[0]
-    assert cost == 0
-    assert ["" if c is None else c.text for c in reading] == expected
-
-
 def test_markdown_rows_keep_empty_cells_and_their_spans():
     text = "| 规章 |  | ０ | 12 |\n| --- | :---: | --- | ---: |\n"
     cells = layout._split_pipes(text.splitlines()[0], 0)
     assert [c.text for c in cells] == ["规章", "", "０", "12"]
     assert [text[c.start : c.end] for c in cells] == ["规章", "", "０", "12"]
     assert layout._MARKDOWN_RULE.match(text.splitlines()[1])
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    amounts=st.lists(st.integers(0, 12), max_size=8),
-    shape=st.sampled_from([(7, 7), (15, 5)]),
-)
-def test_a_split_is_judged_balanceable_exactly_when_it_has_a_balanced_placement(amounts, shape):
-    width, group = shape
-    cells = [layout.RawCell(str(a), 0, len(str(a))) for a in amounts]
-    placeable = bool(layout._balanced_placements(cells, width, group)) if len(amounts) <= width else False
-    assert layout._can_balance(tuple(amounts), width, group) == placeable
-
-
-PRINTED_CELL = st.text("0012345６789", min_size=1, max_size=6) | st.sampled_from(["", "/", "－", "-3"])
-
-
-@settings(max_examples=300, deadline=None)
-@given(texts=st.lists(PRINTED_CELL, max_size=5), width=st.sampled_from([3, 7]))
-@example(texts=["0000"], width=3)  # a cell no split fits in the columns
-@example(texts=["5", "-3", "2"], width=7)  # a negative count: sums do not only grow
-def test_a_rows_balancing_splits_are_those_of_every_split_that_can_balance(texts, width):
-    # Made directly (branches cut short on their sums), the same splits in the same order as
-    # trying every split: nothing a section 三 row could balance under is lost.
-    cells, at = [], 0
-    for text in texts:
-        cells.append(layout.RawCell(text, at, at + len(text)))
-        at += len(text) + 1
-    every = [split for split in layout._splits(cells, width) if layout._can_balance(split[1], width, width)]
-    made = layout._balancing_splits(cells, width, width)
-    assert [(extra, amounts) for extra, amounts, _ in made] == [(extra, amounts) for extra, amounts, _ in every]
-    assert [parts() for _, _, parts in made] == [parts() for _, _, parts in every]
-
-
-def test_cells_run_together_are_cut_where_the_row_total_balances():
-    text = "230 000023"  # TEMPLATE.md: 23,0,0,0,0,0,23
-    cells = [layout.RawCell("230", 0, 3), layout.RawCell("000023", 4, 10)]
-    found = [reading for _, reading in layout.readings(cells, 7, "space_rows", split=True)]
-    shown = {tuple(None if c is None else int(c.text) for c in reading) for reading in found}
-    assert (23, 0, 0, 0, 0, 0, 23) in shown
-    for reading in found:
-        numbers = [int(c.text) for c in reading if c is not None]
-        assert reading[-1] is not None and numbers[-1] == sum(numbers[:-1])  # every reading balances
-        assert all(text[c.start : c.end] == c.text for c in reading if c is not None)  # spans into the text
 
 
 def test_every_balanced_reading_of_a_lone_data_row_is_counted():
@@ -230,12 +171,12 @@ REVIEW_COLUMNS = tuple(
 )
 def test_where_blanks_vanish_a_rows_readings_all_pass_its_own_identities_or_none_does(digits, family, section):
     # _choose relies on this to skip judging each reading against its own row again.
-    cells = [layout.RawCell(d, 0, len(d)) for d in digits]
+    cells = [placement.RawCell(d, 0, len(d)) for d in digits]
     if section == "applications":
         row, columns, group = "granted", template.APPLICANT_COLUMNS, 0
     else:
         row, columns, group = "*", REVIEW_COLUMNS, len(template.OUTCOME_COLUMNS)
-    found = layout.readings(cells, len(columns), family, split=family == "space_rows", group=group)
+    found = placement.readings(cells, len(columns), family, split=family == "space_rows", group=group)
     verdicts = {_passes_own_identities(section, row, columns, reading) for _, reading in found}
     assert len(verdicts) <= 1
 
@@ -277,18 +218,6 @@ def test_a_page_whose_section_three_prints_every_cell_prints_every_cell_of_secti
     assert all(c.kind.value != "blank" for row in extraction.report.applications.cells.values() for c in row.values())
     assert not [f for f in extraction.findings if f.id == "review_litigation.layout.ambiguous"]
     assert _kept(extraction) == groups
-
-
-@pytest.mark.parametrize("printed", ["五", "5a", "见附件"])
-def test_a_section_two_cell_that_is_not_a_number_is_an_unreadable_cell_not_a_blank(printed):
-    text = (ROOT / "data" / "samples" / "002_ff50e99d4c3fccda.txt").read_text(encoding="utf-8")
-    row = next(line for line in text.splitlines() if line.startswith("行政许可"))
-    extraction = layout.parse(text.replace(row, f"行政许可\t3\t{printed}\t4"))
-    cells = extraction.report.proactive.cells["licensing"]
-    assert (cells["prior_items"].value, cells["decisions"].value) == (3, 4)
-    assert cells["change"].raw == printed and cells["change"].value is None
-    unreadable = [f for f in extraction.findings if f.id == "proactive.layout.unreadable_value"]
-    assert unreadable and unreadable[0].blocks_acceptance and printed in unreadable[0].message
 
 
 def _markdown_section_three(rows: list[str]) -> str:

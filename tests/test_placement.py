@@ -1,0 +1,66 @@
+"""Placing a row's printed numbers into cells: readings, cuts of digits run together, placements."""
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from extraction import placement
+
+
+@pytest.mark.parametrize(
+    ("values", "family", "expected"),
+    [
+        (["4", "", "3", "1", "", "", "8", ""], "tab_rows", ["4", "", "3", "1", "", "", "8"]),  # trailing tab
+        (["", "4", "", "3", "1", "", "", "8"], "tab_rows", ["4", "", "3", "1", "", "", "8"]),  # leading empty field
+        (["", "", "", "", "", "0", ""], "tab_rows", ["", "", "", "", "", "", "0"]),  # right-aligned total
+    ],
+)
+def test_tab_row_readings_cheapest_first(values, family, expected):
+    cells = [placement.RawCell(v, 0, len(v)) for v in values]
+    cost, reading = placement.readings(cells, 7, family)[0]
+    assert cost == 0
+    assert ["" if c is None else c.text for c in reading] == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    amounts=st.lists(st.integers(0, 12), max_size=8),
+    shape=st.sampled_from([(7, 7), (15, 5)]),
+)
+def test_a_split_is_judged_balanceable_exactly_when_it_has_a_balanced_placement(amounts, shape):
+    width, group = shape
+    cells = [placement.RawCell(str(a), 0, len(str(a))) for a in amounts]
+    placeable = bool(placement._balanced_placements(cells, width, group)) if len(amounts) <= width else False
+    assert placement._can_balance(tuple(amounts), width, group) == placeable
+
+
+PRINTED_CELL = st.text("0012345６789", min_size=1, max_size=6) | st.sampled_from(["", "/", "－", "-3"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(PRINTED_CELL, max_size=5), width=st.sampled_from([3, 7]))
+@example(texts=["0000"], width=3)  # a cell no split fits in the columns
+@example(texts=["5", "-3", "2"], width=7)  # a negative count: sums do not only grow
+def test_a_rows_balancing_splits_are_those_of_every_split_that_can_balance(texts, width):
+    # Made directly (branches cut short on their sums), the same splits in the same order as
+    # trying every split: nothing a section 三 row could balance under is lost.
+    cells, at = [], 0
+    for text in texts:
+        cells.append(placement.RawCell(text, at, at + len(text)))
+        at += len(text) + 1
+    every = [split for split in placement._splits(cells, width) if placement._can_balance(split[1], width, width)]
+    made = placement._balancing_splits(cells, width, width)
+    assert [(extra, amounts) for extra, amounts, _ in made] == [(extra, amounts) for extra, amounts, _ in every]
+    assert [parts() for _, _, parts in made] == [parts() for _, _, parts in every]
+
+
+def test_cells_run_together_are_cut_where_the_row_total_balances():
+    text = "230 000023"  # TEMPLATE.md: 23,0,0,0,0,0,23
+    cells = [placement.RawCell("230", 0, 3), placement.RawCell("000023", 4, 10)]
+    found = [reading for _, reading in placement.readings(cells, 7, "space_rows", split=True)]
+    shown = {tuple(None if c is None else int(c.text) for c in reading) for reading in found}
+    assert (23, 0, 0, 0, 0, 0, 23) in shown
+    for reading in found:
+        numbers = [int(c.text) for c in reading if c is not None]
+        assert reading[-1] is not None and numbers[-1] == sum(numbers[:-1])  # every reading balances
+        assert all(text[c.start : c.end] == c.text for c in reading if c is not None)  # spans into the text
