@@ -335,7 +335,7 @@ def evaluate(
             continue
         if rerun:
             work = cascade.extract(doc["text"], settings)
-            findings = pipeline.check(db, doc["id"], doc["text"], work.extraction, store.doubts(doc))
+            findings = pipeline.check(db, doc["id"], doc["text"], work.extraction, store.doubts(doc), store.notes(doc))
             status = "accepted" if checks.accepted(findings) else "queued"
             extraction = work.extraction
             groups = {
