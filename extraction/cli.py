@@ -29,7 +29,7 @@ from extraction.schema import Finding, Table
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Verified tables from 政府信息公开工作年度报告.")
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # messages stay one line, whatever the width
 
 DbOption = Annotated[Path, typer.Option("--db", envvar="XXGK_DB", help="SQLite store (env XXGK_DB).")]
 MaxMb = Annotated[

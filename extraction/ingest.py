@@ -160,12 +160,19 @@ def expand(paths: Iterable[str]) -> Iterator[Input]:
                 yield Input(Path(raw), f"nothing matches {raw!r}", stored=False)
                 continue
         for path in matches:
-            entries = _walk(path) if path.is_dir() else [Input(path)]
+            entries = _walk(path) if _is_dir(path) else [Input(path)]
             for entry in entries:
                 if entry.path in seen:
                     continue
                 seen.add(entry.path)
                 yield entry
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except OSError:  # not there, or not ours to look at: read() says which
+        return False
 
 
 def _walk(root: Path) -> list[Input]:

@@ -2,6 +2,7 @@
 
 import random
 
+import pytest
 from lxml.html import fromstring
 
 from extraction import generator, html, layout, pipeline, store
@@ -64,3 +65,16 @@ def test_escapes_inside_a_script_string_are_undone():
     )
     text = html.to_text(page)
     assert "三、收到和处理政府信息公开申请情况" in text and "\tit's\n" in text and "\t自然人\n" in text
+
+
+def test_a_table_whose_spans_lay_out_too_many_cells_is_refused_before_it_is_built(tmp_path):
+    from extraction import ingest
+
+    cells = '<td rowspan="100" colspan="100">1</td>' * 40
+    page = f"<table>{'<tr>' + cells + '</tr>'}" * 3 + "</table>"
+    with pytest.raises(html.TooLarge, match="XXGK_MAX_TABLE_CELLS"):
+        html.to_text(page, max_cells=100_000)
+    path = tmp_path / "spans.html"
+    path.write_text(page, encoding="utf-8")
+    doc = ingest.read(path, limits=ingest.Limits(max_table_cells=100_000))
+    assert doc.text is None and "over the budget of 100,000 cells per table" in doc.error
