@@ -335,7 +335,10 @@ def _images(data: bytes, limits: Limits) -> Iterator[Any]:
         image = Image.open(io.BytesIO(data))
         count = getattr(image, "n_frames", 1)
     except Image.DecompressionBombError as exc:
-        raise ValueError(f"{exc}; over the pixel budget of {limits.max_megapixels:g} megapixels") from exc
+        raise ValueError(
+            f"image refused by Pillow as a decompression bomb ({exc}): over the pixel budget of "
+            f"{limits.max_megapixels:g} megapixels per page (XXGK_MAX_MEGAPIXELS)"
+        ) from exc
     except unreadable as exc:
         raise ValueError(f"not a readable image ({type(exc).__name__}: {exc})") from exc
     if count > limits.max_pages:
