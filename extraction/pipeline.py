@@ -125,13 +125,16 @@ def extract_documents(
     settings = settings or cascade.Settings(kind="layout")
     ids = list(doc_ids)
     by = store.owner()
-    docs = {i: store.document(db, i) for i in ids}
-    suspects = [i for i in ids if docs[i]["attempts"]]
+    # The status each document has now, when it is listed: a claim later succeeds only if no
+    # other run has filed it since (its text is loaded window by window, not here).
+    listed = {row[0]: (row[1], row[2]) for row in db.execute("select id, status, attempts from documents")}
+    suspects = [i for i in ids if listed[i][1]]
+    status = {i: listed[i][0] for i in ids}
     outcomes: dict[str, Outcome] = {}
     try:
-        _extract_batch(db, suspects, docs, settings, 1, by, outcomes, progress)
+        _extract_batch(db, suspects, status, settings, 1, by, outcomes, progress)
         rest = [i for i in ids if i not in outcomes]
-        _extract_batch(db, rest, docs, settings, concurrency, by, outcomes, progress)
+        _extract_batch(db, rest, status, settings, concurrency, by, outcomes, progress)
     finally:
         store.release(db, [i for i in ids if i not in outcomes], by)
     return [outcomes[i] for i in ids]
@@ -140,7 +143,7 @@ def extract_documents(
 def _extract_batch(
     db: sqlite_utils.Database,
     ids: list[str],
-    docs: dict[str, dict],
+    status: dict[str, str],
     settings: cascade.Settings,
     concurrency: int,
     by: str,
@@ -153,7 +156,7 @@ def _extract_batch(
         for start in range(0, len(ids), window):
             futures = {}
             for doc_id in ids[start : start + window]:
-                doc = docs[doc_id]
+                doc = {**store.document(db, doc_id), "status": status[doc_id]}
                 cache = _cache_for(db, doc["text"], settings)
                 if path:  # claimed by the worker when it starts, on its own connection
                     futures[pool.submit(_claimed_work, path, doc, by, settings, cache)] = doc
