@@ -172,7 +172,9 @@ def extract_command(
     settings = _settings(database, extractor, llm_base_url, llm_model, llm_api_key, llm_mode, prompt_version)
     todo = pipeline.pending(database, force=force)
     outcomes = _tracked(
-        "extract", len(todo), lambda tick: pipeline.extract_documents(database, todo, tick, settings, concurrency)
+        "extract",
+        len(todo),
+        lambda tick: pipeline.extract_documents(database, todo, tick, settings, concurrency, pending_only=not force),
     )
     if not outcomes:
         console.print("Nothing pending. Use [bold]xxgk ingest[/] first, or --force to re-extract.")

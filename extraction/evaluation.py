@@ -372,7 +372,7 @@ def _find_or_ingest(db: Any, gold: Gold, gold_dir: Path | None, settings: cascad
             return None  # the file there is not the gold's bytes
         doc = store.document(db, gold.doc_id)
     if doc["status"] == "ingested":
-        pipeline.extract_documents(db, [doc["id"]], settings=settings)
+        pipeline.extract_documents(db, [doc["id"]], settings=settings, pending_only=True)
         doc = store.document(db, gold.doc_id)
     return doc
 

@@ -113,8 +113,12 @@ def extract_documents(
     progress: Progress | None = None,
     settings: cascade.Settings | None = None,
     concurrency: int = 1,
+    pending_only: bool = False,
 ) -> list[Outcome]:
     """Extract, check and file documents; model calls run on up to `concurrency` threads.
+
+    With `pending_only`, a document is extracted only while it is still `ingested` (another run
+    may have filed it since it was listed); otherwise while its status is the one it has now.
 
     Each document is claimed when a worker starts on it (store.claim), so two runs on one
     store never extract it twice, and one that killed its worker before is known. Such
@@ -129,7 +133,7 @@ def extract_documents(
     # other run has filed it since (its text is loaded window by window, not here).
     listed = {row[0]: (row[1], row[2]) for row in db.execute("select id, status, attempts from documents")}
     suspects = [i for i in ids if listed[i][1]]
-    status = {i: listed[i][0] for i in ids}
+    status = {i: "ingested" if pending_only else listed[i][0] for i in ids}
     outcomes: dict[str, Outcome] = {}
     try:
         _extract_batch(db, suspects, status, settings, 1, by, outcomes, progress)
@@ -331,7 +335,9 @@ def run(
     ingested = ingest_paths(db, paths, max_mb=max_mb, progress=progress, limits=limits)
     todo = {o.doc_id for o in ingested if o.status in ("ingested", "present")}
     waiting = [d for d in pending(db) if d in todo]
-    extracted = {o.doc_id: o for o in extract_documents(db, waiting, progress, settings, concurrency)}
+    extracted = {
+        o.doc_id: o for o in extract_documents(db, waiting, progress, settings, concurrency, pending_only=True)
+    }
     out = []
     for o in ingested:
         if o.doc_id in extracted:
