@@ -17,6 +17,10 @@ Scenarios (each on generated reports whose true values are known):
   review_html     hostile report text through the review app's source view
   export_paths    documents named with path tricks, exported to a file
   limits          files over the size limit, PDFs over the page limit, an image bomb, empty files
+  hostile         the heavy cases of bench/hostile.py (inflating .docx, 900-megapixel PDF page,
+                  150,000-page PDF, 30-frame TIFF of 169 MP frames, spans laying out millions of
+                  cells, a FIFO), each read in its own process: time and peak memory in the note
+  concurrent_runs two `xxgk run`s on one store, --rounds times: no crash, each document once
 
 Columns: runs (repetitions), documents, survived (ended accepted, queued, reviewed or failed
 with a reason, exactly once), lost (must be 0), wrong accepted (must be 0), seconds. The fast
@@ -43,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
 from llm_double import ScriptedServer  # noqa: E402
 
@@ -588,11 +592,41 @@ def limits(folder: Path) -> Row:
     return row
 
 
+def hostile_row(folder: Path) -> Row:
+    import hostile
+
+    row = Row("hostile", runs=1)
+    started = time.perf_counter()
+    cases = hostile.hostile_files(folder / "hostile")
+    row.documents = len(cases)
+    row.survived = sum(c.ok for c in cases)
+    row.lost = row.documents - row.survived
+    row.note = "; ".join(f"{c.name} {c.seconds:.1f} s {c.peak_mb:.0f} MB" for c in cases)
+    row.seconds = time.perf_counter() - started
+    return row
+
+
+def concurrent_runs_row(folder: Path, rounds: int) -> Row:
+    import hostile
+
+    clean, once, documents, seconds = hostile.concurrent_runs(folder / "runs", rounds)
+    row = Row("concurrent_runs", runs=rounds, documents=documents, survived=once, seconds=seconds)
+    row.lost = documents - once + (rounds - clean)
+    row.note = f"{clean}/{rounds} rounds without a crash"
+    return row
+
+
 # --- the table ------------------------------------------------------------------------------
 
 
 def run_all(
-    only: set[str] | None, documents: int, kills: int, fuzz_count: int, seed: int, atheris_seconds: int = 120
+    only: set[str] | None,
+    documents: int,
+    kills: int,
+    fuzz_count: int,
+    seed: int,
+    atheris_seconds: int = 120,
+    rounds: int = 20,
 ) -> list[Row]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -607,6 +641,8 @@ def run_all(
             "review_html": lambda: review_html(seed),
             "export_paths": lambda: export_paths(base),
             "limits": lambda: limits(base),
+            "hostile": lambda: hostile_row(base),
+            "concurrent_runs": lambda: concurrent_runs_row(base, rounds),
         }
         base.mkdir()
         for name, scenario in plan.items():
@@ -642,10 +678,11 @@ def main() -> None:
     parser.add_argument("--fuzz", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--atheris-seconds", type=int, default=120)
+    parser.add_argument("--rounds", type=int, default=20, help="concurrent_runs: rounds of two runs")
     parser.add_argument("--only", default="", help="comma-separated scenario names")
     args = parser.parse_args()
     only = set(filter(None, args.only.split(","))) or None
-    rows = run_all(only, args.documents, args.kills, args.fuzz, args.seed, args.atheris_seconds)
+    rows = run_all(only, args.documents, args.kills, args.fuzz, args.seed, args.atheris_seconds, args.rounds)
     if any(r.lost or r.wrong_accepted for r in rows):
         sys.exit(1)
 

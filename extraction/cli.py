@@ -1,17 +1,26 @@
-"""`xxgk`: a thin command line over the library. Exit code 1 when any document failed."""
+"""`xxgk`: a thin command line over the library.
+
+Exit codes: 0 every document processed (accepted or queued), 1 a file failed, 2 a usage or
+settings error, 3 the store (or an output file) could not be read or written. Every string
+that comes from a report or a file name is escaped before Rich sees it and stripped of
+control characters before a terminal does.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+import sqlite3
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
@@ -20,7 +29,7 @@ from extraction.schema import Finding, Table
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Verified tables from 政府信息公开工作年度报告.")
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # messages stay one line, whatever the width
 
 DbOption = Annotated[Path, typer.Option("--db", envvar="XXGK_DB", help="SQLite store (env XXGK_DB).")]
 MaxMb = Annotated[
@@ -39,7 +48,43 @@ ApiKey = Annotated[str | None, typer.Option("--llm-api-key", help="Key (XXGK_LLM
 Mode = Annotated[str | None, typer.Option("--llm-mode", help="JSON_SCHEMA | TOOLS | MD_JSON; default: probe once.")]
 PromptVersion = Annotated[str | None, typer.Option("--prompt-version", help="Folder under prompts/ (default v1).")]
 DEFAULT_DB = Path("xxgk.db")
+EXIT_FAILED, EXIT_USAGE, EXIT_STORE = 1, 2, 3
+# Control characters (escape sequences, backspace, carriage return, bidirectional overrides) in
+# a file name or a report would reach the terminal as commands: shown as \xNN instead.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _STATUS_STYLE = {"accepted": "green", "queued": "yellow", "reviewed": "cyan", "failed": "red", "ingested": "white"}
+
+
+def safe(text: object) -> str:
+    """A report's or a file's string, printable as is: no Rich markup, no terminal controls."""
+    return escape(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text)))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)  # a symlink or a hard link to the file is the file
+    except OSError:
+        return a.resolve() == b.resolve()
+
+
+def refuse_overwrite(output: Path, option: str, store_path: Path, inputs: Sequence[Path] = ()) -> None:
+    """Exit 2 before anything is written if `output` is the store (its WAL and journal too) or a
+    file the command reads: one option must not destroy a store full of reviews."""
+    sidecars = [store_path.with_name(store_path.name + suffix) for suffix in ("-wal", "-shm", "-journal")]
+    for read, what in [(store_path, "the store"), *((p, "the store's journal") for p in sidecars)] + [
+        (p, "an input of this command") for p in inputs
+    ]:
+        if _same_file(output, read):
+            err.print(f"[red]{option} {safe(output)} is {what}[/] ({safe(read)}): refused, nothing written.")
+            raise typer.Exit(EXIT_USAGE)
+
+
+def _limits(max_file_mb: float, max_pages: int) -> ingest.Limits:
+    try:
+        return ingest.Limits.from_env(max_mb=max_file_mb, max_pages=max_pages)
+    except ingest.SettingsError as exc:
+        err.print(f"[red]{safe(exc)}[/]")
+        raise typer.Exit(EXIT_USAGE) from exc
 
 
 def _tracked(label: str, total: int | None, work: Callable[[Callable[[str], None]], list[pipeline.Outcome]]):
@@ -54,13 +99,13 @@ def _summarise(outcomes: list[pipeline.Outcome]) -> None:
     table = RichTable("document", "status", "detail", title="Documents", title_justify="left")
     for o in outcomes:
         style = _STATUS_STYLE.get(o.status, "white")
-        table.add_row(Path(o.name).name, f"[{style}]{o.status}[/]", o.detail)
+        table.add_row(safe(Path(o.name).name), f"[{style}]{o.status}[/]", safe(o.detail))
     console.print(table)
     counts = Counter(o.status for o in outcomes)
     console.print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
     if counts.get("failed"):
         err.print(f"[red]{counts['failed']} document(s) failed[/]: see the detail column; the rest were processed.")
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command("ingest")
@@ -71,8 +116,8 @@ def ingest_command(
     max_pages: MaxPages = ingest.DEFAULT_MAX_PAGES,
 ) -> None:
     """Record report files in the store (same bytes twice: no-op; unreadable: failed, with why)."""
+    limits = _limits(max_file_mb, max_pages)
     database = store.open_db(db)
-    limits = ingest.Limits(max_mb=max_file_mb, max_pages=max_pages)
     _summarise(
         _tracked("ingest", None, lambda tick: pipeline.ingest_paths(database, paths, progress=tick, limits=limits))
     )
@@ -93,14 +138,18 @@ def _settings(
     if mode is not None and mode not in llm.MODES:
         err.print(f"[red]Unknown mode {mode!r}[/]: use one of {', '.join(llm.MODES)}.")
         raise typer.Exit(2)
-    config = llm.LLMConfig.from_env(
-        base_url=base_url, model=model, api_key=api_key, mode=mode, prompt_version=prompt_version
-    )
+    try:
+        config = llm.LLMConfig.from_env(
+            base_url=base_url, model=model, api_key=api_key, mode=mode, prompt_version=prompt_version
+        )
+    except ValueError as exc:  # a bad XXGK_LLM_* value
+        err.print(f"[red]A model setting cannot be used[/]: {safe(exc)}")
+        raise typer.Exit(EXIT_USAGE) from exc
     try:
         settings = pipeline.prepare(database, extractor, config)  # type: ignore[arg-type]
     except (ValueError, FileNotFoundError) as exc:
-        err.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from exc
+        err.print(f"[red]{safe(exc)}[/]")
+        raise typer.Exit(EXIT_USAGE) from exc
     if extractor == "cascade" and not config.configured:
         err.print(llm.HOW_TO_ENABLE)
     return settings
@@ -126,7 +175,9 @@ def extract_command(
     settings = _settings(database, extractor, llm_base_url, llm_model, llm_api_key, llm_mode, prompt_version)
     todo = pipeline.pending(database, force=force, model_failures=retry_model_failures)
     outcomes = _tracked(
-        "extract", len(todo), lambda tick: pipeline.extract_documents(database, todo, tick, settings, concurrency)
+        "extract",
+        len(todo),
+        lambda tick: pipeline.extract_documents(database, todo, tick, settings, concurrency, pending_only=not force),
     )
     if not outcomes:
         console.print("Nothing pending. Use [bold]xxgk ingest[/] first, or --force to re-extract.")
@@ -149,9 +200,9 @@ def run_command(
     prompt_version: PromptVersion = None,
 ) -> None:
     """Ingest, extract and check: the main job."""
+    limits = _limits(max_file_mb, max_pages)
     database = store.open_db(db)
     settings = _settings(database, extractor, llm_base_url, llm_model, llm_api_key, llm_mode, prompt_version)
-    limits = ingest.Limits(max_mb=max_file_mb, max_pages=max_pages)
     _summarise(
         _tracked(
             "run",
@@ -193,7 +244,12 @@ def _estimated_cost(usage: dict[str, int]) -> str | None:
     prices = [os.environ.get("XXGK_LLM_PRICE_PROMPT"), os.environ.get("XXGK_LLM_PRICE_COMPLETION")]
     if None in prices:
         return None
-    per_prompt, per_completion = (float(p) for p in prices)  # type: ignore[arg-type]
+    try:
+        per_prompt, per_completion = (float(p) for p in prices)  # type: ignore[arg-type]
+    except ValueError:
+        return (
+            f"not computed (XXGK_LLM_PRICE_PROMPT={prices[0]!r}, XXGK_LLM_PRICE_COMPLETION={prices[1]!r}: not numbers)"
+        )
     total = usage["prompt_tokens"] * per_prompt / 1e6 + usage["completion_tokens"] * per_completion / 1e6
     return f"{total:.4f}"
 
@@ -205,7 +261,7 @@ def queue_command(db: DbOption = DEFAULT_DB) -> None:
     table = RichTable("doc", "agency", "year", "why", title="Review queue", title_justify="left")
     for doc in store.documents(database, "queued"):
         why = pipeline.reasons(store.findings(database, doc["current_extraction"]))
-        table.add_row(doc["id"][:12], doc["agency"] or "", str(doc["year"] or ""), why)
+        table.add_row(doc["id"][:12], safe(doc["agency"] or ""), str(doc["year"] or ""), safe(why))
     console.print(table)
 
 
@@ -217,13 +273,13 @@ def show_command(
     database = store.open_db(db)
     row = store.find_document(database, doc)
     if row is None:
-        err.print(f"[red]No single document matches {doc!r}[/]; see [bold]xxgk export[/] for ids.")
-        raise typer.Exit(2)
+        err.print(f"[red]No single document matches {safe(repr(doc))}[/]; see [bold]xxgk export[/] for ids.")
+        raise typer.Exit(EXIT_USAGE)
     style = _STATUS_STYLE.get(row["status"], "white")
-    console.print(f"[bold]{row['name']}[/]  {row['id'][:12]}  [{style}]{row['status']}[/]")
-    console.print(f"agency: {row['agency'] or '—'}   year: {row['year'] or '—'}")
+    console.print(f"[bold]{safe(row['name'])}[/]  {row['id'][:12]}  [{style}]{row['status']}[/]")
+    console.print(f"agency: {safe(row['agency'] or '—')}   year: {row['year'] or '—'}")
     if row["status"] == "failed":
-        console.print(f"[red]failed:[/] {row['error']}")
+        console.print(f"[red]failed:[/] {safe(row['error'])}")
         raise typer.Exit(0)
     meta: dict[str, Any] = {}
     report, findings = export.current_report(database, row, meta)
@@ -274,8 +330,8 @@ def _print_findings(failing: list[Finding]) -> None:
     console.print("[bold]Failing checks[/]")
     for f in failing:
         colour = "red" if f.severity == "hard" else "yellow"
-        console.print(f"[{colour}]✗ {f.severity}[/] [bold]{f.id}[/]", soft_wrap=True)
-        console.print(f"    {f.message}", soft_wrap=True)
+        console.print(f"[{colour}]✗ {f.severity}[/] [bold]{safe(f.id)}[/]", soft_wrap=True)
+        console.print(f"    {safe(f.message)}", soft_wrap=True)
 
 
 @app.command("export")
@@ -286,8 +342,10 @@ def export_command(
 ) -> None:
     """Write every document in the export format."""
     if format not in ("jsonl", "csv"):
-        err.print(f"[red]Unknown format {format!r}[/]: use jsonl or csv.")
-        raise typer.Exit(2)
+        err.print(f"[red]Unknown format {safe(repr(format))}[/]: use jsonl or csv.")
+        raise typer.Exit(EXIT_USAGE)
+    if output is not None:
+        refuse_overwrite(output, "--output", db)
     database = store.open_db(db)
     writer = export.write_jsonl if format == "jsonl" else export.write_csv
     if output is None:
@@ -296,7 +354,7 @@ def export_command(
     output.parent.mkdir(parents=True, exist_ok=True)
     with output.open("w", encoding="utf-8", newline="") as handle:
         count = writer(database, handle)
-    err.print(f"wrote {count} {'records' if format == 'jsonl' else 'cells'} to {output}")
+    err.print(f"wrote {count} {'records' if format == 'jsonl' else 'cells'} to {safe(output)}")
 
 
 @app.command("eval")
@@ -319,6 +377,9 @@ def eval_command(
     ] = None,
 ) -> None:
     """Score extractions against the gold set; the safety figure is accepted-but-wrong."""
+    if report is not None:
+        gold_files = [p for p in gold.rglob("*") if p.is_file()] if gold is not None and gold.is_dir() else []
+        refuse_overwrite(report, "--report", db, gold_files + ([gold] if gold is not None else []))
     database = store.open_db(db)
     if compare is not None:
         _show_comparison(database, *compare)
@@ -334,11 +395,11 @@ def eval_command(
     record.update(evaluation.load_run(database, run_id))
     _print_run(record)
     for source in missing:
-        err.print(f"[yellow]gold document not found or unreadable:[/] {source}")
+        err.print(f"[yellow]gold document not found or unreadable:[/] {safe(source)}")
     if report is not None:
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(eval_html.render(record), encoding="utf-8")
-        err.print(f"wrote {report}")
+        err.print(f"wrote {safe(report)}")
     console.print(f"saved as run {run_id}; compare later with [bold]xxgk eval --compare {run_id} <other run>[/]")
 
 
@@ -381,7 +442,7 @@ def _print_run(record: dict[str, Any]) -> None:
         )
         for name, m in groups.items():
             table.add_row(
-                name,
+                safe(name),
                 _pct(m["accuracy"]),
                 _pct(m.get("exact_report_rate", m.get("exact_table_rate"))),
                 str(m.get("accepted_but_wrong", "")),
@@ -392,7 +453,7 @@ def _print_run(record: dict[str, Any]) -> None:
     for w in wrong[:40]:
         caught = ", ".join(w["caught_by"]) or "[red]not caught[/]"
         console.print(
-            f"  {Path(w['source']).name or w['doc_id'][:12]}  {w['section']}.{w['row']}.{w['column']}  "
+            f"  {safe(Path(w['source']).name or w['doc_id'][:12])}  {w['section']}.{w['row']}.{w['column']}  "
             f"gold {_blank(w['gold'])}  got {_blank(w['got'])}  caught by: {caught}",
             soft_wrap=True,
         )
@@ -408,8 +469,8 @@ def _show_comparison(database: Any, a: int, b: int) -> None:
     try:
         first, second = evaluation.load_run(database, a), evaluation.load_run(database, b)
     except Exception as exc:  # sqlite-utils raises NotFoundError for an unknown id
-        err.print(f"[red]No such run[/]: {exc}")
-        raise typer.Exit(2) from exc
+        err.print(f"[red]No such run[/]: {safe(exc)}")
+        raise typer.Exit(EXIT_USAGE) from exc
     diff = evaluation.compare(first, second)
     console.print(
         f"run {a} -> run {b} on {diff['documents']} shared reports: "
@@ -423,7 +484,7 @@ def _show_comparison(database: Any, a: int, b: int) -> None:
         table = RichTable("report", "cell", "gold", "got", title=f"{title} ({len(cells)})", title_justify="left")
         for w in cells:
             table.add_row(
-                Path(w["source"]).name,
+                safe(Path(w["source"]).name),
                 f"{w['section']}.{w['row']}.{w['column']}",
                 _blank(w["gold"]),
                 f"[{style}]{_blank(w['got'])}[/]",
@@ -470,7 +531,17 @@ def generate_command(
 
 def main() -> None:  # pragma: no cover - console script entry
     pipeline.tune_for_batch()
-    app()
+    try:
+        app()
+    except ingest.SettingsError as exc:
+        err.print(f"[red]{safe(exc)}[/]")
+        sys.exit(EXIT_USAGE)
+    except sqlite3.Error as exc:  # disk full, a read-only store, a file that is not a store
+        err.print(f"[red]The store failed[/]: {safe(exc)} ({type(exc).__name__}); nothing further was written.")
+        sys.exit(EXIT_STORE)
+    except OSError as exc:  # an output that cannot be written (disk full, no permission)
+        err.print(f"[red]Could not write[/] {safe(exc.filename or '')}: {safe(exc.strerror or exc)}")
+        sys.exit(EXIT_STORE)
 
 
 if __name__ == "__main__":  # python -m extraction.cli

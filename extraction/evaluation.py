@@ -335,7 +335,7 @@ def evaluate(
             continue
         if rerun:
             work = cascade.extract(doc["text"], settings)
-            findings = pipeline.check(db, doc["id"], doc["text"], work.extraction, store.doubts(doc))
+            findings = pipeline.check(db, doc["id"], doc["text"], work.extraction, store.doubts(doc), store.notes(doc))
             status = "accepted" if checks.accepted(findings) else "queued"
             extraction = work.extraction
             groups = {
@@ -372,7 +372,7 @@ def _find_or_ingest(db: Any, gold: Gold, gold_dir: Path | None, settings: cascad
             return None  # the file there is not the gold's bytes
         doc = store.document(db, gold.doc_id)
     if doc["status"] == "ingested":
-        pipeline.extract_documents(db, [doc["id"]], settings=settings)
+        pipeline.extract_documents(db, [doc["id"]], settings=settings, pending_only=True)
         doc = store.document(db, gold.doc_id)
     return doc
 

@@ -16,6 +16,10 @@ import sqlite_utils
 from extraction import checks, store
 from extraction.schema import Finding, Report
 
+# A spreadsheet runs a cell opening with one of these as a formula (=HYPERLINK(...), +cmd|...):
+# text from a report that opens so is written with a leading apostrophe, which shows it as text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
 CSV_COLUMNS = ["doc_id", "agency", "year", "section", "row", "column", "value", "status", "kind", "raw"]
 
 
@@ -107,19 +111,26 @@ def write_csv(db: sqlite_utils.Database, out: IO[str]) -> int:
             for row, cols in table.cells.items():
                 for column, cell in cols.items():
                     value = "" if cell.value is None else json.loads(store.dumps(cell.value))
-                    writer.writerow(
-                        [
-                            doc["id"],
-                            doc["agency"] or "",
-                            doc["year"] or "",
-                            table.section,
-                            row,
-                            column,
-                            value,
-                            doc["status"],
-                            cell.kind.value,
-                            cell.raw,
-                        ]
-                    )
+                    fields = [
+                        doc["id"],
+                        doc["agency"] or "",
+                        doc["year"] or "",
+                        table.section,
+                        row,
+                        column,
+                        value,
+                        doc["status"],
+                        cell.kind.value,
+                        cell.raw,
+                    ]
+                    writer.writerow([spreadsheet_safe(f) for f in fields])
                     count += 1
     return count
+
+
+def spreadsheet_safe(field: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, prefixed with ' so it is shown as text.
+    Numbers are written as numbers: a negative change (-3) is data, not a formula."""
+    if isinstance(field, str) and field.startswith(_FORMULA_START):
+        return "'" + field
+    return field

@@ -25,13 +25,20 @@ _JS_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)", re.S)
 _JS_SIMPLE = {"n": "\n", "t": "\t", "r": "\r", "b": "", "f": "", "v": "", "0": ""}
 
 
-def to_text(markup: str) -> str:
+MAX_TABLE_CELLS = 50_000  # XXGK_MAX_TABLE_CELLS, read by ingest.Limits.from_env
+
+
+class TooLarge(ValueError):
+    """A table whose spans lay out more cells than the budget allows."""
+
+
+def to_text(markup: str, max_cells: int = MAX_TABLE_CELLS) -> str:
     root = lxml.html.fromstring(markup or "<html></html>")
     unwrap_scripts(root)
     for element in root.iter(*_CHROME):
         element.drop_tree()
     lines: list[str] = []
-    _walk(root, lines)
+    _walk(root, lines, max_cells)
     # Trailing spaces go; a lone tab stays: it is an empty cell, not the end of a row.
     return "\n".join(line.rstrip(" ") for line in "".join(lines).splitlines()).strip("\n ") + "\n"
 
@@ -84,9 +91,9 @@ def _js_unescape(literal: str) -> str:
     return _JS_ESCAPE.sub(one, literal)
 
 
-def _walk(element: lxml.html.HtmlElement, out: list[str]) -> None:
+def _walk(element: lxml.html.HtmlElement, out: list[str], max_cells: int) -> None:
     if element.tag == "table":
-        for row in table_rows(element):
+        for row in table_rows(element, max_cells):
             out.append("\n" + "".join(f"\t{cell}\n" for cell in row))
         out.append("\n")
         if element.tail:
@@ -98,17 +105,24 @@ def _walk(element: lxml.html.HtmlElement, out: list[str]) -> None:
     if element.text:
         out.append(element.text)
     for child in element:
-        _walk(child, out)
+        _walk(child, out, max_cells)
     if block:
         out.append("\n")
     if element.tail:
         out.append(element.tail)
 
 
-def table_rows(table: lxml.html.HtmlElement) -> list[list[str]]:
-    """A table's rows as cell texts, with row and column spans laid out on the grid."""
+def table_rows(table: lxml.html.HtmlElement, max_cells: int = MAX_TABLE_CELLS) -> list[list[str]]:
+    """A table's rows as cell texts, with row and column spans laid out on the grid.
+
+    The grid is counted before it is built: 43 KB of `rowspan=100 colspan=100` cells lay out
+    22 million places. Over `max_cells` the page is refused naming the budget.
+    """
     grid: dict[tuple[int, int], str] = {}
-    places = table_cells(table)
+    places = table_cells(table, max_cells)
+    height = max((p.row + p.rowspan for p in places), default=0)
+    width = max((p.column + p.colspan for p in places), default=0)
+    _within(height * width, max_cells)
     for place in places:
         for dr in range(place.rowspan):
             for dc in range(place.colspan):
@@ -129,7 +143,15 @@ class Placed:
     text: str
 
 
-def table_cells(table: lxml.html.HtmlElement) -> list[Placed]:
+def _within(cells: int, max_cells: int) -> None:
+    if cells > max_cells:
+        raise TooLarge(
+            f"a table lays out over {cells:,} cells after its row and column spans, over the budget of "
+            f"{max_cells:,} cells per table (XXGK_MAX_TABLE_CELLS)"
+        )
+
+
+def table_cells(table: lxml.html.HtmlElement, max_cells: int = MAX_TABLE_CELLS) -> list[Placed]:
     """Every cell of a table at its grid position, a spanning cell pushing later ones right."""
     taken: set[tuple[int, int]] = set()
     places = []
@@ -144,6 +166,7 @@ def table_cells(table: lxml.html.HtmlElement) -> list[Placed]:
             content = cell.text_content()
             text = " ".join(content.split()) if content.strip() else content.replace("\n", "")
             place = Placed(r, c, _span(cell.get("rowspan")), _span(cell.get("colspan")), text)
+            _within(len(taken) + place.rowspan * place.colspan, max_cells)
             taken.update((r + dr, c + dc) for dr in range(place.rowspan) for dc in range(place.colspan))
             places.append(place)
             c += place.colspan

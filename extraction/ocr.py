@@ -15,8 +15,8 @@ ship inside the rapidocr-onnxruntime package: this works offline, on the CPU.
 from __future__ import annotations
 
 import io
-import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,7 @@ import numpy as np
 from extraction.readout import Readout, TextBuilder, TextCell
 
 STRIP = 1800  # OCR shrinks an image taller than 2000 px; taller pages are read in strips
-MIN_CONFIDENCE = float(os.environ.get("XXGK_OCR_MIN_CONFIDENCE", "0.75"))
+MIN_CONFIDENCE = 0.75  # XXGK_OCR_MIN_CONFIDENCE, read by ingest.Limits.from_env
 
 
 def engine() -> Any:
@@ -42,13 +42,17 @@ def png(image: Any) -> bytes:
     return out.getvalue()
 
 
-def read_images(images: list[Any], min_confidence: float = MIN_CONFIDENCE) -> Readout:
-    """Pages of a scan (Pillow images), in order."""
+def read_images(images: Iterable[Any], min_confidence: float = MIN_CONFIDENCE) -> Readout:
+    """Pages of a scan (Pillow images), in order; each page is let go once read, so a many-page
+    scan given as an iterator never holds more than one page's pixels."""
     builder = TextBuilder(min_confidence)
-    ocr = engine()
+    ocr = None
+    pages: list[bytes] = []
     for number, image in enumerate(images):
+        ocr = ocr or engine()
         read_page(ocr, image, builder, page=number)
-    return Readout(builder.text(), len(images), [png(i) for i in images], builder.doubts)
+        pages.append(png(image))
+    return Readout(builder.text(), len(pages), pages, builder.doubts)
 
 
 @dataclass(frozen=True)

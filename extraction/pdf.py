@@ -27,8 +27,15 @@ class NotReadable(ValueError):
 
 
 def read(
-    data: bytes, max_pages: int, min_confidence: float = ocr.MIN_CONFIDENCE, progress: Progress | None = None
+    data: bytes,
+    max_pages: int,
+    min_confidence: float = ocr.MIN_CONFIDENCE,
+    progress: Progress | None = None,
+    max_megapixels: float = 60.0,
 ) -> Readout:
+    declared = declared_pages(data)
+    if declared is not None and declared > max_pages:
+        raise _too_long(declared, max_pages)
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
         count = len(pdf.pages)
@@ -36,10 +43,7 @@ def read(
         raise NotReadable(_why(exc)) from exc
     if count > max_pages:
         pdf.close()
-        raise NotReadable(
-            f"PDF has {count} pages, over the limit of {max_pages} "
-            "(an annual report runs to a few dozen; raise it with --max-pages or XXGK_MAX_PAGES)"
-        )
+        raise _too_long(count, max_pages)
     builder = TextBuilder(min_confidence)
     images: list[bytes] = []
     engine = None
@@ -52,6 +56,7 @@ def read(
             if chars:
                 _text_page(page, builder)
             else:
+                _check_pixels(page, number, max_megapixels)
                 engine = engine or ocr.engine()
                 image = page.to_image(resolution=DPI).original
                 images.append(ocr.png(image))
@@ -59,6 +64,42 @@ def read(
             if progress:
                 progress(number + 1, count)
     return Readout(text=builder.text(), pages=count, images=images, doubts=builder.doubts)
+
+
+def declared_pages(data: bytes) -> int | None:
+    """The page count the document catalogue declares (/Pages /Count), read without walking the
+    page tree: pdfplumber lists every page first, 39 s and 885 MB for a 150,000-page file. None
+    where the catalogue cannot say; the count of pages actually found is checked after."""
+    from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdfparser import PDFParser
+    from pdfminer.pdftypes import resolve1
+
+    try:
+        catalog = PDFDocument(PDFParser(io.BytesIO(data))).catalog
+        count = resolve1(resolve1(catalog.get("Pages")).get("Count"))
+    except Exception:  # damage and encryption are worded by the full open that follows
+        return None
+    return count if isinstance(count, int) and count >= 0 else None
+
+
+def _too_long(count: int, max_pages: int) -> NotReadable:
+    return NotReadable(
+        f"PDF has {count} pages, over the limit of {max_pages} "
+        "(an annual report runs to a few dozen; raise it with --max-pages or XXGK_MAX_PAGES)"
+    )
+
+
+def _check_pixels(page: pdfplumber.page.Page, number: int, max_megapixels: float) -> None:
+    """A scanned page is rendered at DPI before OCR: its size in pixels is known from its size in
+    points beforehand (one 14400 pt square page would be 900 megapixels, 13 GB and minutes)."""
+    scale = DPI / 72
+    width, height = float(page.width) * scale, float(page.height) * scale
+    pixels = width * height / 1e6
+    if pixels > max_megapixels:
+        raise NotReadable(
+            f"page {number + 1} is {page.width:.0f}x{page.height:.0f} pt, {pixels:.0f} megapixels at {DPI} dpi: "
+            f"over the pixel budget of {max_megapixels:g} (XXGK_MAX_MEGAPIXELS)"
+        )
 
 
 def _why(exc: Exception) -> str:

@@ -45,14 +45,24 @@ class Outcome:
 def ingest_paths(
     db: sqlite_utils.Database,
     paths: Iterable[str],
-    max_mb: float = ingest.DEFAULT_MAX_MB,
+    max_mb: float | None = None,
     progress: Progress | None = None,
     limits: ingest.Limits | None = None,
 ) -> list[Outcome]:
-    """Record every file; unreadable ones as failed with the reason. Same bytes twice: no-op."""
-    limits = limits or ingest.Limits(max_mb=max_mb)
+    """Record every file; unreadable, special and refused ones as failed with the reason, so a
+    batch never stops on one and never drops one. Same bytes twice: no-op."""
+    limits = limits or ingest.Limits.from_env(max_mb=max_mb)
     outcomes = []
-    for path in ingest.expand(paths):
+    for entry in ingest.expand(paths):
+        if entry.refused is not None:  # recorded (unless it names nothing) and reported every time
+            doc = ingest.refusal(entry)
+            if entry.stored:
+                store.add_document(db, doc)
+            outcomes.append(Outcome(doc.id, doc.name, "failed", doc.error or ""))
+            if progress:
+                progress(doc.name)
+            continue
+        path = entry.path
         known = ingest.file_id(path)
         if known and store.has_document(db, known):  # not read again: OCR of a scan takes seconds
             outcomes.append(Outcome(known, str(path), "present", "already in the store"))
@@ -123,28 +133,88 @@ def extract_documents(
     progress: Progress | None = None,
     settings: cascade.Settings | None = None,
     concurrency: int = 1,
+    pending_only: bool = False,
 ) -> list[Outcome]:
     """Extract, check and file documents; model calls run on up to `concurrency` threads.
 
-    Workers only compute; every read and write of the store happens here, one short
+    With `pending_only`, a document is extracted only while it is still `ingested` (another run
+    may have filed it since it was listed); otherwise while its status is the one it has now.
+
+    Each document is claimed when a worker starts on it (store.claim), so two runs on one
+    store never extract it twice, and one that killed its worker before is known. Such
+    suspects go first, one at a time: if one kills the process again, no innocent document
+    was in flight with it. Every other read and write of the store happens here, one short
     transaction per finished document, so killing the batch loses at most the work in flight.
     """
     settings = settings or cascade.Settings(kind="layout")
     ids = list(doc_ids)
+    by = store.owner()
+    # The status each document has now, when it is listed: a claim later succeeds only if no
+    # other run has filed it since (its text is loaded window by window, not here).
+    listed = {row[0]: (row[1], row[2]) for row in db.execute("select id, status, attempts from documents")}
+    suspects = [i for i in ids if listed[i][1]]
+    status = {i: "ingested" if pending_only else listed[i][0] for i in ids}
     outcomes: dict[str, Outcome] = {}
+    try:
+        _extract_batch(db, suspects, status, settings, 1, by, outcomes, progress)
+        rest = [i for i in ids if i not in outcomes]
+        _extract_batch(db, rest, status, settings, concurrency, by, outcomes, progress)
+    finally:
+        store.release(db, [i for i in ids if i not in outcomes], by)
+    return [outcomes[i] for i in ids]
+
+
+def _extract_batch(
+    db: sqlite_utils.Database,
+    ids: list[str],
+    status: dict[str, str],
+    settings: cascade.Settings,
+    concurrency: int,
+    by: str,
+    outcomes: dict[str, Outcome],
+    progress: Progress | None,
+) -> None:
+    path = store.path_of(db)
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         window = max(1, concurrency) * 4  # bounded: thousands of documents are never all in memory
         for start in range(0, len(ids), window):
             futures = {}
             for doc_id in ids[start : start + window]:
-                doc = store.document(db, doc_id)
+                doc = {**store.document(db, doc_id), "status": status[doc_id]}
                 cache = _cache_for(db, doc["text"], settings)
-                futures[pool.submit(_work, doc["text"], settings, cache)] = doc
+                if path:  # claimed by the worker when it starts, on its own connection
+                    futures[pool.submit(_claimed_work, path, doc, by, settings, cache)] = doc
+                else:  # an in-memory store has one connection: claimed here
+                    verdict = store.claim(db, doc_id, by, doc["status"])
+                    work = _work(doc["text"], settings, cache) if verdict == "go" else verdict
+                    futures[pool.submit(lambda w: w, work)] = doc
             for future, doc in futures.items():  # filed in order: a rerun files documents the same way
-                outcomes[doc["id"]] = _file(db, doc, future.result(), settings)
+                result = future.result()
+                outcome = _not_done(db, doc, result) if isinstance(result, str) else _file(db, doc, result, settings)
+                outcomes[doc["id"]] = outcome
                 if progress:
                     progress(doc["id"])
-    return [outcomes[i] for i in ids]
+
+
+def _claimed_work(
+    path: str, doc: dict, by: str, settings: cascade.Settings, cache: dict[str, dict]
+) -> cascade.Work | Exception | str:
+    """Claim the document (on a connection of this thread's own), then extract it."""
+    own = store.connect(path)
+    try:
+        verdict = store.claim(own, doc["id"], by, doc["status"])
+    finally:
+        own.close()
+    return _work(doc["text"], settings, cache) if verdict == "go" else verdict
+
+
+def _not_done(db: sqlite_utils.Database, doc: dict, verdict: str) -> Outcome:
+    """A document this run did not extract: another run has it or filed it, or it killed its worker."""
+    now = store.document(db, doc["id"])
+    if verdict == "killed":
+        return Outcome(doc["id"], doc["name"], "failed", now["error"] or "")
+    detail = "being extracted by another run" if verdict == "taken" else "extracted by another run"
+    return Outcome(doc["id"], doc["name"], "present" if verdict == "taken" else now["status"], detail)
 
 
 def extract_document(db: sqlite_utils.Database, doc_id: str, settings: cascade.Settings | None = None) -> Outcome:
@@ -178,7 +248,7 @@ def _file(db: sqlite_utils.Database, doc: dict, work: cascade.Work | Exception, 
     if isinstance(work, Exception):
         store.set_failed(db, doc["id"], f"extraction crashed: {type(work).__name__}: {work}")
         return Outcome(doc["id"], doc["name"], "failed", str(work))
-    findings = check(db, doc["id"], doc["text"], work.extraction, store.doubts(doc))
+    findings = check(db, doc["id"], doc["text"], work.extraction, store.doubts(doc), store.notes(doc))
     accepted = checks.accepted(findings)
     used_model = bool(work.calls) or bool(work.usage.get("cache_hits"))
     store.add_extraction(
@@ -207,17 +277,25 @@ def reasons(findings: list[Finding]) -> str:
 
 
 def check(
-    db: sqlite_utils.Database, doc_id: str, text: str, extraction: Extraction, doubts: Sequence[Doubt] = ()
+    db: sqlite_utils.Database,
+    doc_id: str,
+    text: str,
+    extraction: Extraction,
+    doubts: Sequence[Doubt] = (),
+    notes: Sequence[dict] = (),
 ) -> list[Finding]:
-    """The extractor's own doubts, OCR's doubts, and every identity that can run on this report."""
+    """The extractor's own doubts, OCR's doubts, bytes that did not decode, and every identity
+    that can run on this report."""
     previous = previous_year(db, doc_id, extraction.agency, extraction.year)
     findings = list(extraction.findings) + checks.doubtful_cells(extraction.report, doubts)
+    if notes:
+        findings.append(_undecoded(text, notes))
     # A report whose tables were not read says so per section, and a model answer that could
     # not be used says so itself: "not a report" is for a text that is not one.
     model_failed = any(".llm." in f.id for f in extraction.findings)
     if not extraction.report.tables() and not model_failed and not sections.looks_like_report(text):
         findings.append(_not_a_report(text))
-    lost = mojibake.lost_characters(text)
+    lost = None if notes else mojibake.lost_characters(text)  # (bad bytes are named where they stood)
     if lost is not None:
         findings.append(lost)
     return findings + checks.run(extraction.report, previous=previous, prose=prose(text))
@@ -245,6 +323,22 @@ def prose(text: str) -> str:
     return text[:start]
 
 
+def _undecoded(text: str, notes: Sequence[dict]) -> Finding:
+    """Bytes read as U+FFFD: a person checks them against the file when one falls inside a
+    statistical table (it may have been a digit); in the prose it is only said."""
+    spans = sections.locate(text).values()
+    inside = [n for n in notes if any(s.start <= n["offset"] < s.end for s in spans)]
+    places = "; ".join(
+        f"line {n['line']} column {n['column']} (bytes {n['bytes']}{', in a table' if n in inside else ''})"
+        for n in notes
+    )
+    rule = "every byte of the file decodes in its encoding"
+    message = f"{len(notes)} undecodable byte run(s) in this {notes[0]['encoding']} text, read as �: {places}"
+    if inside:
+        return Finding.blocking("document.decoding", rule, message)
+    return Finding(id="document.decoding", severity="soft", status="fail", formula=rule, message=message)
+
+
 def _not_a_report(text: str) -> Finding:
     return Finding.blocking(
         "document.not_a_report",
@@ -257,7 +351,7 @@ def _not_a_report(text: str) -> Finding:
 def run(
     db: sqlite_utils.Database,
     paths: Iterable[str],
-    max_mb: float = ingest.DEFAULT_MAX_MB,
+    max_mb: float | None = None,
     progress: Progress | None = None,
     settings: cascade.Settings | None = None,
     concurrency: int = 1,
@@ -267,7 +361,9 @@ def run(
     ingested = ingest_paths(db, paths, max_mb=max_mb, progress=progress, limits=limits)
     todo = {o.doc_id for o in ingested if o.status in ("ingested", "present")}
     waiting = [d for d in pending(db) if d in todo]
-    extracted = {o.doc_id: o for o in extract_documents(db, waiting, progress, settings, concurrency)}
+    extracted = {
+        o.doc_id: o for o in extract_documents(db, waiting, progress, settings, concurrency, pending_only=True)
+    }
     out = []
     for o in ingested:
         if o.doc_id in extracted:

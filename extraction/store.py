@@ -6,11 +6,21 @@ is re-extracted or re-checked afterwards. WAL and a busy timeout let a bulk run 
 share one file.
 
 Document status: ingested -> extracted -> accepted | queued -> reviewed, or failed (with why).
+
+Every write of a document (its row and page images; an extraction with its findings and model
+calls) is one BEGIN IMMEDIATE ... COMMIT (`transaction`), so a kill leaves all of it or none.
+Runs sharing a store claim each document before extracting it (`claim`): two runs never
+extract one document at once, and a document whose extraction never finishes twice (it kills
+its worker: memory, time) is failed on the next run instead of killing every rerun.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import secrets
+import socket
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -29,6 +39,10 @@ if TYPE_CHECKING:
 
 STATUSES = ("ingested", "extracted", "accepted", "queued", "reviewed", "failed")
 REVIEW_ACTIONS = ("fixed", "accepted_as_printed")
+# Claims never finished before a document is failed as the one killing its worker.
+MAX_ATTEMPTS = 2
+# A claim by another machine is taken as abandoned after this long (its process cannot be asked).
+_STALE_CLAIM_S = 6 * 3600
 
 
 def now() -> str:
@@ -49,8 +63,7 @@ def dumps(value: Any, indent: int | None = None) -> str:
 def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (and create if needed) a store at `path`."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite_utils.Database(path)
-    db.conn.execute("PRAGMA busy_timeout = 30000")
+    db = connect(path)
     db.enable_wal()
     # In WAL mode NORMAL never corrupts the file; a power cut may lose the last commits, which a
     # re-run redoes, instead of paying an fsync for every document.
@@ -59,8 +72,42 @@ def open_db(path: str | Path) -> sqlite_utils.Database:
     return db
 
 
+@contextlib.contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """One BEGIN IMMEDIATE ... COMMIT around a block of writes; nested blocks join the outer one.
+
+    IMMEDIATE takes the write lock at the start, so a check-then-write inside cannot race
+    another process, and sqlite-utils' own writes inside become savepoints of this transaction
+    rather than commits of their own.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def path_of(db: sqlite_utils.Database) -> str:
+    """The store's file ('' for an in-memory store)."""
+    return next((row[2] for row in db.conn.execute("PRAGMA database_list") if row[1] == "main"), "")
+
+
+def connect(path: str | Path) -> sqlite_utils.Database:
+    """A connection to an existing store, waiting for other writers instead of failing."""
+    db = sqlite_utils.Database(path)
+    db.conn.execute("PRAGMA busy_timeout = 30000")
+    return db
+
+
 def _ensure_schema(db: sqlite_utils.Database) -> None:
-    with db.conn:
+    with transaction(db):
         db["documents"].create(
             {
                 "id": str,
@@ -70,7 +117,7 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
                 "text": str,
                 "pages": int,
                 "doubts": str,
-                "note": str,
+                "repair": str,
                 "ingested_at": str,
                 "status": str,
                 "error": str,
@@ -180,9 +227,18 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
         )
         # Stores made before scans were read (and before garbled text was repaired) lack these columns.
         present = db["documents"].columns_dict
-        for column in ("pages", "doubts", "note"):
+        for column, kind in (
+            ("pages", int),
+            ("doubts", str),
+            ("notes", str),
+            ("repair", str),
+            ("claim", str),
+            ("claimed_at", str),
+        ):
             if column not in present:
-                db["documents"].add_column(column, int if column == "pages" else str)
+                db["documents"].add_column(column, kind)
+        if "attempts" not in present:
+            db["documents"].add_column("attempts", int, not_null_default=0)
         for table, columns in (
             ("documents", ["status"]),
             ("documents", ["agency", "year"]),  # last year's report, looked up for every extraction
@@ -202,8 +258,8 @@ def add_document(db: sqlite_utils.Database, doc: Document) -> bool:
 
     A scan's page images go in their own table, for the review app to show beside the text.
     """
-    with db.conn:
-        if has_document(db, doc.id):
+    with transaction(db):
+        if has_document(db, doc.id):  # under the write lock: another run cannot insert in between
             return False
         stamp = now()
         db["documents"].insert(
@@ -215,13 +271,15 @@ def add_document(db: sqlite_utils.Database, doc: Document) -> bool:
                 "text": doc.text,
                 "pages": doc.pages or None,
                 "doubts": dumps([d.as_dict() for d in doc.doubts]) if doc.doubts else None,
-                "note": doc.note,
+                "notes": dumps(list(doc.notes)) if doc.notes else None,
+                "repair": doc.repair,
                 "ingested_at": stamp,
                 "status": "failed" if doc.error else "ingested",
                 "error": doc.error,
                 "current_extraction": None,
                 "updated_at": stamp,
-            }
+            },
+            ignore=True,
         )
         db["page_images"].insert_all(
             {"doc_id": doc.id, "page": number + 1, "png": image} for number, image in enumerate(doc.images)
@@ -262,9 +320,73 @@ def documents(db: sqlite_utils.Database, status: str | None = None) -> Iterator[
     yield from db["documents"].rows_where(where, args, order_by="ingested_at, id")
 
 
+def notes(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Where the text of a document did not decode (line, column, bytes)."""
+    return json.loads(doc.get("notes") or "[]")
+
+
 def set_failed(db: sqlite_utils.Database, doc_id: str, error: str) -> None:
-    with db.conn:
-        db["documents"].update(doc_id, {"status": "failed", "error": error, "updated_at": now()})
+    with transaction(db):
+        db["documents"].update(
+            doc_id, {"status": "failed", "error": error, "claim": None, "attempts": 0, "updated_at": now()}
+        )
+
+
+# --- Claims: one run extracts a document at a time --------------------------------------------
+
+
+def owner() -> str:
+    """Who claims: this machine, this process, and a token per run (runs in one process differ)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def _alive(claim: str, claimed_at: str | None) -> bool:
+    host, _, rest = claim.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname():
+        stamp = datetime.fromisoformat(claimed_at) if claimed_at else None
+        return stamp is not None and (datetime.now(UTC) - stamp).total_seconds() < _STALE_CLAIM_S
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def claim(db: sqlite_utils.Database, doc_id: str, by: str, status: str) -> str:
+    """Take a document to extract: "go", or why not.
+
+    "done": its status is no longer `status` (another run filed it); "taken": another live run
+    holds it; "killed": its extraction was started MAX_ATTEMPTS times and never finished, so it
+    is now failed saying so, instead of taking down every rerun with it.
+    """
+    with transaction(db):
+        rows = list(db.query("select status, claim, claimed_at, attempts from documents where id = ?", [doc_id]))
+        if not rows or rows[0]["status"] != status:
+            return "done"
+        row = rows[0]
+        if row["claim"] and row["claim"] != by and _alive(row["claim"], row["claimed_at"]):
+            return "taken"
+        attempts = row["attempts"] or 0
+        if attempts >= MAX_ATTEMPTS and status == "ingested":
+            set_failed(
+                db,
+                doc_id,
+                f"killed its worker: extraction started {attempts} times and never finished (the process died, "
+                "out of memory or killed); not tried again",
+            )
+            return "killed"
+        db["documents"].update(doc_id, {"claim": by, "claimed_at": now(), "attempts": attempts + 1})
+    return "go"
+
+
+def release(db: sqlite_utils.Database, doc_ids: list[str], by: str) -> None:
+    """Give back claims a run holds but did not finish (it stopped on an error)."""
+    with transaction(db):
+        for doc_id in doc_ids:
+            db.execute("update documents set claim = null where id = ? and claim = ?", [doc_id, by])
 
 
 # --- Extractions and findings ----------------------------------------------------------------
@@ -291,7 +413,7 @@ def add_extraction(
     killed before this commit leaves the document pending, so the next run redoes it once.
     """
     stamp = now()
-    with db.conn:
+    with transaction(db):
         extraction_id = (
             db["extractions"]
             .insert(
@@ -342,6 +464,8 @@ def add_extraction(
             {
                 "status": status,
                 "error": None,
+                "claim": None,
+                "attempts": 0,
                 "agency": extraction.agency,
                 "year": extraction.year,
                 "current_extraction": extraction_id,
@@ -372,7 +496,7 @@ def _insert_findings(
 def replace_findings(db: sqlite_utils.Database, doc_id: str, extraction_id: int, findings: list[Finding]) -> None:
     """Re-checking: the findings of an extraction are recomputed; the status follows unless reviewed."""
     accepted = not any(f.blocks_acceptance for f in findings)
-    with db.conn:
+    with transaction(db):
         db["findings"].delete_where("extraction_id = ?", [extraction_id])
         _insert_findings(db, doc_id, extraction_id, findings, now())
         db["extractions"].update(extraction_id, {"accepted": int(accepted)})
@@ -414,7 +538,7 @@ def endpoint_mode(db: sqlite_utils.Database, base_url: str, model: str) -> str |
 
 
 def set_endpoint_mode(db: sqlite_utils.Database, base_url: str, model: str, mode: str) -> None:
-    with db.conn:
+    with transaction(db):
         db["endpoints"].upsert(
             {"endpoint": f"{base_url}|{model}", "base_url": base_url, "model": model, "mode": mode, "probed_at": now()},
             pk="endpoint",
@@ -466,9 +590,7 @@ def add_review(
     if not reviewer.strip():
         raise ValueError("a review needs the reviewer's name")
     stamp = now()
-    conn = db.conn
-    conn.execute("BEGIN IMMEDIATE")  # the check and the write must not interleave with another reviewer's
-    try:
+    with transaction(db):  # the check and the write must not interleave with another reviewer's
         latest = latest_review(db, doc_id)
         if based_on != -1 and (latest["id"] if latest else None) != based_on:
             raise Conflict(latest)  # type: ignore[arg-type]
@@ -501,10 +623,6 @@ def add_review(
             }
         )
         db["documents"].update(doc_id, {"status": "reviewed", "updated_at": stamp})
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
     return review_id
 
 

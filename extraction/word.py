@@ -10,6 +10,7 @@ those of the printed table. Rows may also skip grid columns before or after thei
 from __future__ import annotations
 
 import io
+import zipfile
 
 import docx
 from docx.oxml.ns import qn
@@ -24,7 +25,8 @@ class NotWord(ValueError):
     """The bytes are not a readable .docx file."""
 
 
-def read(data: bytes) -> Readout:
+def read(data: bytes, max_inflated_mb: float = 64.0) -> Readout:
+    _check_inflated(data, max_inflated_mb)
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises zip, key and package errors alike for a bad file
@@ -39,6 +41,21 @@ def read(data: bytes) -> Readout:
         elif isinstance(element, CT_Tbl):
             builder.table(table_rows(element))
     return Readout(text=builder.text(), pages=1)
+
+
+def _check_inflated(data: bytes, max_inflated_mb: float) -> None:
+    """A .docx is a zip: what its parts unpack to is read from the zip's directory before any is
+    inflated (an 8 MB file can unpack to 8 GB of XML, which python-docx would parse whole)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            inflated = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return  # not a zip at all: python-docx words the refusal below
+    if inflated > max_inflated_mb * 1024 * 1024:
+        raise NotWord(
+            f"the .docx unpacks to {inflated / 1024 / 1024:,.0f} MB, over the budget of {max_inflated_mb:g} MB "
+            "for what a Word file may unpack to (XXGK_MAX_INFLATED_MB)"
+        )
 
 
 def table_rows(table: CT_Tbl) -> list[list[TextCell]]:

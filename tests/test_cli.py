@@ -1,10 +1,15 @@
 """`xxgk` end to end, as a user types it."""
 
 import json
+import resource
+import signal
+import subprocess
+import sys
 
 from conftest import GOLD, SAMPLES
 from typer.testing import CliRunner
 
+from extraction import store
 from extraction.cli import app
 
 runner = CliRunner()
@@ -76,3 +81,71 @@ def test_db_defaults_to_the_environment_variable(tmp_path, samples_dir, monkeypa
     monkeypatch.setenv("XXGK_DB", str(tmp_path / "env.db"))
     assert runner.invoke(app, ["run", str(samples_dir / "001_309576c5c0f6d228.txt")]).exit_code == 0
     assert (tmp_path / "env.db").exists()
+
+
+def test_an_output_that_is_the_store_or_an_input_is_refused_and_the_store_kept(tmp_path, samples_dir):
+    db = tmp_path / "x.db"
+    assert xxgk("run", str(samples_dir / "001_309576c5c0f6d228.txt"), db=db).exit_code == 0
+    before = list(store.open_db(db).conn.iterdump())
+    (tmp_path / "link.db").symlink_to(db)
+    gold = tmp_path / "gold"
+    gold.mkdir()
+    (gold / "a.json").write_text("{}", encoding="utf-8")
+    for args in (
+        ["export", "-o", str(db)],
+        ["export", "--format", "csv", "-o", str(tmp_path / "link.db")],
+        ["export", "-o", str(db) + "-wal"],
+        ["eval", "--report", str(db)],
+        ["eval", "--gold", str(gold), "--report", str(gold / "a.json")],
+    ):
+        result = xxgk(*args, db=db)
+        assert result.exit_code == 2, args
+        assert "refused, nothing written" in result.output and len(result.output.strip().splitlines()) == 1
+    assert list(store.open_db(db).conn.iterdump()) == before
+    assert (gold / "a.json").read_text(encoding="utf-8") == "{}"
+
+
+def test_markup_and_terminal_controls_in_report_strings_are_shown_as_text(tmp_path, samples_dir):
+    db = tmp_path / "x.db"
+    hostile = tmp_path / "evil\x1b[2J[bold]name.txt"
+    hostile.write_bytes((samples_dir / "004_21ec6acd18ba8880.txt").read_bytes())
+    run = xxgk("run", str(hostile), db=db)
+    assert run.exit_code == 0, run.output
+    assert "\x1b" not in run.output and "evil\\x1b[2J[bold]name" in run.output
+    database = store.open_db(db)
+    doc = next(store.documents(database))
+    database["documents"].update(doc["id"], {"agency": "[/]局[bold]\x07"})
+    queue = xxgk("queue", db=db)
+    assert queue.exit_code == 0 and "[/]局[bold]\\x07" in queue.output
+    show = xxgk("show", doc["id"][:12], db=db)
+    assert show.exit_code == 0 and "[/]局[bold]\\x07" in show.output and "\x1b" not in show.output
+
+
+def test_a_bad_setting_is_one_line_and_exit_2_and_help_still_works(tmp_path, samples_dir, monkeypatch):
+    monkeypatch.setenv("XXGK_MAX_INFLATED_MB", "lots")
+    monkeypatch.setenv("XXGK_OCR_MIN_CONFIDENCE", "high")
+    assert runner.invoke(app, ["run", "--help"]).exit_code == 0
+    result = xxgk("run", str(samples_dir), db=tmp_path / "x.db")
+    assert result.exit_code == 2 and result.output.strip().count("\n") == 0
+    assert "XXGK_" in result.output and "is not a number" in result.output
+
+
+def test_a_store_that_fails_is_exit_3_with_one_line(tmp_path, samples_dir):
+    broken = tmp_path / "broken.db"
+    broken.write_bytes(b"this is not a SQLite file, but a user's notes" * 100)
+    command = [sys.executable, "-m", "extraction.cli", "status", "--db", str(broken)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 3 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("The store failed") and "not a database" in done.stderr
+
+
+def test_a_full_disk_is_exit_3_not_a_traceback(tmp_path, samples_dir):
+    def small_files():  # every file this process writes stops at 64 KB, as on a full disk
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+    sample = str(samples_dir / "001_309576c5c0f6d228.txt")
+    command = [sys.executable, "-m", "extraction.cli", "run", sample, "--db", str(tmp_path / "x.db")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, preexec_fn=small_files)
+    assert done.returncode == 3, done.stderr
+    assert "Traceback" not in done.stderr and "The store failed" in done.stderr

@@ -87,3 +87,21 @@ def test_csv_is_one_row_per_cell_with_blank_as_empty(db):
     assert (cell["value"], cell["kind"], cell["status"]) == ("", "blank", "queued")
     zero = next(r for r in rows if r["row"] == "carried_forward" and r["column"] == "total")
     assert (zero["value"], zero["kind"]) == ("0", "zero")
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_written_as_text(db):
+    pipeline.run(db, [str(SAMPLES[1])])
+    doc = next(store.documents(db))
+    db["documents"].update(doc["id"], {"agency": '=HYPERLINK("http://127.0.0.1/x","局")'})
+    out = io.StringIO()
+    export.write_csv(db, out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert {r["agency"] for r in rows} == {'\'=HYPERLINK("http://127.0.0.1/x","局")'}
+    assert [export.spreadsheet_safe(v) for v in ("+1", "-2", "@a", "\tx", "12", -3)] == [
+        "'+1",
+        "'-2",
+        "'@a",
+        "'\tx",
+        "12",
+        -3,
+    ]

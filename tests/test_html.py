@@ -2,6 +2,7 @@
 
 import random
 
+import pytest
 from lxml.html import fromstring
 
 from extraction import generator, html, layout, pipeline, store
@@ -88,3 +89,16 @@ def test_a_page_saved_as_text_or_written_by_a_script_file_is_read_as_the_page(tm
 def test_text_that_merely_mentions_a_tag_is_not_taken_for_a_page():
     text = "本报告不含表格。<td> 是一个 HTML 标签。\n" * 3
     assert not html.carries_tables(text)
+
+
+def test_a_table_whose_spans_lay_out_too_many_cells_is_refused_before_it_is_built(tmp_path):
+    from extraction import ingest
+
+    cells = '<td rowspan="100" colspan="100">1</td>' * 40
+    page = f"<table>{'<tr>' + cells + '</tr>'}" * 3 + "</table>"
+    with pytest.raises(html.TooLarge, match="XXGK_MAX_TABLE_CELLS"):
+        html.to_text(page, max_cells=100_000)
+    path = tmp_path / "spans.html"
+    path.write_text(page, encoding="utf-8")
+    doc = ingest.read(path, limits=ingest.Limits(max_table_cells=100_000))
+    assert doc.text is None and "over the budget of 100,000 cells per table" in doc.error

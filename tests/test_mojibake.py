@@ -18,7 +18,7 @@ def test_text_garbled_through_latin_1_reads_exactly_as_the_original(tmp_path, sa
     path.write_text(_garble(original, source, "latin-1"), encoding="utf-8")
     doc = ingest.read(path)
     assert doc.text == original
-    assert doc.note and source.upper() in doc.note and "lost" not in doc.note
+    assert doc.repair and source.upper() in doc.repair and "lost" not in doc.repair
     assert layout.parse(doc.text).report == layout.parse(original).report
 
 
@@ -58,4 +58,4 @@ def test_the_repair_is_recorded_on_the_stored_document(db, tmp_path):
     path.write_text(_garble(SAMPLES[1].read_text(encoding="utf-8"), "utf-8", "latin-1"), encoding="utf-8")
     doc = ingest.read(path)
     store.add_document(db, doc)
-    assert "UTF-8" in store.document(db, doc.id)["note"]
+    assert "UTF-8" in store.document(db, doc.id)["repair"]

@@ -1,10 +1,13 @@
 """The main job on the samples and on bad input in one batch."""
 
+import subprocess
+import sys
+
 from conftest import GOLD, SAMPLES
 from gold_double import GoldReport, GoldServer
 from llm_double import ScriptedServer
 
-from extraction import llm, pipeline, store
+from extraction import generator, llm, pipeline, store
 
 
 def test_samples_with_a_blank_total_are_queued_with_that_finding_and_the_rest_accepted(db):
@@ -109,3 +112,36 @@ def test_retry_model_failures_asks_again_only_the_sections_whose_call_failed(db,
     assert sections == ["第三部分", "第四部分"]  # 二's answer, paid for, comes from the store
     assert again[0].status == "accepted"
     assert pipeline.pending(db, model_failures=True) == []
+
+
+def test_two_runs_on_one_store_never_crash_and_extract_each_document_once(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for i, report in enumerate(generator.batch(5, 24, ("cell_per_line", "tab_rows"), error_rate=0.1)):
+        (inbox / f"r{i:02d}.txt").write_text(report.text, encoding="utf-8")
+    for round_ in range(1):  # one round here; bench/faults.py --only concurrent_runs runs 20
+        db_path = tmp_path / f"shared{round_}.db"
+        command = [sys.executable, "-m", "extraction.cli", "run", str(inbox), "--db", str(db_path)]
+        command += ["--extractor", "layout"]
+        runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in "ab"]
+        finished = [run.communicate(timeout=120) for run in runs]
+        for run, (out, errors) in zip(runs, finished, strict=True):
+            assert run.returncode == 0, out + errors
+            assert "Traceback" not in errors
+        db = store.open_db(db_path)
+        assert db["documents"].count == 24
+        per_doc = db.execute("select doc_id, count(*) from extractions group by doc_id").fetchall()
+        assert len(per_doc) == 24 and {n for _, n in per_doc} == {1}
+        assert all(d["claim"] is None for d in store.documents(db))
+
+
+def test_a_bad_byte_inside_a_table_keeps_the_report_and_queues_it_naming_the_place(db, tmp_path):
+    data = SAMPLES[1].read_bytes()
+    cut = data.index("收到和处理政府信息公开申请情况".encode()) + 60
+    path = tmp_path / "r.txt"
+    path.write_bytes(data[:cut] + b"\xff" + data[cut:])
+    (outcome,) = pipeline.run(db, [str(path)])
+    assert outcome.status == "queued" and "document.decoding" in outcome.detail
+    doc = store.find_document(db, str(path))
+    (finding,) = [f for f in store.findings(db, doc["current_extraction"]) if f.id == "document.decoding"]
+    assert finding.blocks_acceptance and "bytes ff, in a table" in finding.message and "line " in finding.message

@@ -1,5 +1,10 @@
 """The store's promises: idempotent ingest, every attempt kept, reviews never lost."""
 
+import signal
+import socket
+import subprocess
+import sys
+
 import pytest
 from conftest import SAMPLES
 
@@ -78,3 +83,69 @@ def test_status_counts_and_top_failing_checks(db):
 
 def test_store_uses_wal(db):
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+# --- All or nothing, and runs sharing a store ----------------------------------------------
+
+KILLED_IN = """
+import os, signal, sys
+import sqlite_utils.db
+from extraction import ingest, pipeline, store
+
+table, db_path, what = sys.argv[1], sys.argv[2], sys.argv[3]
+insert_all = sqlite_utils.db.Table.insert_all
+
+def dying(self, records, *args, **kwargs):
+    if self.name == table:  # the first rows of the write are in: die before the rest
+        os.kill(os.getpid(), signal.SIGKILL)
+    return insert_all(self, records, *args, **kwargs)
+
+sqlite_utils.db.Table.insert_all = dying
+db = store.open_db(db_path)
+if what == "scan":
+    store.add_document(db, ingest.Document("scan", "scan.png", "image", 3, "text", images=(b"png",)))
+else:
+    pipeline.run(db, [what])
+"""
+
+
+@pytest.mark.parametrize(("table", "what"), [("page_images", "scan"), ("findings", str(SAMPLES[1]))])
+def test_a_kill_inside_a_write_leaves_all_of_the_document_or_none(tmp_path, table, what):
+    db_path = tmp_path / "x.db"
+    killed = subprocess.run([sys.executable, "-c", KILLED_IN, table, str(db_path), what], timeout=60)
+    assert killed.returncode == -signal.SIGKILL
+    db = store.open_db(db_path)
+    if what == "scan":  # the document row went in before its page images: rolled back with them
+        assert db["documents"].count == 0 and db["page_images"].count == 0
+        return
+    assert db["extractions"].count == 0  # the extraction row went in before its findings: rolled back
+    assert [d["status"] for d in store.documents(db)] == ["ingested"]
+    assert [o.status for o in pipeline.run(db, [what])] == ["accepted"]
+    assert db["extractions"].count == 1 and store.document(db, next(store.documents(db))["id"])["attempts"] == 0
+
+
+def dead_owner() -> str:
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return f"{socket.gethostname()}:{process.pid}:gone"
+
+
+def test_a_document_that_killed_its_worker_twice_is_failed_not_retried(db):
+    pipeline.ingest_paths(db, [str(p) for p in SAMPLES[1:3]])
+    killer, innocent = (d["id"] for d in store.documents(db))
+    db["documents"].update(killer, {"claim": dead_owner(), "attempts": 2})
+    db["documents"].update(innocent, {"claim": dead_owner(), "attempts": 1})  # in flight when it died once
+    outcomes = {o.doc_id: o for o in pipeline.extract_documents(db, [killer, innocent])}
+    assert outcomes[killer].status == "failed" and "killed its worker" in outcomes[killer].detail
+    assert (
+        store.document(db, killer)["status"] == "failed" and db["extractions"].count_where("doc_id = ?", [killer]) == 0
+    )
+    assert outcomes[innocent].status == "accepted" and store.document(db, innocent)["attempts"] == 0
+
+
+def test_a_document_claimed_by_another_live_run_is_left_to_it(db):
+    pipeline.ingest_paths(db, [str(SAMPLES[1])])
+    doc_id = next(store.documents(db))["id"]
+    assert store.claim(db, doc_id, store.owner(), "ingested") == "go"  # another run of this live process
+    (outcome,) = pipeline.extract_documents(db, [doc_id])
+    assert outcome.detail == "being extracted by another run" and db["extractions"].count == 0
