@@ -40,6 +40,7 @@ from extraction.placement import (
     readings,
     soft_note,
     split_row,
+    uncut_run,
 )
 from extraction.schema import CellKind, Extraction, Finding, Report, Table, Value
 from extraction.template import Section, Version
@@ -267,6 +268,10 @@ def _applications(rows: list[Row], family: str) -> tuple[Table | None, list[Find
             findings.append(blocking_doubt("applications", row_spec.key, f"row {row_spec.label} not found"))
             continue
         options[row_spec.key] = readings(values, width, family, split=family == "space_rows") or []
+        uncut = uncut_run(values) if family == "space_rows" else None
+        if uncut is not None:
+            message = f"{row_spec.label}: {len(uncut.text)} digits run together ({uncut.text[:12]}…), too many to cut"
+            findings.append(blocking_doubt("applications", row_spec.key, message))
         if not options[row_spec.key]:
             findings.append(blocking_doubt("applications", row_spec.key, f"{row_spec.label}: more values than columns"))
             del options[row_spec.key]

@@ -130,6 +130,13 @@ _MAX_READINGS = 3000
 # 40,000); such a row stays as printed and fails its identities, for a person to read.
 _MAX_RUN_DIGITS = 20
 
+
+def uncut_run(cells: Row) -> RawCell | None:
+    """A run of digits too long to be cut into cells (`_MAX_RUN_DIGITS`): such a row is read as
+    printed, and a person must read it."""
+    return next((c for c in cells if len(c.text) > _MAX_RUN_DIGITS and c.text.isdigit()), None)
+
+
 Split = tuple[int, tuple[Value, ...], Callable[[], Row]]  # extra cuts, the numbers, their cells
 
 

@@ -64,3 +64,10 @@ def test_cells_run_together_are_cut_where_the_row_total_balances():
         numbers = [int(c.text) for c in reading if c is not None]
         assert reading[-1] is not None and numbers[-1] == sum(numbers[:-1])  # every reading balances
         assert all(text[c.start : c.end] == c.text for c in reading if c is not None)  # spans into the text
+
+
+def test_a_run_of_digits_too_long_to_cut_is_read_as_printed_and_named():
+    run = placement.RawCell("1" * 34, 0, 34)
+    assert placement._ways(run.text, 7) == ((((0, 34),), (int(run.text),)),)  # not cut: 34 digits have ~1.3M cuts
+    assert placement.uncut_run([placement.RawCell("12", 0, 2), run]) is run
+    assert placement.uncut_run([placement.RawCell("1" * 20, 0, 20)]) is None
