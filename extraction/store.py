@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
+from extraction import cells
 from extraction.checks import family
 from extraction.readout import Doubt
 from extraction.schema import Extraction, Finding, Report
@@ -56,6 +57,7 @@ def open_db(path: str | Path) -> sqlite_utils.Database:
     # re-run redoes, instead of paying an fsync for every document.
     db.conn.execute("PRAGMA synchronous = NORMAL")
     _ensure_schema(db)
+    cells.ensure_schema(db)
     return db
 
 
@@ -264,6 +266,7 @@ def documents(db: sqlite_utils.Database, status: str | None = None) -> Iterator[
 def set_failed(db: sqlite_utils.Database, doc_id: str, error: str) -> None:
     with db.conn:
         db["documents"].update(doc_id, {"status": "failed", "error": error, "updated_at": now()})
+        cells.refresh(db, doc_id)
 
 
 # --- Extractions and findings ----------------------------------------------------------------
@@ -347,6 +350,7 @@ def add_extraction(
                 "updated_at": stamp,
             },
         )
+        cells.refresh(db, doc_id)
     return extraction_id
 
 
@@ -378,6 +382,7 @@ def replace_findings(db: sqlite_utils.Database, doc_id: str, extraction_id: int,
         doc = db["documents"].get(doc_id)
         if doc["status"] != "reviewed" and doc["current_extraction"] == extraction_id:
             db["documents"].update(doc_id, {"status": "accepted" if accepted else "queued", "updated_at": now()})
+        cells.refresh(db, doc_id)
 
 
 def current_extraction(db: sqlite_utils.Database, doc_id: str) -> dict[str, Any] | None:
@@ -500,6 +505,7 @@ def add_review(
             }
         )
         db["documents"].update(doc_id, {"status": "reviewed", "updated_at": stamp})
+        cells.refresh(db, doc_id)
     except BaseException:
         conn.execute("ROLLBACK")
         raise
