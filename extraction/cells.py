@@ -25,7 +25,7 @@ _CELL_COLUMNS = {
     "section": str,
     "row": str,
     "column": str,
-    "value": float,  # counts are stored as SQLite integers; money (万元) may be fractional
+    "value": int,  # INTEGER affinity: counts stay integers, fractional money (万元) stays REAL
     "kind": str,
     "raw": str,
     "section_label": str,

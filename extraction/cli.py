@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -275,25 +276,95 @@ def _print_findings(failing: list[Finding]) -> None:
         console.print(f"    {f.message}", soft_wrap=True)
 
 
+class ExportFormat(StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
+    xlsx = "xlsx"
+    parquet = "parquet"
+
+
+class StatusChoice(StrEnum):
+    ingested = "ingested"
+    extracted = "extracted"
+    accepted = "accepted"
+    queued = "queued"
+    reviewed = "reviewed"
+    failed = "failed"
+
+
+class TemplateChoice(StrEnum):
+    v2019 = "2019"
+    v2021 = "2021"
+
+
+class SectionChoice(StrEnum):
+    proactive = "proactive"
+    applications = "applications"
+    review_litigation = "review_litigation"
+
+
+StatusFilter = Annotated[
+    StatusChoice | None, typer.Option("--status", case_sensitive=False, help="Only documents in this status.")
+]
+
+
 @app.command("export")
 def export_command(
     db: DbOption = DEFAULT_DB,
-    format: Annotated[str, typer.Option("--format", help="jsonl (EXPORT.md) or csv (one row per cell).")] = "jsonl",
+    format: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format", case_sensitive=False, help="jsonl (EXPORT.md), csv (one row per cell), xlsx, parquet."
+        ),
+    ] = ExportFormat.jsonl,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write; default stdout.")] = None,
+    wide: Annotated[bool, typer.Option("--wide", help="csv: one row per report per section.")] = False,
+    status: StatusFilter = None,
+    year: Annotated[int | None, typer.Option("--year", help="Only reports of this year.")] = None,
+    agency: Annotated[str | None, typer.Option("--agency", help="Only this agency (key or part of name).")] = None,
+    template_version: Annotated[
+        TemplateChoice | None, typer.Option("--template", help="Only reports in this template version.")
+    ] = None,
+    section: Annotated[
+        SectionChoice | None, typer.Option("--section", case_sensitive=False, help="csv/xlsx: only this table.")
+    ] = None,
 ) -> None:
-    """Write every document in the export format."""
-    if format not in ("jsonl", "csv"):
-        err.print(f"[red]Unknown format {format!r}[/]: use jsonl or csv.")
-        raise typer.Exit(2)
-    database = store.open_db(db)
-    writer = export.write_jsonl if format == "jsonl" else export.write_csv
+    """Write the documents: JSON lines (the contract), CSV (long or --wide), Excel or Parquet."""
+    database = _existing_db(db)
+    filters = export.Filters(
+        status=status.value if status else None,
+        year=year,
+        agency=agency,
+        template=template_version.value if template_version else None,
+        section=section.value if section else None,
+    )
+    if format in (ExportFormat.xlsx, ExportFormat.parquet):
+        if output is None:
+            err.print(f"[red]--format {format.value} writes a file[/]: give --output FILE.{format.value}.")
+            raise typer.Exit(2)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            write = export.write_xlsx if format == ExportFormat.xlsx else export.write_parquet
+            count = write(database, output, filters)
+        except RuntimeError as exc:
+            err.print(f"[red]{exc}[/]")
+            raise typer.Exit(2) from exc
+        unit = "report tables" if format == ExportFormat.xlsx else "cells"
+        err.print(f"wrote {count} {unit} to {output}")
+        return
+    if format == ExportFormat.jsonl:
+        writer, unit = export.write_jsonl, "records"
+    else:
+        writer, unit = (export.write_wide_csv, "report tables") if wide else (export.write_long_csv, "cells")
     if output is None:
-        writer(database, sys.stdout)
+        writer(database, sys.stdout, filters)
         return
     output.parent.mkdir(parents=True, exist_ok=True)
-    with output.open("w", encoding="utf-8", newline="") as handle:
-        count = writer(database, handle)
-    err.print(f"wrote {count} {'records' if format == 'jsonl' else 'cells'} to {output}")
+    # A byte-order mark: Excel opens the CSV as UTF-8 only with one (else the Chinese is mojibake).
+    encoding = "utf-8-sig" if format == ExportFormat.csv else "utf-8"
+    with output.open("w", encoding=encoding, newline="") as handle:
+        count = writer(database, handle, filters)
+    err.print(f"wrote {count} {unit} to {output}")
 
 
 @app.command("eval")
@@ -463,6 +534,14 @@ def generate_command(
     texts, golds = generator.write(out, generator.batch(seed, count, families, error_rate))
     console.print(f"wrote {count} reports to {texts} and their gold to {golds}")
     console.print(f"score the parser on them: [bold]xxgk eval --gold {golds} --db {out / 'eval.db'}[/]")
+
+
+def _existing_db(path: Path) -> Any:
+    """Open a store that must already exist: a mistyped --db is an error, not a new empty store."""
+    if not path.exists():
+        err.print(f"[red]No store at {path}[/]: check --db (or XXGK_DB); [bold]xxgk run FILES[/] creates one.")
+        raise typer.Exit(2)
+    return store.open_db(path)
 
 
 def main() -> None:  # pragma: no cover - console script entry

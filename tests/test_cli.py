@@ -43,7 +43,7 @@ def test_run_status_queue_show_export_on_the_samples(tmp_path, samples_dir):
 
     csv_out = tmp_path / "cells.csv"
     assert xxgk("export", "--format", "csv", "--output", str(csv_out), db=db).exit_code == 0
-    assert csv_out.read_text(encoding="utf-8").startswith("doc_id,agency,year,section,row,column,value,status")
+    assert csv_out.read_text(encoding="utf-8-sig").startswith("doc,file,agency,year,template,status,extractor,section")
 
 
 def test_ingest_then_extract_and_run_again_is_idempotent(tmp_path, samples_dir):
