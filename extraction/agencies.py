@@ -81,3 +81,23 @@ def next_year_docs(db: sqlite_utils.Database, doc_id: str) -> list[dict[str, Any
 
 def is_cross_year(check_id: str) -> bool:
     return "_vs_last_year." in check_id
+
+
+def years(db: sqlite_utils.Database, agency: str) -> list[dict[str, Any]]:
+    """An agency's reports year by year, with its cross-year checks (identities 6-8) as they stand now.
+
+    `agency` is matched by normalised key first, then as part of the printed name.
+    """
+    wanted = key(agency) or agency
+    rows = list(db.query("select * from agency_years where agency_key = ? order by year", [wanted]))
+    if not rows:
+        rows = list(
+            db.query("select * from agency_years where agency like ? order by agency_key, year", [f"%{agency}%"])
+        )
+    for row in rows:
+        found = db.query(
+            "select check_id, status, message from current_findings where doc_id = ? and check_id like ? order by id",
+            [row["doc_id"], "%_vs_last_year.%"],
+        )
+        row["cross_year"] = [dict(f) for f in found]
+    return rows

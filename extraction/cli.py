@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import importlib.metadata
 import os
 import subprocess
 import sys
@@ -16,7 +18,20 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
-from extraction import cascade, eval_html, evaluation, export, generator, ingest, llm, pipeline, store, template
+from extraction import (
+    agencies,
+    cascade,
+    cells,
+    eval_html,
+    evaluation,
+    export,
+    generator,
+    ingest,
+    llm,
+    pipeline,
+    store,
+    template,
+)
 from extraction.schema import Finding, Table
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Verified tables from 政府信息公开工作年度报告.")
@@ -40,6 +55,8 @@ ApiKey = Annotated[str | None, typer.Option("--llm-api-key", help="Key (XXGK_LLM
 Mode = Annotated[str | None, typer.Option("--llm-mode", help="JSON_SCHEMA | TOOLS | MD_JSON; default: probe once.")]
 PromptVersion = Annotated[str | None, typer.Option("--prompt-version", help="Folder under prompts/ (default v1).")]
 DEFAULT_DB = Path("xxgk.db")
+AsJson = Annotated[bool, typer.Option("--json", help="Print rows as JSON, for scripts.")]
+AsCsv = Annotated[bool, typer.Option("--csv", help="Print rows as CSV, for scripts.")]
 _STATUS_STYLE = {"accepted": "green", "queued": "yellow", "reviewed": "cyan", "failed": "red", "ingested": "white"}
 
 
@@ -51,14 +68,24 @@ def _tracked(label: str, total: int | None, work: Callable[[Callable[[str], None
         return work(lambda _: bar.advance(task))
 
 
-def _summarise(outcomes: list[pipeline.Outcome]) -> None:
+def _summarise(outcomes: list[pipeline.Outcome], verbose: bool = True) -> None:
+    """The counts, and the documents that need a person (queued, failed); every one with verbose."""
+    if not outcomes:
+        err.print("[red]No files matched[/]: check the paths (folders are read recursively, globs are expanded).")
+        raise typer.Exit(2)
+    shown = [o for o in outcomes if verbose or o.status in ("queued", "failed")]
     table = RichTable("document", "status", "detail", title="Documents", title_justify="left")
-    for o in outcomes:
+    for o in shown:
         style = _STATUS_STYLE.get(o.status, "white")
         table.add_row(Path(o.name).name, f"[{style}]{o.status}[/]", o.detail)
-    console.print(table)
+    if shown:
+        console.print(table)
     counts = Counter(o.status for o in outcomes)
-    console.print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    present = sum(1 for o in outcomes if o.detail == "already in the store")
+    line = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    console.print(line + (f" ({present} already in the store)" if present else ""))
+    if not verbose and len(shown) < len(outcomes):
+        console.print(f"{len(outcomes) - len(shown)} more not listed; --verbose lists every document")
     if counts.get("failed"):
         err.print(f"[red]{counts['failed']} document(s) failed[/]: see the detail column; the rest were processed.")
         raise typer.Exit(1)
@@ -120,7 +147,7 @@ def extract_command(
     prompt_version: PromptVersion = None,
 ) -> None:
     """Extract and check every pending document."""
-    database = store.open_db(db)
+    database = _existing_db(db)
     settings = _settings(database, extractor, llm_base_url, llm_model, llm_api_key, llm_mode, prompt_version)
     todo = pipeline.pending(database, force=force)
     outcomes = _tracked(
@@ -145,6 +172,9 @@ def run_command(
     llm_api_key: ApiKey = None,
     llm_mode: Mode = None,
     prompt_version: PromptVersion = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="List every document, not only queued/failed.")
+    ] = False,
 ) -> None:
     """Ingest, extract and check: the main job."""
     database = store.open_db(db)
@@ -157,15 +187,19 @@ def run_command(
             lambda tick: pipeline.run(
                 database, paths, progress=tick, settings=settings, concurrency=concurrency, limits=limits
             ),
-        )
+        ),
+        verbose,
     )
 
 
 @app.command("status")
-def status_command(db: DbOption = DEFAULT_DB) -> None:
+def status_command(db: DbOption = DEFAULT_DB, as_json: AsJson = False, as_csv: AsCsv = False) -> None:
     """Counts by status and the most frequent failing checks."""
-    database = store.open_db(db)
+    database = _existing_db(db)
     counts = store.status_counts(database)
+    if as_json or as_csv:
+        _emit([{"status": k, "documents": v} for k, v in counts.items()], as_json)
+        return
     table = RichTable("status", "documents", title="Store " + str(db), title_justify="left")
     for status, n in counts.items():
         table.add_row(f"[{_STATUS_STYLE.get(status, 'white')}]{status}[/]", str(n))
@@ -197,9 +231,12 @@ def _estimated_cost(usage: dict[str, int]) -> str | None:
 
 
 @app.command("queue")
-def queue_command(db: DbOption = DEFAULT_DB) -> None:
+def queue_command(db: DbOption = DEFAULT_DB, as_json: AsJson = False, as_csv: AsCsv = False) -> None:
     """Documents waiting for a reviewer, oldest first, with why they wait."""
-    database = store.open_db(db)
+    database = _existing_db(db)
+    if as_json or as_csv:
+        _emit([dict(r) for r in database["queue"].rows], as_json)
+        return
     table = RichTable("doc", "agency", "year", "why", title="Review queue", title_justify="left")
     for doc in store.documents(database, "queued"):
         why = pipeline.reasons(store.findings(database, doc["current_extraction"]))
@@ -212,7 +249,7 @@ def show_command(
     doc: Annotated[str, typer.Argument(help="Document id, id prefix or name.")], db: DbOption = DEFAULT_DB
 ) -> None:
     """The tables and findings of one document."""
-    database = store.open_db(db)
+    database = _existing_db(db)
     row = store.find_document(database, doc)
     if row is None:
         err.print(f"[red]No single document matches {doc!r}[/]; see [bold]xxgk export[/] for ids.")
@@ -385,9 +422,14 @@ def eval_command(
     compare: Annotated[
         tuple[int, int] | None, typer.Option("--compare", help="Show what changed from run A to run B.")
     ] = None,
+    runs: Annotated[bool, typer.Option("--runs", help="List the saved runs and stop.")] = False,
 ) -> None:
     """Score extractions against the gold set; the safety figure is accepted-but-wrong."""
-    database = store.open_db(db)
+    # With --gold the store may be new (gold documents are ingested from their source paths).
+    database = store.open_db(db) if gold is not None else _existing_db(db)
+    if runs:
+        _list_runs(database)
+        return
     if compare is not None:
         _show_comparison(database, *compare)
         return
@@ -473,23 +515,25 @@ def _blank(value: Any) -> str:
 
 
 def _show_comparison(database: Any, a: int, b: int) -> None:
-    try:
-        first, second = evaluation.load_run(database, a), evaluation.load_run(database, b)
-    except Exception as exc:  # sqlite-utils raises NotFoundError for an unknown id
-        err.print(f"[red]No such run[/]: {exc}")
-        raise typer.Exit(2) from exc
+    known = {r["id"] for r in evaluation.runs(database)}
+    unknown = [str(n) for n in (a, b) if n not in known]
+    if unknown:
+        listed = ", ".join(str(n) for n in sorted(known)) or "none yet"
+        err.print(f"[red]No such run: {', '.join(unknown)}[/] (saved runs: {listed}; see xxgk eval --runs)")
+        raise typer.Exit(2)
+    first, second = evaluation.load_run(database, a), evaluation.load_run(database, b)
     diff = evaluation.compare(first, second)
     console.print(
         f"run {a} -> run {b} on {diff['documents']} shared reports: "
         f"accuracy {_pct(diff['accuracy'][0])} -> {_pct(diff['accuracy'][1])}, "
         f"accepted but wrong {diff['accepted_but_wrong'][0]} -> {diff['accepted_but_wrong'][1]}"
     )
-    for title, cells, style in (
+    for title, wrong_cells, style in (
         ("New errors", diff["new_errors"], "red"),
         ("Fixed errors", diff["fixed_errors"], "green"),
     ):
-        table = RichTable("report", "cell", "gold", "got", title=f"{title} ({len(cells)})", title_justify="left")
-        for w in cells:
+        table = RichTable("report", "cell", "gold", "got", title=f"{title} ({len(wrong_cells)})", title_justify="left")
+        for w in wrong_cells:
             table.add_row(
                 Path(w["source"]).name,
                 f"{w['section']}.{w['row']}.{w['column']}",
@@ -510,7 +554,7 @@ def review_command(
     if not script.is_file():
         err.print(f"[red]The review app is not next to this package[/] ({script}); install from a clone with pip -e.")
         raise typer.Exit(2)
-    store.open_db(db)
+    _existing_db(db)
     console.print(f"Review app for {db} on http://localhost:{port} (Ctrl-C to stop)")
     command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port)]
     command += ["--server.headless", "true", "--browser.gatherUsageStats", "false", "--", "--db", str(db)]
@@ -534,6 +578,159 @@ def generate_command(
     texts, golds = generator.write(out, generator.batch(seed, count, families, error_rate))
     console.print(f"wrote {count} reports to {texts} and their gold to {golds}")
     console.print(f"score the parser on them: [bold]xxgk eval --gold {golds} --db {out / 'eval.db'}[/]")
+
+
+def _emit(rows: list[dict[str, Any]], as_json: bool) -> None:
+    """Rows for scripts, as sqlite-utils prints them: a JSON array, or CSV with a header."""
+    if as_json:
+        sys.stdout.write(store.dumps(rows, indent=2) + "\n")
+        return
+    writer = csv.DictWriter(sys.stdout, list(rows[0]) if rows else [], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+
+
+@app.command("list")
+def list_command(
+    db: DbOption = DEFAULT_DB, status: StatusFilter = None, as_json: AsJson = False, as_csv: AsCsv = False
+) -> None:
+    """Every document in the store (or those in one status): id, file, agency, year, status."""
+    database = _existing_db(db)
+    rows = [
+        {
+            "doc": d["id"][: export.SHORT_ID],
+            "file": Path(d["name"]).name,
+            "agency": d["agency"],
+            "year": d["year"],
+            "status": d["status"],
+        }
+        for d in store.documents(database, status.value if status else None)
+    ]
+    if as_json or as_csv:
+        _emit(rows, as_json)
+        return
+    table = RichTable("doc", "file", "agency", "year", "status", title=f"Documents ({len(rows)})", title_justify="left")
+    for r in rows:
+        style = _STATUS_STYLE.get(r["status"], "white")
+        table.add_row(r["doc"], r["file"], r["agency"] or "", str(r["year"] or ""), f"[{style}]{r['status']}[/]")
+    console.print(table)
+
+
+@app.command("failed")
+def failed_command(db: DbOption = DEFAULT_DB, as_json: AsJson = False, as_csv: AsCsv = False) -> None:
+    """Files that could not be read or extracted, with why."""
+    database = _existing_db(db)
+    rows = [
+        {"doc": d["id"][: export.SHORT_ID], "file": d["name"], "error": d["error"]}
+        for d in store.documents(database, "failed")
+    ]
+    if as_json or as_csv:
+        _emit(rows, as_json)
+        return
+    table = RichTable("doc", "file", "why", title=f"Failed ({len(rows)})", title_justify="left")
+    for r in rows:
+        table.add_row(r["doc"], r["file"], r["error"] or "")
+    console.print(table)
+
+
+@app.command("forget")
+def forget_command(
+    doc: Annotated[str, typer.Argument(help="Document id, id prefix or name.")],
+    db: DbOption = DEFAULT_DB,
+    yes: Annotated[bool, typer.Option("--yes", help="Also forget a reviewed document (its reviews go too).")] = False,
+) -> None:
+    """Remove one document and everything recorded about it (e.g. a wrong upload)."""
+    database = _existing_db(db)
+    row = store.find_document(database, doc)
+    if row is None:
+        err.print(f"[red]No single document matches {doc!r}[/]; see [bold]xxgk list[/].")
+        raise typer.Exit(2)
+    reviews = database["reviews"].count_where("doc_id = ?", [row["id"]])
+    if reviews and not yes:
+        err.print(f"[red]{row['name']} has {reviews} review(s)[/]: a person's work; add --yes to forget it anyway.")
+        raise typer.Exit(2)
+    removed = cells.forget(database, row["id"])
+    detail = ", ".join(f"{n} {t}" for t, n in removed.items() if n and t != "documents")
+    console.print(f"forgot {row['name']} ({row['id'][:12]})" + (f": {detail}" if detail else ""))
+
+
+@app.command("years")
+def years_command(
+    agency: Annotated[str, typer.Argument(help="Agency name, full or short (normalised to one key).")],
+    db: DbOption = DEFAULT_DB,
+    as_json: AsJson = False,
+) -> None:
+    """One agency's reports year over year, with the cross-year checks between them."""
+    database = _existing_db(db)
+    rows = agencies.years(database, agency)
+    if not rows:
+        err.print(f"[red]No reports of {agency!r}[/] (key {agencies.key(agency)!r}); see [bold]xxgk list[/].")
+        raise typer.Exit(2)
+    if as_json:
+        _emit(rows, True)
+        return
+    table = RichTable("year", "agency as printed", "file", "status", "一 新收", "二 上年结转", "四 结转下年")
+    table.title, table.title_justify = f"{rows[0]['agency_key']}: year over year", "left"
+    for r in rows:
+        figures = (_blank_cell(r[k]) for k in ("new_received", "carried_over", "carried_forward"))
+        table.add_row(str(r["year"] or ""), r["agency"] or "", Path(r["name"]).name, r["status"], *figures)
+    console.print(table)
+    mark = {"fail": "[red]✗[/]", "pass": "[green]✓[/]"}
+    for r in rows:
+        console.print(f"[bold]{r['year']} against {r['year'] - 1 if r['year'] else '?'}[/]:", end=" ")
+        if not r["cross_year"]:
+            console.print("no previous year in the store")
+            continue
+        console.print(f"{len(r['cross_year'])} cross-year checks")
+        for c in r["cross_year"]:
+            console.print(f"  {mark.get(c['status'], '?')} {c['check_id']}  {c['message']}", soft_wrap=True)
+
+
+def _blank_cell(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+@app.command("datasette-metadata")
+def datasette_metadata_command(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Metadata file to write.")] = Path("metadata.json"),
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Write table and column descriptions (中文 / English) for: datasette xxgk.db --metadata metadata.json"""
+    output.write_text(store.dumps(cells.metadata(db.stem), indent=2) + "\n", encoding="utf-8")
+    console.print(f"wrote {output}; browse with [bold]datasette {db} --metadata {output}[/]")
+
+
+def _list_runs(database: Any) -> None:
+    saved = evaluation.runs(database)
+    if not saved:
+        console.print("No saved runs yet: [bold]xxgk eval --gold DIR[/] saves one.")
+        return
+    table = RichTable("run", "label", "when", "reports", "accuracy", "accepted but wrong", title="Saved runs")
+    for r in saved:
+        table.add_row(
+            str(r["id"]),
+            r["label"] or "",
+            r["created_at"],
+            str(r["documents"]),
+            _pct(r["accuracy"]),
+            str(r["accepted_but_wrong"]),
+        )
+    console.print(table)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"xxgk {importlib.metadata.version('xxgk-extract')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Verified tables from 政府信息公开工作年度报告."""
 
 
 def _existing_db(path: Path) -> Any:
