@@ -70,8 +70,12 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         )
         db["current_findings"].create_index(["doc_id"], if_not_exists=True)
         db["documents"].create_index(["agency_key", "year"], if_not_exists=True)
+        # Replaced only when changed: opening a store must not rewrite its schema under other writers.
+        present = {r["name"]: r["sql"] for r in db.query("select name, sql from sqlite_master where type = 'view'")}
         for name, sql in views().items():
-            db.create_view(name, sql, replace=True)
+            if present.get(name) != f"CREATE VIEW {name} AS {sql}":
+                db.execute(f"drop view if exists {name}")
+                db.execute(f"CREATE VIEW {name} AS {sql}")
     if not db["documents"].detect_fts():
         # Triggers keep the index true when a document's agency is set by a later extraction.
         db["documents"].enable_fts(["name", "agency", "text"], create_triggers=True, tokenize="trigram")

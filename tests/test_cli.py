@@ -151,3 +151,14 @@ def test_datasette_metadata_is_written(tmp_path):
     result = runner.invoke(app, ["datasette-metadata", "-o", str(out), "--db", str(tmp_path / "xxgk.db")])
     assert result.exit_code == 0
     assert "cells" in json.loads(out.read_text(encoding="utf-8"))["databases"]["xxgk"]["tables"]
+
+
+def test_the_readme_links_the_spec_inside_the_repository_and_names_every_command():
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "../shared" not in readme
+    for doc in ("docs/TEMPLATE.md", "docs/EXPORT.md"):
+        assert f"]({doc})" in readme and (ROOT / doc).is_file()
+    for command in app.registered_commands:
+        assert f"xxgk {command.name}" in readme, command.name
