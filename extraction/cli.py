@@ -8,6 +8,8 @@ control characters before a terminal does.
 
 from __future__ import annotations
 
+import csv
+import importlib.metadata
 import os
 import re
 import sqlite3
@@ -15,6 +17,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,7 +27,20 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
-from extraction import cascade, eval_html, evaluation, export, generator, ingest, llm, pipeline, store, template
+from extraction import (
+    agencies,
+    cascade,
+    cells,
+    eval_html,
+    evaluation,
+    export,
+    generator,
+    ingest,
+    llm,
+    pipeline,
+    store,
+    template,
+)
 from extraction.schema import Finding, Table
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Verified tables from 政府信息公开工作年度报告.")
@@ -52,6 +68,8 @@ EXIT_FAILED, EXIT_USAGE, EXIT_STORE = 1, 2, 3
 # Control characters (escape sequences, backspace, carriage return, bidirectional overrides) in
 # a file name or a report would reach the terminal as commands: shown as \xNN instead.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+AsJson = Annotated[bool, typer.Option("--json", help="Print rows as JSON, for scripts.")]
+AsCsv = Annotated[bool, typer.Option("--csv", help="Print rows as CSV, for scripts.")]
 _STATUS_STYLE = {"accepted": "green", "queued": "yellow", "reviewed": "cyan", "failed": "red", "ingested": "white"}
 
 
@@ -95,14 +113,24 @@ def _tracked(label: str, total: int | None, work: Callable[[Callable[[str], None
         return work(lambda _: bar.advance(task))
 
 
-def _summarise(outcomes: list[pipeline.Outcome]) -> None:
+def _summarise(outcomes: list[pipeline.Outcome], verbose: bool = True) -> None:
+    """The counts, and the documents that need a person (queued, failed); every one with verbose."""
+    if not outcomes:
+        err.print("[red]No files matched[/]: check the paths (folders are read recursively, globs are expanded).")
+        raise typer.Exit(2)
+    shown = [o for o in outcomes if verbose or o.status in ("queued", "failed")]
     table = RichTable("document", "status", "detail", title="Documents", title_justify="left")
-    for o in outcomes:
+    for o in shown:
         style = _STATUS_STYLE.get(o.status, "white")
         table.add_row(safe(Path(o.name).name), f"[{style}]{o.status}[/]", safe(o.detail))
-    console.print(table)
+    if shown:
+        console.print(table)
     counts = Counter(o.status for o in outcomes)
-    console.print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    present = sum(1 for o in outcomes if o.detail == "already in the store")
+    line = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    console.print(line + (f" ({present} already in the store)" if present else ""))
+    if not verbose and len(shown) < len(outcomes):
+        console.print(f"{len(outcomes) - len(shown)} more not listed; --verbose lists every document")
     if counts.get("failed"):
         err.print(f"[red]{counts['failed']} document(s) failed[/]: see the detail column; the rest were processed.")
         raise typer.Exit(EXIT_FAILED)
@@ -171,7 +199,7 @@ def extract_command(
     prompt_version: PromptVersion = None,
 ) -> None:
     """Extract and check every pending document."""
-    database = store.open_db(db)
+    database = _existing_db(db)
     settings = _settings(database, extractor, llm_base_url, llm_model, llm_api_key, llm_mode, prompt_version)
     todo = pipeline.pending(database, force=force, model_failures=retry_model_failures)
     outcomes = _tracked(
@@ -198,6 +226,9 @@ def run_command(
     llm_api_key: ApiKey = None,
     llm_mode: Mode = None,
     prompt_version: PromptVersion = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="List every document, not only queued/failed.")
+    ] = False,
 ) -> None:
     """Ingest, extract and check: the main job."""
     limits = _limits(max_file_mb, max_pages)
@@ -210,15 +241,19 @@ def run_command(
             lambda tick: pipeline.run(
                 database, paths, progress=tick, settings=settings, concurrency=concurrency, limits=limits
             ),
-        )
+        ),
+        verbose,
     )
 
 
 @app.command("status")
-def status_command(db: DbOption = DEFAULT_DB) -> None:
+def status_command(db: DbOption = DEFAULT_DB, as_json: AsJson = False, as_csv: AsCsv = False) -> None:
     """Counts by status and the most frequent failing checks."""
-    database = store.open_db(db)
+    database = _existing_db(db)
     counts = store.status_counts(database)
+    if as_json or as_csv:
+        _emit([{"status": k, "documents": v} for k, v in counts.items()], as_json)
+        return
     table = RichTable("status", "documents", title="Store " + str(db), title_justify="left")
     for status, n in counts.items():
         table.add_row(f"[{_STATUS_STYLE.get(status, 'white')}]{status}[/]", str(n))
@@ -255,9 +290,12 @@ def _estimated_cost(usage: dict[str, int]) -> str | None:
 
 
 @app.command("queue")
-def queue_command(db: DbOption = DEFAULT_DB) -> None:
+def queue_command(db: DbOption = DEFAULT_DB, as_json: AsJson = False, as_csv: AsCsv = False) -> None:
     """Documents waiting for a reviewer, oldest first, with why they wait."""
-    database = store.open_db(db)
+    database = _existing_db(db)
+    if as_json or as_csv:
+        _emit([dict(r) for r in database["queue"].rows], as_json)
+        return
     table = RichTable("doc", "agency", "year", "why", title="Review queue", title_justify="left")
     for doc in store.documents(database, "queued"):
         why = pipeline.reasons(store.findings(database, doc["current_extraction"]))
@@ -270,7 +308,7 @@ def show_command(
     doc: Annotated[str, typer.Argument(help="Document id, id prefix or name.")], db: DbOption = DEFAULT_DB
 ) -> None:
     """The tables and findings of one document."""
-    database = store.open_db(db)
+    database = _existing_db(db)
     row = store.find_document(database, doc)
     if row is None:
         err.print(f"[red]No single document matches {safe(repr(doc))}[/]; see [bold]xxgk export[/] for ids.")
@@ -334,27 +372,97 @@ def _print_findings(failing: list[Finding]) -> None:
         console.print(f"    {safe(f.message)}", soft_wrap=True)
 
 
+class ExportFormat(StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
+    xlsx = "xlsx"
+    parquet = "parquet"
+
+
+class StatusChoice(StrEnum):
+    ingested = "ingested"
+    extracted = "extracted"
+    accepted = "accepted"
+    queued = "queued"
+    reviewed = "reviewed"
+    failed = "failed"
+
+
+class TemplateChoice(StrEnum):
+    v2019 = "2019"
+    v2021 = "2021"
+
+
+class SectionChoice(StrEnum):
+    proactive = "proactive"
+    applications = "applications"
+    review_litigation = "review_litigation"
+
+
+StatusFilter = Annotated[
+    StatusChoice | None, typer.Option("--status", case_sensitive=False, help="Only documents in this status.")
+]
+
+
 @app.command("export")
 def export_command(
     db: DbOption = DEFAULT_DB,
-    format: Annotated[str, typer.Option("--format", help="jsonl (EXPORT.md) or csv (one row per cell).")] = "jsonl",
+    format: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format", case_sensitive=False, help="jsonl (EXPORT.md), csv (one row per cell), xlsx, parquet."
+        ),
+    ] = ExportFormat.jsonl,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write; default stdout.")] = None,
+    wide: Annotated[bool, typer.Option("--wide", help="csv: one row per report per section.")] = False,
+    status: StatusFilter = None,
+    year: Annotated[int | None, typer.Option("--year", help="Only reports of this year.")] = None,
+    agency: Annotated[str | None, typer.Option("--agency", help="Only this agency (key or part of name).")] = None,
+    template_version: Annotated[
+        TemplateChoice | None, typer.Option("--template", help="Only reports in this template version.")
+    ] = None,
+    section: Annotated[
+        SectionChoice | None, typer.Option("--section", case_sensitive=False, help="csv/xlsx: only this table.")
+    ] = None,
 ) -> None:
-    """Write every document in the export format."""
-    if format not in ("jsonl", "csv"):
-        err.print(f"[red]Unknown format {safe(repr(format))}[/]: use jsonl or csv.")
-        raise typer.Exit(EXIT_USAGE)
+    """Write the documents: JSON lines (the contract), CSV (long or --wide), Excel or Parquet."""
     if output is not None:
         refuse_overwrite(output, "--output", db)
-    database = store.open_db(db)
-    writer = export.write_jsonl if format == "jsonl" else export.write_csv
+    database = _existing_db(db)
+    filters = export.Filters(
+        status=status.value if status else None,
+        year=year,
+        agency=agency,
+        template=template_version.value if template_version else None,
+        section=section.value if section else None,
+    )
+    if format in (ExportFormat.xlsx, ExportFormat.parquet):
+        if output is None:
+            err.print(f"[red]--format {format.value} writes a file[/]: give --output FILE.{format.value}.")
+            raise typer.Exit(EXIT_USAGE)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            write = export.write_xlsx if format == ExportFormat.xlsx else export.write_parquet
+            count = write(database, output, filters)
+        except RuntimeError as exc:
+            err.print(f"[red]{exc}[/]")
+            raise typer.Exit(EXIT_USAGE) from exc
+        unit = "report tables" if format == ExportFormat.xlsx else "cells"
+        err.print(f"wrote {count} {unit} to {output}")
+        return
+    if format == ExportFormat.jsonl:
+        writer, unit = export.write_jsonl, "records"
+    else:
+        writer, unit = (export.write_wide_csv, "report tables") if wide else (export.write_long_csv, "cells")
     if output is None:
-        writer(database, sys.stdout)
+        writer(database, sys.stdout, filters)
         return
     output.parent.mkdir(parents=True, exist_ok=True)
-    with output.open("w", encoding="utf-8", newline="") as handle:
-        count = writer(database, handle)
-    err.print(f"wrote {count} {'records' if format == 'jsonl' else 'cells'} to {safe(output)}")
+    # A byte-order mark: Excel opens the CSV as UTF-8 only with one (else the Chinese is mojibake).
+    encoding = "utf-8-sig" if format == ExportFormat.csv else "utf-8"
+    with output.open("w", encoding=encoding, newline="") as handle:
+        count = writer(database, handle, filters)
+    err.print(f"wrote {count} {unit} to {safe(output)}")
 
 
 @app.command("eval")
@@ -375,12 +483,17 @@ def eval_command(
     compare: Annotated[
         tuple[int, int] | None, typer.Option("--compare", help="Show what changed from run A to run B.")
     ] = None,
+    runs: Annotated[bool, typer.Option("--runs", help="List the saved runs and stop.")] = False,
 ) -> None:
     """Score extractions against the gold set; the safety figure is accepted-but-wrong."""
     if report is not None:
         gold_files = [p for p in gold.rglob("*") if p.is_file()] if gold is not None and gold.is_dir() else []
         refuse_overwrite(report, "--report", db, gold_files + ([gold] if gold is not None else []))
-    database = store.open_db(db)
+    # With --gold the store may be new (gold documents are ingested from their source paths).
+    database = store.open_db(db) if gold is not None else _existing_db(db)
+    if runs:
+        _list_runs(database)
+        return
     if compare is not None:
         _show_comparison(database, *compare)
         return
@@ -466,23 +579,25 @@ def _blank(value: Any) -> str:
 
 
 def _show_comparison(database: Any, a: int, b: int) -> None:
-    try:
-        first, second = evaluation.load_run(database, a), evaluation.load_run(database, b)
-    except Exception as exc:  # sqlite-utils raises NotFoundError for an unknown id
-        err.print(f"[red]No such run[/]: {safe(exc)}")
-        raise typer.Exit(EXIT_USAGE) from exc
+    known = {r["id"] for r in evaluation.runs(database)}
+    unknown = [str(n) for n in (a, b) if n not in known]
+    if unknown:
+        listed = ", ".join(str(n) for n in sorted(known)) or "none yet"
+        err.print(f"[red]No such run: {', '.join(unknown)}[/] (saved runs: {listed}; see xxgk eval --runs)")
+        raise typer.Exit(EXIT_USAGE)
+    first, second = evaluation.load_run(database, a), evaluation.load_run(database, b)
     diff = evaluation.compare(first, second)
     console.print(
         f"run {a} -> run {b} on {diff['documents']} shared reports: "
         f"accuracy {_pct(diff['accuracy'][0])} -> {_pct(diff['accuracy'][1])}, "
         f"accepted but wrong {diff['accepted_but_wrong'][0]} -> {diff['accepted_but_wrong'][1]}"
     )
-    for title, cells, style in (
+    for title, wrong_cells, style in (
         ("New errors", diff["new_errors"], "red"),
         ("Fixed errors", diff["fixed_errors"], "green"),
     ):
-        table = RichTable("report", "cell", "gold", "got", title=f"{title} ({len(cells)})", title_justify="left")
-        for w in cells:
+        table = RichTable("report", "cell", "gold", "got", title=f"{title} ({len(wrong_cells)})", title_justify="left")
+        for w in wrong_cells:
             table.add_row(
                 safe(Path(w["source"]).name),
                 f"{w['section']}.{w['row']}.{w['column']}",
@@ -503,7 +618,7 @@ def review_command(
     if not script.is_file():
         err.print(f"[red]The review app is not next to this package[/] ({script}); install from a clone with pip -e.")
         raise typer.Exit(2)
-    store.open_db(db)
+    _existing_db(db)
     console.print(f"Review app for {db} on http://localhost:{port} (Ctrl-C to stop)")
     command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port)]
     command += ["--server.headless", "true", "--browser.gatherUsageStats", "false", "--", "--db", str(db)]
@@ -527,6 +642,167 @@ def generate_command(
     texts, golds = generator.write(out, generator.batch(seed, count, families, error_rate))
     console.print(f"wrote {count} reports to {texts} and their gold to {golds}")
     console.print(f"score the parser on them: [bold]xxgk eval --gold {golds} --db {out / 'eval.db'}[/]")
+
+
+def _emit(rows: list[dict[str, Any]], as_json: bool) -> None:
+    """Rows for scripts, as sqlite-utils prints them: a JSON array, or CSV with a header."""
+    if as_json:
+        sys.stdout.write(store.dumps(rows, indent=2) + "\n")
+        return
+    writer = csv.DictWriter(sys.stdout, list(rows[0]) if rows else [], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+
+
+@app.command("list")
+def list_command(
+    db: DbOption = DEFAULT_DB, status: StatusFilter = None, as_json: AsJson = False, as_csv: AsCsv = False
+) -> None:
+    """Every document in the store (or those in one status): id, file, agency, year, status."""
+    database = _existing_db(db)
+    rows = [
+        {
+            "doc": d["id"][: export.SHORT_ID],
+            "file": Path(d["name"]).name,
+            "agency": d["agency"],
+            "year": d["year"],
+            "status": d["status"],
+        }
+        for d in store.documents(database, status.value if status else None)
+    ]
+    if as_json or as_csv:
+        _emit(rows, as_json)
+        return
+    table = RichTable("doc", "file", "agency", "year", "status", title=f"Documents ({len(rows)})", title_justify="left")
+    for r in rows:
+        style = _STATUS_STYLE.get(r["status"], "white")
+        table.add_row(r["doc"], r["file"], r["agency"] or "", str(r["year"] or ""), f"[{style}]{r['status']}[/]")
+    console.print(table)
+
+
+@app.command("failed")
+def failed_command(db: DbOption = DEFAULT_DB, as_json: AsJson = False, as_csv: AsCsv = False) -> None:
+    """Files that could not be read or extracted, with why."""
+    database = _existing_db(db)
+    rows = [
+        {"doc": d["id"][: export.SHORT_ID], "file": d["name"], "error": d["error"]}
+        for d in store.documents(database, "failed")
+    ]
+    if as_json or as_csv:
+        _emit(rows, as_json)
+        return
+    table = RichTable("doc", "file", "why", title=f"Failed ({len(rows)})", title_justify="left")
+    for r in rows:
+        table.add_row(r["doc"], r["file"], r["error"] or "")
+    console.print(table)
+
+
+@app.command("forget")
+def forget_command(
+    doc: Annotated[str, typer.Argument(help="Document id, id prefix or name.")],
+    db: DbOption = DEFAULT_DB,
+    yes: Annotated[bool, typer.Option("--yes", help="Also forget a reviewed document (its reviews go too).")] = False,
+) -> None:
+    """Remove one document and everything recorded about it (e.g. a wrong upload)."""
+    database = _existing_db(db)
+    row = store.find_document(database, doc)
+    if row is None:
+        err.print(f"[red]No single document matches {doc!r}[/]; see [bold]xxgk list[/].")
+        raise typer.Exit(2)
+    reviews = database["reviews"].count_where("doc_id = ?", [row["id"]])
+    if reviews and not yes:
+        err.print(f"[red]{row['name']} has {reviews} review(s)[/]: a person's work; add --yes to forget it anyway.")
+        raise typer.Exit(2)
+    removed = cells.forget(database, row["id"])
+    detail = ", ".join(f"{n} {t}" for t, n in removed.items() if n and t != "documents")
+    console.print(f"forgot {row['name']} ({row['id'][:12]})" + (f": {detail}" if detail else ""))
+
+
+@app.command("years")
+def years_command(
+    agency: Annotated[str, typer.Argument(help="Agency name, full or short (normalised to one key).")],
+    db: DbOption = DEFAULT_DB,
+    as_json: AsJson = False,
+) -> None:
+    """One agency's reports year over year, with the cross-year checks between them."""
+    database = _existing_db(db)
+    rows = agencies.years(database, agency)
+    if not rows:
+        err.print(f"[red]No reports of {agency!r}[/] (key {agencies.key(agency)!r}); see [bold]xxgk list[/].")
+        raise typer.Exit(2)
+    if as_json:
+        _emit(rows, True)
+        return
+    table = RichTable("year", "agency as printed", "file", "status", "一 新收", "二 上年结转", "四 结转下年")
+    table.title, table.title_justify = f"{rows[0]['agency_key']}: year over year", "left"
+    for r in rows:
+        figures = (_blank_cell(r[k]) for k in ("new_received", "carried_over", "carried_forward"))
+        table.add_row(str(r["year"] or ""), r["agency"] or "", Path(r["name"]).name, r["status"], *figures)
+    console.print(table)
+    mark = {"fail": "[red]✗[/]", "pass": "[green]✓[/]"}
+    for r in rows:
+        console.print(f"[bold]{r['year']} against {r['year'] - 1 if r['year'] else '?'}[/]:", end=" ")
+        if not r["cross_year"]:
+            console.print("no previous year in the store")
+            continue
+        console.print(f"{len(r['cross_year'])} cross-year checks")
+        for c in r["cross_year"]:
+            console.print(f"  {mark.get(c['status'], '?')} {c['check_id']}  {c['message']}", soft_wrap=True)
+
+
+def _blank_cell(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+@app.command("datasette-metadata")
+def datasette_metadata_command(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Metadata file to write.")] = Path("metadata.json"),
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Write table and column descriptions (中文 / English) for: datasette xxgk.db --metadata metadata.json"""
+    output.write_text(store.dumps(cells.metadata(db.stem), indent=2) + "\n", encoding="utf-8")
+    console.print(f"wrote {output}; browse with [bold]datasette {db} --metadata {output}[/]")
+
+
+def _list_runs(database: Any) -> None:
+    saved = evaluation.runs(database)
+    if not saved:
+        console.print("No saved runs yet: [bold]xxgk eval --gold DIR[/] saves one.")
+        return
+    table = RichTable("run", "label", "when", "reports", "accuracy", "accepted but wrong", title="Saved runs")
+    for r in saved:
+        table.add_row(
+            str(r["id"]),
+            r["label"] or "",
+            r["created_at"],
+            str(r["documents"]),
+            _pct(r["accuracy"]),
+            str(r["accepted_but_wrong"]),
+        )
+    console.print(table)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"xxgk {importlib.metadata.version('xxgk-extract')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Verified tables from 政府信息公开工作年度报告."""
+
+
+def _existing_db(path: Path) -> Any:
+    """Open a store that must already exist: a mistyped --db is an error, not a new empty store."""
+    if not path.exists():
+        err.print(f"[red]No store at {path}[/]: check --db (or XXGK_DB); [bold]xxgk run FILES[/] creates one.")
+        raise typer.Exit(2)
+    return store.open_db(path)
 
 
 def main() -> None:  # pragma: no cover - console script entry

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -272,7 +272,8 @@ def load_gold_dir(folder: Path) -> list[Gold]:
                 continue
             record = json.loads(line, parse_float=Decimal)
             tables = {s: record.get(s) for s in template.SECTIONS}
-            out.append(Gold(record["doc_id"], record.get("source", ""), tables, f"file:{path.name}"))
+            # A hand-made gold file may lack the sha256 doc_id: it is matched by source file name.
+            out.append(Gold(record.get("doc_id") or "", record.get("source") or "", tables, f"file:{path.name}"))
     return out
 
 
@@ -331,8 +332,11 @@ def evaluate(
     for gold in golds:
         doc = _find_or_ingest(db, gold, gold_dir, settings)
         if doc is None or doc["status"] == "failed" or not doc["text"]:
-            missing.append(gold.source or gold.doc_id)
+            named = gold.source or gold.doc_id or "no doc_id, no source"
+            missing.append(f"{gold.origin.removeprefix('file:')} ({named})")
             continue
+        if not gold.doc_id:
+            gold = replace(gold, doc_id=doc["id"])
         if rerun:
             work = cascade.extract(doc["text"], settings)
             findings = pipeline.check(db, doc["id"], doc["text"], work.extraction, store.doubts(doc), store.notes(doc))
@@ -357,14 +361,30 @@ def evaluate(
     return Run(label, scores), missing
 
 
+def _by_file_name(db: Any, source: str) -> dict[str, Any] | None:
+    """The one document ingested from a file of this name (any folder), if exactly one."""
+    name = Path(source.replace("\\", "/")).name
+    if not name:
+        return None
+    rows = [d for d in db["documents"].rows_where("name like ?", [f"%{name}"]) if Path(d["name"]).name == name]
+    return rows[0] if len(rows) == 1 else None
+
+
 def _find_or_ingest(db: Any, gold: Gold, gold_dir: Path | None, settings: cascade.Settings) -> dict[str, Any] | None:
+    if not gold.doc_id:
+        doc = _by_file_name(db, gold.source)
+        if doc is None:
+            for path in _candidates(gold, gold_dir):
+                pipeline.ingest_paths(db, [str(path)])
+                doc = _by_file_name(db, gold.source)
+                break
+        if doc is None:
+            return None
+        gold = replace(gold, doc_id=doc["id"])
     if db["documents"].count_where("id = ?", [gold.doc_id]):
         doc = store.document(db, gold.doc_id)
     else:
-        candidates = [Path(gold.source)]
-        if gold_dir is not None:  # data/gold/x.json names data/samples/x.txt relative to the project
-            candidates += [gold_dir.parent.parent / gold.source, gold_dir.parent / gold.source]
-        found = next((p for p in candidates if p.is_file()), None)
+        found = next(iter(_candidates(gold, gold_dir)), None)
         if found is None:
             return None
         pipeline.ingest_paths(db, [str(found)])
@@ -375,6 +395,36 @@ def _find_or_ingest(db: Any, gold: Gold, gold_dir: Path | None, settings: cascad
         pipeline.extract_documents(db, [doc["id"]], settings=settings, pending_only=True)
         doc = store.document(db, gold.doc_id)
     return doc
+
+
+def _candidates(gold: Gold, gold_dir: Path | None) -> list[Path]:
+    """Where the gold's source file may be: as written, or relative to the gold folder's project."""
+    if not gold.source:
+        return []
+    candidates = [Path(gold.source)]
+    if gold_dir is not None:  # data/gold/x.json names data/samples/x.txt relative to the project
+        candidates += [gold_dir.parent.parent / gold.source, gold_dir.parent / gold.source, gold_dir / gold.source]
+    return [p for p in candidates if p.is_file()]
+
+
+def runs(db: Any) -> list[dict[str, Any]]:
+    """Saved runs, oldest first, with their headline figures."""
+    if "eval_runs" not in db.table_names():
+        return []
+    out = []
+    for row in db["eval_runs"].rows_where(order_by="id"):
+        overall = json.loads(row["record"])["summary"]["overall"]
+        out.append(
+            {
+                "id": row["id"],
+                "label": row["label"],
+                "created_at": row["created_at"],
+                "documents": overall["documents"],
+                "accuracy": overall["accuracy"],
+                "accepted_but_wrong": overall["accepted_but_wrong"],
+            }
+        )
+    return out
 
 
 def save(db: Any, run: Run, settings: dict[str, Any]) -> int:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from extraction import cascade, checks, endpoint, ingest, llm, mojibake, prompts, sections, store, template
+from extraction import agencies, cascade, checks, endpoint, ingest, llm, mojibake, prompts, sections, store, template
 from extraction.readout import Doubt
 from extraction.schema import Extraction, Finding, Report
 
@@ -266,6 +266,7 @@ def _file(db: sqlite_utils.Database, doc: dict, work: cascade.Work | Exception, 
         agreement=work.agreement,
         cache_entries=work.cache_entries,
     )
+    recheck_next_year(db, doc["id"])
     status = store.document(db, doc["id"])["status"]
     return Outcome(doc["id"], doc["name"], status, reasons(findings))
 
@@ -302,11 +303,11 @@ def check(
 
 
 def previous_year(db: sqlite_utils.Database, doc_id: str, agency: str | None, year: int | None) -> Report | None:
-    """The same agency's report for the year before, as reviewed or else as extracted."""
-    if not agency or not year:
-        return None
-    rows = db["documents"].rows_where("agency = ? and year = ? and id != ?", [agency, year - 1, doc_id])
-    for row in rows:
+    """The same agency's report for the year before, as reviewed or else as extracted.
+
+    Matched by the normalised agency key, so "洪泽区人民政府" finds "淮安市洪泽区人民政府".
+    """
+    for row in agencies.previous_year_docs(db, doc_id, agency, year):
         review = store.latest_review(db, row["id"])
         if review:
             return store.report_of(review)
@@ -314,6 +315,27 @@ def previous_year(db: sqlite_utils.Database, doc_id: str, agency: str | None, ye
         if extraction:
             return store.report_of(extraction)
     return None
+
+
+def recheck_next_year(db: sqlite_utils.Database, doc_id: str) -> int:
+    """Recompute the cross-year checks of the same agency's next-year reports; returns how many.
+
+    Files arrive in any order: when 2023 is filed after 2024, 2024's identities 6-8 ran without
+    a previous year (or against a stale one). Only those checks are replaced; the rest of the
+    extraction's findings (its own doubts, the hard identities) stay as recorded.
+    """
+    count = 0
+    for later in agencies.next_year_docs(db, doc_id):
+        extraction = store.current_extraction(db, later["id"])
+        if extraction is None:
+            continue
+        report = store.report_of(extraction)
+        previous = previous_year(db, later["id"], later["agency"], later["year"])
+        kept = [f for f in store.findings(db, extraction["id"]) if not agencies.is_cross_year(f.id)]
+        fresh = [f for f in checks.run(report, previous=previous) if agencies.is_cross_year(f.id)]
+        store.replace_findings(db, later["id"], extraction["id"], kept + fresh)
+        count += 1
+    return count
 
 
 def prose(text: str) -> str:

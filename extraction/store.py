@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
+from extraction import cells
 from extraction.checks import family
 from extraction.readout import Doubt
 from extraction.schema import Extraction, Finding, Report
@@ -68,7 +69,9 @@ def open_db(path: str | Path) -> sqlite_utils.Database:
     # In WAL mode NORMAL never corrupts the file; a power cut may lose the last commits, which a
     # re-run redoes, instead of paying an fsync for every document.
     db.conn.execute("PRAGMA synchronous = NORMAL")
-    _ensure_schema(db)
+    with transaction(db):
+        _ensure_schema(db)
+        cells.ensure_schema(db)
     return db
 
 
@@ -330,6 +333,7 @@ def set_failed(db: sqlite_utils.Database, doc_id: str, error: str) -> None:
         db["documents"].update(
             doc_id, {"status": "failed", "error": error, "claim": None, "attempts": 0, "updated_at": now()}
         )
+        cells.refresh(db, doc_id)
 
 
 # --- Claims: one run extracts a document at a time --------------------------------------------
@@ -472,6 +476,7 @@ def add_extraction(
                 "updated_at": stamp,
             },
         )
+        cells.refresh(db, doc_id)
     return extraction_id
 
 
@@ -503,6 +508,7 @@ def replace_findings(db: sqlite_utils.Database, doc_id: str, extraction_id: int,
         doc = db["documents"].get(doc_id)
         if doc["status"] != "reviewed" and doc["current_extraction"] == extraction_id:
             db["documents"].update(doc_id, {"status": "accepted" if accepted else "queued", "updated_at": now()})
+        cells.refresh(db, doc_id)
 
 
 def current_extraction(db: sqlite_utils.Database, doc_id: str) -> dict[str, Any] | None:
@@ -623,6 +629,7 @@ def add_review(
             }
         )
         db["documents"].update(doc_id, {"status": "reviewed", "updated_at": stamp})
+        cells.refresh(db, doc_id)
     return review_id
 
 

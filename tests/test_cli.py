@@ -48,7 +48,7 @@ def test_run_status_queue_show_export_on_the_samples(tmp_path, samples_dir):
 
     csv_out = tmp_path / "cells.csv"
     assert xxgk("export", "--format", "csv", "--output", str(csv_out), db=db).exit_code == 0
-    assert csv_out.read_text(encoding="utf-8").startswith("doc_id,agency,year,section,row,column,value,status")
+    assert csv_out.read_text(encoding="utf-8-sig").startswith("doc,file,agency,year,template,status,extractor,section")
 
 
 def test_ingest_then_extract_and_run_again_is_idempotent(tmp_path, samples_dir):
@@ -149,3 +149,89 @@ def test_a_full_disk_is_exit_3_not_a_traceback(tmp_path, samples_dir):
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, preexec_fn=small_files)
     assert done.returncode == 3, done.stderr
     assert "Traceback" not in done.stderr and "The store failed" in done.stderr
+
+
+def test_an_unknown_db_is_an_error_not_a_new_empty_store(tmp_path):
+    for command in (["status"], ["queue"], ["list"], ["failed"], ["export"], ["show", "x"], ["eval", "--runs"]):
+        result = xxgk(*command, db=tmp_path / "typo.db")
+        assert result.exit_code == 2, command
+        assert "No store at" in result.output
+    assert not (tmp_path / "typo.db").exists()
+
+
+def test_list_failed_and_forget(tmp_path, samples_dir):
+    db = tmp_path / "x.db"
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "empty.txt").write_bytes(b"")
+    (inbox / "good.txt").write_bytes(SAMPLES[1].read_bytes())
+    xxgk("run", str(inbox), db=db)
+    listed = json.loads(xxgk("list", "--json", db=db).output)
+    assert {r["file"]: r["status"] for r in listed} == {"empty.txt": "failed", "good.txt": "accepted"}
+    assert [r["file"] for r in json.loads(xxgk("list", "--status", "FAILED", "--json", db=db).output)] == ["empty.txt"]
+    failed = xxgk("failed", "--csv", db=db).output.splitlines()
+    assert failed[0] == "doc,file,error" and "empty" in failed[1]
+    forgot = xxgk("forget", "good.txt", db=db)
+    assert forgot.exit_code == 0 and "forgot" in forgot.output and "cells" in forgot.output
+    assert [r["file"] for r in json.loads(xxgk("list", "--json", db=db).output)] == ["empty.txt"]
+    assert xxgk("forget", "nothing-like-this", db=db).exit_code == 2
+
+
+def test_status_and_queue_print_json_and_csv_for_scripts(tmp_path, samples_dir):
+    db = tmp_path / "x.db"
+    xxgk("run", str(samples_dir), db=db)
+    counts = {r["status"]: r["documents"] for r in json.loads(xxgk("status", "--json", db=db).output)}
+    assert counts["accepted"] == 3 and counts["queued"] == 2
+    queue = xxgk("queue", "--csv", db=db).output.splitlines()
+    assert queue[0].startswith("doc_id,name,agency,year") and len(queue) == 3
+
+
+def test_run_prints_a_summary_and_only_the_documents_that_need_a_person(tmp_path, samples_dir):
+    db = tmp_path / "x.db"
+    quiet = xxgk("run", str(samples_dir), db=db)
+    assert "3 accepted, 2 queued" in quiet.output and "3 more not listed" in quiet.output
+    assert "001_309576c5c0f6d228" not in quiet.output  # accepted: not listed
+    loud = runner.invoke(app, ["run", str(samples_dir), "--db", str(db), "--verbose"])
+    assert "001_309576c5c0f6d228" in loud.output
+
+
+def test_paths_matching_nothing_are_an_error(tmp_path):
+    result = xxgk("run", str(tmp_path / "nothing" / "*.pdf"), db=tmp_path / "x.db")
+    assert result.exit_code != 0
+
+
+def test_version_and_case_insensitive_choices(tmp_path, samples_dir):
+    assert runner.invoke(app, ["--version"]).output.startswith("xxgk ")
+    db = tmp_path / "x.db"
+    xxgk("run", str(samples_dir), db=db)
+    out = tmp_path / "t.csv"
+    assert xxgk("export", "--format", "CSV", "--status", "Queued", "-o", str(out), db=db).exit_code == 0
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_export_writes_xlsx_and_wide_csv_from_the_command_line(tmp_path, samples_dir):
+    db = tmp_path / "x.db"
+    xxgk("run", str(samples_dir), db=db)
+    book = tmp_path / "t.xlsx"
+    assert xxgk("export", "--format", "xlsx", "-o", str(book), db=db).exit_code == 0 and book.stat().st_size
+    assert xxgk("export", "--format", "xlsx", db=db).exit_code == 2  # needs a file
+    wide = xxgk("export", "--format", "csv", "--wide", "--section", "applications", db=db).output.splitlines()
+    assert len(wide) == 1 + 5 and "一、本年新收/总计" in wide[0]
+
+
+def test_datasette_metadata_is_written(tmp_path):
+    out = tmp_path / "metadata.json"
+    result = runner.invoke(app, ["datasette-metadata", "-o", str(out), "--db", str(tmp_path / "xxgk.db")])
+    assert result.exit_code == 0
+    assert "cells" in json.loads(out.read_text(encoding="utf-8"))["databases"]["xxgk"]["tables"]
+
+
+def test_the_readme_links_the_spec_inside_the_repository_and_names_every_command():
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "../shared" not in readme
+    for doc in ("docs/TEMPLATE.md", "docs/EXPORT.md"):
+        assert f"]({doc})" in readme and (ROOT / doc).is_file()
+    for command in app.registered_commands:
+        assert f"xxgk {command.name}" in readme, command.name

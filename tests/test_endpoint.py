@@ -60,6 +60,7 @@ def test_a_probe_that_fails_on_the_server_is_not_recorded(db):
 
 def test_the_cli_exits_non_zero_with_one_line_naming_the_url(tmp_path):
     url = f"http://127.0.0.1:{free_port()}/v1"
+    store.open_db(tmp_path / "x.db")  # an existing store: `extract` refuses to make one
     result = CliRunner().invoke(
         app,
         ["extract", "--db", str(tmp_path / "x.db"), "--extractor", "llm", "--llm-base-url", url, "--llm-model", "m"],

@@ -114,10 +114,9 @@ def test_html_report_escapes_source_text():
 
 
 def test_eval_on_the_samples_shows_every_figure_saves_runs_and_compares(tmp_path):
-    runner = CliRunner()
     db = str(tmp_path / "e.db")
     html = tmp_path / "report.html"
-    first = runner.invoke(app, ["eval", "--gold", str(ROOT / "data" / "gold"), "--db", db, "--report", str(html)])
+    first = CliRunner().invoke(app, ["eval", "--gold", str(ROOT / "data" / "gold"), "--db", db, "--report", str(html)])
     assert first.exit_code == 0, first.output
     for figure in (
         "accepted but wrong: 0",
@@ -133,9 +132,9 @@ def test_eval_on_the_samples_shows_every_figure_saves_runs_and_compares(tmp_path
     ):
         assert figure in first.output, figure
     assert "100.0%" in html.read_text(encoding="utf-8")
-    rerun = runner.invoke(app, ["eval", "--gold", str(ROOT / "data" / "gold"), "--db", db, "--rerun"])
+    rerun = CliRunner().invoke(app, ["eval", "--gold", str(ROOT / "data" / "gold"), "--db", db, "--rerun"])
     assert rerun.exit_code == 0 and "saved as run 2" in rerun.output
-    compared = runner.invoke(app, ["eval", "--compare", "1", "2", "--db", db])
+    compared = CliRunner().invoke(app, ["eval", "--compare", "1", "2", "--db", db])
     assert compared.exit_code == 0 and "New errors (0)" in compared.output and "Fixed errors (0)" in compared.output
 
 
@@ -167,3 +166,32 @@ def test_reviewed_documents_of_the_store_are_gold_too(tmp_path):
     run, missing = evaluation.evaluate(db, golds)
     # The machine left （七）总计 blank; the reviewer filled it: three cells the extraction got "wrong".
     assert not missing and len(run.wrong_cells()) == 3 and run.scores[0].status == "queued"
+
+
+def test_gold_without_doc_id_is_matched_by_file_name_and_unmatched_gold_is_named(tmp_path):
+    gold_dir = tmp_path / "gold"
+    gold_dir.mkdir()
+    record = dict(GOLD["002_ff50e99d4c3fccda"])
+    record.pop("doc_id")
+    (gold_dir / "hand.json").write_text(json.dumps(record, ensure_ascii=False, default=str), encoding="utf-8")
+    stray = {"source": "nowhere/ghost.txt", "applications": None}
+    (gold_dir / "ghost.json").write_text(json.dumps(stray), encoding="utf-8")
+    db = str(tmp_path / "e.db")
+    assert CliRunner().invoke(app, ["run", str(ROOT / "data" / "samples"), "--db", db]).exit_code == 0
+    result = CliRunner().invoke(app, ["eval", "--gold", str(gold_dir), "--db", db])
+    assert result.exit_code == 0, result.output
+    assert "(1 reports" in result.output and "ghost.json" in result.output
+
+
+def test_eval_runs_are_listed_and_a_missing_run_is_named(tmp_path):
+    db = str(tmp_path / "e.db")
+    assert (
+        CliRunner()
+        .invoke(app, ["eval", "--gold", str(ROOT / "data" / "gold"), "--db", db, "--label", "base"])
+        .exit_code
+        == 0
+    )
+    listed = CliRunner().invoke(app, ["eval", "--runs", "--db", db])
+    assert "base" in listed.output and "1" in listed.output
+    compared = CliRunner().invoke(app, ["eval", "--compare", "1", "99", "--db", db])
+    assert compared.exit_code == 2 and "No such run: 99" in compared.output

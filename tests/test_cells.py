@@ -1,0 +1,117 @@
+"""The browsable store: current cells, current checks, views, search and Datasette descriptions."""
+
+import asyncio
+import json
+
+import pytest
+from conftest import SAMPLES
+
+from extraction import cells, pipeline, store
+from extraction.schema import Cell
+
+
+def one_queued(db):
+    pipeline.run(db, [str(SAMPLES[4])])
+    return next(store.documents(db))
+
+
+def cell(db, doc_id, section, row, column):
+    return db["cells"].get((doc_id, section, row, column))
+
+
+def test_cells_hold_the_current_values_with_chinese_labels(db):
+    doc = one_queued(db)
+    total = cell(db, doc["id"], "applications", "total_handled", "total")
+    assert (total["value"], total["kind"], total["status"], total["reviewed"]) == (None, "blank", "queued", 0)
+    carried = cell(db, doc["id"], "applications", "carried_forward", "total")
+    assert carried["value"] == 0 and carried["kind"] == "zero"
+    assert carried["row_label"] == "四、结转下年度继续办理" and carried["column_label"] == "总计"
+    assert carried["template"] == "2021" and carried["extractor"] == "layout" and carried["name"] == doc["name"]
+    assert db["cells"].count_where("doc_id = ?", [doc["id"]]) == 10 + 175 + 15
+
+
+def test_a_review_rewrites_the_cells_and_the_current_findings(db):
+    doc = one_queued(db)
+    before = db["current_findings"].count_where("status = 'fail' and severity = 'hard'")
+    assert before > 0
+    report = store.report_of(store.current_extraction(db, doc["id"]))
+    report.applications.set("total_handled", "total", Cell.of(4))
+    store.add_review(db, doc["id"], "ana", "accepted_as_printed", report, [], note="印刷如此", source_inconsistent=True)
+    total = cell(db, doc["id"], "applications", "total_handled", "total")
+    assert (total["value"], total["status"], total["extractor"], total["reviewed"]) == (4, "reviewed", "review", 1)
+    rows = list(db["current_findings"].rows_where("doc_id = ?", [doc["id"]]))
+    assert rows and {r["source"] for r in rows} == {"review"}
+    fixed = "applications.handled_sum.total.blank_total"
+    assert db["findings"].count_where("check_id = ? and status = 'fail'", [fixed]) == 1  # history keeps it
+    assert not any(r["check_id"] == fixed and r["status"] == "fail" for r in rows)
+
+
+def test_re_extraction_keeps_findings_history_apart_from_the_current_ones(db):
+    doc = one_queued(db)
+    current = db["current_findings"].count
+    history = db["findings"].count
+    pipeline.extract_document(db, doc["id"])
+    assert db["findings"].count == 2 * history  # history keeps both attempts
+    assert db["current_findings"].count == current  # the current ones are not doubled
+    assert db["cells"].count == 200
+
+
+def test_queue_and_agency_years_views_and_wide_tables(db):
+    pipeline.run(db, [str(p) for p in SAMPLES])
+    queue = list(db["queue"].rows)
+    assert len(queue) == 2 and all(q["reasons"] and q["failing_checks"] > 0 for q in queue)
+    years = list(db["agency_years"].rows)
+    assert len(years) == db["documents"].count_where("agency is not null") and all(y["agency_key"] for y in years)
+    row = next(db.query("select * from current_tables where section = 'applications' and row = 'carried_forward'"))
+    assert set(row) >= {"natural_person", "total", "row_label"}
+
+
+def test_documents_are_searchable_by_text_and_agency(db):
+    pipeline.run(db, [str(p) for p in SAMPLES])
+    hits = list(db["documents"].search("卫生健康局"))
+    assert hits and all("卫生健康局" in (h["agency"] or "") + h["text"] for h in hits)
+
+
+def test_a_store_made_before_cells_existed_is_filled_on_open(tmp_path):
+    path = tmp_path / "old.db"
+    db = store.open_db(path)
+    pipeline.run(db, [str(SAMPLES[0])])
+    db["cells"].drop()
+    db["current_findings"].drop()
+    reopened = store.open_db(path)
+    assert reopened["cells"].count > 0 and reopened["current_findings"].count > 0
+
+
+def test_failed_document_has_no_cells(db, tmp_path):
+    (tmp_path / "empty.txt").write_bytes(b"")
+    pipeline.run(db, [str(tmp_path / "empty.txt")])
+    assert db["cells"].count == 0
+
+
+def test_datasette_reads_the_cells_table_and_a_view_with_descriptions(db, tmp_path):
+    datasette_app = pytest.importorskip("datasette.app")
+    pipeline.run(db, [str(p) for p in SAMPLES])
+    path = tmp_path / "test.db"
+    ds = datasette_app.Datasette(files=[str(path)], metadata=cells.metadata("test"))
+
+    async def read():
+        await ds.invoke_startup()
+        got_cells = await ds.client.get("/test/cells.json?_shape=array&section=applications&row=new_received")
+        got_queue = await ds.client.get("/test/queue.json?_shape=array")
+        page = await ds.client.get("/test/cells")
+        return got_cells, got_queue, page
+
+    got_cells, got_queue, page = asyncio.run(read())
+    assert got_cells.status_code == 200 and got_queue.status_code == 200
+    rows = got_cells.json()
+    assert rows and {r["row_label"] for r in rows} == {"一、本年新收政府信息公开申请数量"}
+    assert len(got_queue.json()) == 2
+    assert "当前数值" in page.text  # the Chinese description is on the page
+
+
+def test_datasette_metadata_describes_every_view(db):
+    meta = cells.metadata("xxgk")
+    tables = meta["databases"]["xxgk"]["tables"]
+    assert set(cells.views()) <= set(tables)
+    assert "NULL" in tables["cells"]["columns"]["value"]
+    json.dumps(meta, ensure_ascii=False)
