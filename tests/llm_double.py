@@ -13,7 +13,11 @@ can assert what the client sent (a re-ask message, a schema). A script entry is 
 A ``json`` answer is written with the template's row keys ({"new_received": [...], ...}); when
 the request's schema asks for the "rows" shape (prompt v2: ``{"rows": [[...]]}`` or
 ``{"cells": [...]}``, template order), the double sends the same values in that shape, so one
-script serves both shapes. Usage numbers are fixed per answer so token accounting is checkable. Not a model: it only
+script serves both shapes. The pre-batch mode check (`endpoint.MODE_CHECK`) is answered by the
+double itself, as any server would, outside the script and `requests` (kept in `checks`); with
+`rejects_tools` it answers 400 to any request offering tools, as servers without tool calling
+do; with `stalls` every completion request waits that long first (a server that never
+answers). Usage numbers are fixed per answer so token accounting is checkable. Not a model: it only
 replays what the test scripted. ``GET /v1/models`` lists `models`; with `api_key` set, a request
 carrying another key gets 401, as a hosted API answers. `gold_double.GoldServer` builds on it to
 answer like a model that reads the report it was sent.
@@ -30,6 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from extraction import template
+from extraction.endpoint import MODE_CHECK
 
 Entry = dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
 PROMPT_TOKENS = 100
@@ -38,8 +43,16 @@ COMPLETION_TOKENS = 20
 
 class ScriptedServer:
     def __init__(
-        self, script: list[Entry] | None = None, models: tuple[str, ...] = ("double",), api_key: str | None = None
+        self,
+        script: list[Entry] | None = None,
+        models: tuple[str, ...] = ("double",),
+        api_key: str | None = None,
+        rejects_tools: bool = False,
+        stalls: float = 0.0,
     ) -> None:
+        self.rejects_tools = rejects_tools
+        self.stalls = stalls  # seconds every completion request waits, the mode check included
+        self.checks: list[dict[str, Any]] = []
         self.script: list[Entry] = list(script or [])
         self.models = models
         self.api_key = api_key
@@ -106,6 +119,17 @@ class ScriptedServer:
                 if body.get("model") not in double.models:
                     message = f"The model `{body.get('model')}` does not exist"
                     self._send(404, {"error": {"message": message, "type": "invalid_request_error"}}, {})
+                    return
+                if double.stalls:
+                    time.sleep(double.stalls)
+                if double.rejects_tools and body.get("tools"):
+                    refusal = {"message": "this model does not support tools", "type": "invalid_request_error"}
+                    self._send(400, {"error": refusal}, {})
+                    return
+                if any(m.get("content") == MODE_CHECK for m in body.get("messages", [])):
+                    with double.lock:
+                        double.checks.append(body)
+                    self._send(200, _completion(body, {"json": {"token": "ok"}}), {})
                     return
                 entry = double._next(body)
                 if entry.get("trickle"):  # bytes one at a time: alive under any per-read timeout
