@@ -97,10 +97,53 @@ def check(config: LLMConfig) -> None:
     if served and config.model not in served:
         shown = ", ".join(served[:12]) + (" …" if len(served) > 12 else "")
         raise EndpointError(f"the model endpoint {url} does not serve model {config.model!r}; it serves: {shown}")
+    if config.mode:
+        check_mode(config)
+
+
+MODE_CHECK = "xxgk mode check: reply with the token."
+_TOKEN = {"type": "object", "properties": {"token": {"type": "string"}}, "required": ["token"]}
+
+
+def check_mode(config: LLMConfig) -> None:
+    """Raise EndpointError when the server refuses requests of the configured instructor mode.
+
+    A mode given by hand (--llm-mode, XXGK_LLM_MODE) is not probed; a server that rejects its
+    requests (tools or response_format it does not support) would fail every section of the
+    batch the same way. One small request in that mode, before the batch, names it instead.
+    What the model answers is not judged here: only whether the server takes the request.
+    """
+    client = config.openai_client().with_options(max_retries=0)
+    shape: dict = {}
+    if config.mode == "TOOLS":
+        shape = {
+            "tools": [{"type": "function", "function": {"name": "check", "parameters": _TOKEN}}],
+            "tool_choice": {"type": "function", "function": {"name": "check"}},
+        }
+    elif config.mode == "JSON_SCHEMA":
+        shape = {"response_format": {"type": "json_schema", "json_schema": {"name": "check", "schema": _TOKEN}}}
+    try:
+        client.chat.completions.create(
+            model=config.model, messages=[{"role": "user", "content": MODE_CHECK}], max_tokens=20, **shape
+        )
+    except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
+        raise EndpointError(
+            f"the model endpoint {config.base_url} rejects {config.mode} requests (HTTP {exc.status_code}: "
+            f"{_short(exc)}); leave --llm-mode / XXGK_LLM_MODE unset to probe what it supports"
+        ) from exc
+    except openai.APIError as exc:
+        found = fatal(exc, config.base_url)
+        if found is not None:
+            raise found from exc
+        raise EndpointError(
+            f"the model endpoint {config.base_url} failed a {config.mode} request: {_short(exc)}"
+        ) from exc
 
 
 def fatal(error: openai.APIError, url: str | None) -> EndpointError | None:
     """A probe failure that no mode would fix: the endpoint is down, refuses us, or lacks the model."""
+    if isinstance(error, openai.APITimeoutError):
+        return EndpointError(f"the model endpoint {url} did not answer in time (XXGK_LLM_TIMEOUT): {_short(error)}")
     if isinstance(error, openai.APIConnectionError):
         return EndpointError(f"the model endpoint {url} is not reachable: {_short(error)}")
     if isinstance(error, openai.AuthenticationError):

@@ -40,6 +40,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 from tenacity.stop import stop_base
 
 from extraction import checks, endpoint, grounding, sections, template
+from extraction import prompts as prompt_files
 from extraction.normalize import parse_cell, unreadable
 from extraction.prompts import PromptSet
 from extraction.schema import Cell, Finding, Report, Table
@@ -73,7 +74,7 @@ class LLMConfig:
     reasks: int = 2
     token_budget: int = 60_000  # per report, all sections and attempts
     max_chars: int = 24_000  # a section or chunk larger than this is split
-    prompt_version: str = "v1"
+    prompt_version: str = prompt_files.DEFAULT
 
     @classmethod
     def from_env(cls, **overrides: Any) -> LLMConfig:
@@ -88,7 +89,7 @@ class LLMConfig:
             "max_completion_tokens": int(env.get("XXGK_LLM_MAX_TOKENS", 4_000)),
             "reasks": int(env.get("XXGK_LLM_REASKS", 2)),
             "token_budget": int(env.get("XXGK_LLM_TOKEN_BUDGET", 60_000)),
-            "prompt_version": env.get("XXGK_PROMPT_VERSION", "v1"),
+            "prompt_version": env.get("XXGK_PROMPT_VERSION", prompt_files.DEFAULT),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
@@ -205,21 +206,78 @@ class Answer(BaseModel):
 
 
 @cache
-def answer_model(section: Section, version: Version) -> type[Answer]:
-    """The response model for one section: a field per row, one array of cells per row."""
+def answer_model(section: Section, version: Version, shape: str = "keyed") -> type[Answer]:
+    """The response model for one section, in the prompt version's shape.
+
+    "keyed": a field per template row, one array of cells per row. "rows": the same cells with
+    the row keys left out, as the schema's tokens cost more than the section text itself:
+    section 三 as one array of rows (template order), sections 二 and 四 as one flat array of
+    cells (row by row, as they are printed). The template maps them back to rows either way.
+    """
     spec = template.spec(section, version)
-    fields: dict[str, Any] = {}
-    for row in spec.rows:
-        # Row labels and column order are in the prompt, beside the text; the schema stays bare.
-        fields[row.key] = (_cells(len(row.columns), section == "proactive"), ...)
-    model = create_model(
-        f"{section.title().replace('_', '')}{version}",
-        __base__=Answer,
-        __validators__={"identities": model_validator(mode="after")(_identities)},
-        **fields,
-    )
+    name = f"{section.title().replace('_', '')}{version}"
+    validators = {"identities": model_validator(mode="after")(_identities)}
+    if shape == "rows":
+        item: Any = str if section == "proactive" else int | None
+        if section == "applications":
+            row = Annotated[list[item], Field(min_length=7, max_length=7)]
+            fields: dict[str, Any] = {"rows": (Annotated[list[row], _exactly(len(spec.rows))], ...)}
+        else:
+            width = sum(len(r.columns) for r in spec.rows)
+            fields = {"cells": (Annotated[list[item], _exactly(width)], ...)}
+        # The docstring is the tool's description in TOOLS mode (instructor's default is 15 tokens).
+        model = create_model(name, __base__=CompactAnswer, __doc__="表格抄录", __validators__=validators, **fields)
+    else:
+        fields = {}
+        for row in spec.rows:
+            # Row labels and column order are in the prompt, beside the text; the schema stays bare.
+            fields[row.key] = (_cells(len(row.columns), section == "proactive"), ...)
+        model = create_model(name, __base__=Answer, __validators__=validators, **fields)
     model.section, model.version = section, version
     return model
+
+
+def _exactly(n: int) -> Any:
+    return Field(min_length=n, max_length=n)
+
+
+def _compact_schema(schema: dict[str, Any]) -> None:
+    """The schema as few tokens as say the same: no titles below the top, `["integer", "null"]`
+    for pydantic's anyOf of the two. The top title stays: it names the section and version."""
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            node.pop("title", None)
+            if node.get("anyOf") == [{"type": "integer"}, {"type": "null"}]:
+                del node["anyOf"]
+                node["type"] = ["integer", "null"]
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for value in schema.get("properties", {}).values():
+        walk(value)
+
+
+class CompactAnswer(Answer):
+    """A section's answer as arrays in template order (the "rows" shape)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_compact_schema)
+
+
+def row_values(answer: Answer) -> dict[str, list[Any]]:
+    """Each template row's cells, as the answer gives them, whatever its shape."""
+    rows = template.spec(answer.section, answer.version).rows
+    if not isinstance(answer, CompactAnswer):
+        return {row.key: list(getattr(answer, row.key).root) for row in rows}
+    if hasattr(answer, "rows"):
+        return {row.key: list(cells) for row, cells in zip(rows, answer.rows, strict=True)}
+    cells, out = list(answer.cells), {}
+    for row in rows:
+        out[row.key], cells = cells[: len(row.columns)], cells[len(row.columns) :]
+    return out
 
 
 def to_table(answer: Answer) -> tuple[Table, list[Finding]]:
@@ -227,8 +285,9 @@ def to_table(answer: Answer) -> tuple[Table, list[Finding]]:
     section, version = answer.section, answer.version
     table = Table.empty(section, version)
     findings: list[Finding] = []
+    values = row_values(answer)
     for row in template.spec(section, version).rows:
-        for column, value in zip(row.columns, getattr(answer, row.key).root, strict=True):
+        for column, value in zip(row.columns, values[row.key], strict=True):
             if section != "proactive":
                 table.set(row.key, column.key, Cell.of(value))
                 continue
@@ -312,10 +371,11 @@ def extract_section(
     row by row (the whole `text` when not given).
     """
     version = section_version(section, text)
-    model = answer_model(section, version)
+    model = answer_model(section, version, prompts.shape)
+    hints = _outline(section, version) if prompts.shape == "rows" else _rows(section, version)
     messages = [
         {"role": "system", "content": prompts.render("system")},
-        {"role": "user", "content": prompts.render(section, version=version, text=text, **_rows(section, version))},
+        {"role": "user", "content": prompts.render(section, version=version, text=text, **hints)},
     ]
     calls: list[Call] = []
 
@@ -394,6 +454,22 @@ def _rows(section: Section, version: Version) -> dict[str, str]:
         lines = [f"- {r.key}（{r.label}）：{'、'.join(c.label for c in r.columns)}" for r in spec.rows]
         return {"columns": "\n".join(lines)}
     return {"rows": "\n".join(f"- {r.key}：{r.label}" for r in spec.rows)}
+
+
+_ENUMERATION = re.compile(r"[一二三四]、|（[一二三四五六七]）|\d+\.")
+
+
+def _outline(section: Section, version: Version) -> dict[str, str]:
+    """What a "rows" prompt says of the template: section 三's rows by their printed numbering
+    (一 二 三（一）…（三）1 2 … 四), section 二's rows with their cell counts. The labels themselves
+    are printed in the text beside the numbers; this says which rows the answer holds, in order."""
+    spec = template.spec(section, version)
+    if section == "proactive":
+        return {"cells": "、".join(f"{r.label}{len(r.columns)}格" for r in spec.rows)}
+    if section == "applications":
+        marks = ["".join(_ENUMERATION.findall(r.label)).rstrip(".") or r.label for r in spec.rows]
+        return {"rows": " ".join(marks), "count": str(len(spec.rows))}
+    return {}
 
 
 def _api_error(error: BaseException) -> openai.APIError | None:
@@ -487,15 +563,15 @@ def section_texts(text: str, wanted: tuple[Section, ...], max_chars: int) -> dic
 
 def request_key(section: Section, text: str, config: LLMConfig, prompts: PromptSet, mode: str) -> str:
     """Identical requests (text, prompt version, model, mode, schema) share one key and one answer."""
-    schema = _schema_text(section, section_version(section, text))
+    schema = _schema_text(section, section_version(section, text), prompts.shape)
     material = json.dumps([text, prompts.version, config.model, mode, schema], ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(material.encode()).hexdigest()
 
 
 @cache
-def _schema_text(section: Section, version: Version) -> str:
+def _schema_text(section: Section, version: Version, shape: str) -> str:
     """The response schema as text: built once, keyed into every request of a bulk run."""
-    return json.dumps(answer_model(section, version).model_json_schema(), ensure_ascii=False, sort_keys=True)
+    return json.dumps(answer_model(section, version, shape).model_json_schema(), ensure_ascii=False, sort_keys=True)
 
 
 def _cached(section: Section, entry: dict[str, Any], mode: str) -> SectionResult:

@@ -7,8 +7,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_VERSION = os.environ.get("XXGK_PROMPT_VERSION", "v1")
+DEFAULT = "v2"
+DEFAULT_VERSION = os.environ.get("XXGK_PROMPT_VERSION", DEFAULT)
 _FILES = ("system", "proactive", "applications", "review_litigation", "reask")
+# How the answer is shaped, which the prompt's words describe: "keyed" (a field per template row,
+# v1) or "rows" (the section's rows or cells as arrays in template order, v2: a schema of a few
+# dozen tokens instead of several hundred). Read from the folder's shape.txt, "keyed" without one.
+SHAPES = ("keyed", "rows")
 
 
 def prompts_dir() -> Path:
@@ -20,6 +25,7 @@ def prompts_dir() -> Path:
 class PromptSet:
     version: str  # "v1@3f2a9c1e": folder name and a hash of the files, recorded with every extraction
     texts: dict[str, str]
+    shape: str = "keyed"
 
     def render(self, name: str, **values: str) -> str:
         text = self.texts[name]
@@ -34,5 +40,10 @@ def load(version: str = DEFAULT_VERSION) -> PromptSet:
         known = sorted(p.name for p in prompts_dir().iterdir() if p.is_dir())
         raise FileNotFoundError(f"no prompt version {version!r} in {prompts_dir()}; known: {known}")
     texts = {name: (folder / f"{name}.md").read_text(encoding="utf-8").strip() for name in _FILES}
-    digest = hashlib.sha256("\0".join(texts[n] for n in _FILES).encode()).hexdigest()[:8]
-    return PromptSet(f"{version}@{digest}", texts)
+    shape_file = folder / "shape.txt"
+    shape = shape_file.read_text(encoding="utf-8").strip() if shape_file.exists() else "keyed"
+    if shape not in SHAPES:
+        raise ValueError(f"prompt version {version!r}: shape.txt says {shape!r}; known shapes: {SHAPES}")
+    material = [texts[n] for n in _FILES] + ([shape] if shape != "keyed" else [])
+    digest = hashlib.sha256("\0".join(material).encode()).hexdigest()[:8]
+    return PromptSet(f"{version}@{digest}", texts, shape)

@@ -31,7 +31,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from llm_double import ScriptedServer
+from llm_double import ScriptedServer, keyed_section, request_schema
 
 from extraction import template
 
@@ -84,12 +84,12 @@ class GoldServer(ScriptedServer):
 
     def answer(self, body: dict[str, Any]) -> dict[str, Any]:
         quoted = max((q for t in _texts(body) for q in _REPORT.findall(t)), key=len, default=None)
-        schema = _schema(body)
+        schema = request_schema(body)
         report = self.quoting(quoted or "")
         if report is None or schema is None:
             self.unknown += 1
             return {"status": 500, "error": "gold double: the request quotes no known report"}
-        section, version = _section_of(set(schema.get("properties", {})))
+        section, version = _section_of(schema, body)
         answer = rows_of(report.gold, section, version)
         if self.slip:
             other = next((r for r in self.reports if r is not report and r.gold.get(section)), None)
@@ -118,30 +118,25 @@ def _texts(body: dict[str, Any]) -> list[str]:
     return [m.get("content") or "" for m in body.get("messages", []) if isinstance(m.get("content"), str)]
 
 
-def _schema(body: dict[str, Any]) -> dict[str, Any] | None:
-    if body.get("tools"):
-        return body["tools"][0]["function"]["parameters"]
-    response_format = body.get("response_format") or {}
-    if "json_schema" in response_format:
-        return response_format["json_schema"].get("schema")
-    decoder = json.JSONDecoder()
-    for text in _texts(body):  # MD_JSON writes the schema into the messages
-        for at in (m.start() for m in re.finditer(r"\{", text)):
-            try:
-                value, _ = decoder.raw_decode(text, at)
-            except ValueError:
-                continue
-            if isinstance(value, dict) and "properties" in value:
-                return value
-    return None
+_NAMED = re.compile(r"(Proactive|Applications|ReviewLitigation)(2019|2021)")
 
 
-def _section_of(keys: set[str]) -> tuple[str, str]:
-    for section in template.SECTIONS:
-        for version in ("2019", "2021"):
-            if {r.key for r in template.spec(section, version).rows} == keys:
-                return section, version
-    raise ValueError(f"gold double: no template has rows {sorted(keys)}")
+def _section_of(schema: dict[str, Any], body: dict[str, Any]) -> tuple[str, str]:
+    """The section and version a request asks for: by its row keys (keyed shape), else by the
+    response model's name (the tool, the json_schema name, or the schema's title)."""
+    found = keyed_section(set(schema.get("properties", {})))
+    if found is not None:
+        return found
+    names = [schema.get("title") or ""]
+    names += [t["function"]["name"] for t in body.get("tools") or []]
+    names.append(((body.get("response_format") or {}).get("json_schema") or {}).get("name") or "")
+    for name in names:
+        match = _NAMED.fullmatch(name)
+        if match:
+            word = match.group(1)
+            section = "review_litigation" if word == "ReviewLitigation" else word.lower()
+            return section, match.group(2)
+    raise ValueError(f"gold double: no template answers schema {sorted(schema.get('properties', {}))}")
 
 
 def rows_of(gold: dict[str, Any], section: str, version: str) -> dict[str, list[Any]]:

@@ -10,7 +10,14 @@ can assert what the client sent (a re-ask message, a schema). A script entry is 
 - ``{"delay": 2.0, ...}``: wait before answering (a hang, when longer than the client timeout).
 - a callable taking the request body and returning one of the above.
 
-Usage numbers are fixed per answer so token accounting is checkable. Not a model: it only
+A ``json`` answer is written with the template's row keys ({"new_received": [...], ...}); when
+the request's schema asks for the "rows" shape (prompt v2: ``{"rows": [[...]]}`` or
+``{"cells": [...]}``, template order), the double sends the same values in that shape, so one
+script serves both shapes. The pre-batch mode check (`endpoint.MODE_CHECK`) is answered by the
+double itself, as any server would, outside the script and `requests` (kept in `checks`); with
+`rejects_tools` it answers 400 to any request offering tools, as servers without tool calling
+do; with `stalls` every completion request waits that long first (a server that never
+answers). Usage numbers are fixed per answer so token accounting is checkable. Not a model: it only
 replays what the test scripted. ``GET /v1/models`` lists `models`; with `api_key` set, a request
 carrying another key gets 401, as a hosted API answers. `gold_double.GoldServer` builds on it to
 answer like a model that reads the report it was sent.
@@ -19,11 +26,15 @@ answer like a model that reads the report it was sent.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from extraction import template
+from extraction.endpoint import MODE_CHECK
 
 Entry = dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
 PROMPT_TOKENS = 100
@@ -32,8 +43,16 @@ COMPLETION_TOKENS = 20
 
 class ScriptedServer:
     def __init__(
-        self, script: list[Entry] | None = None, models: tuple[str, ...] = ("double",), api_key: str | None = None
+        self,
+        script: list[Entry] | None = None,
+        models: tuple[str, ...] = ("double",),
+        api_key: str | None = None,
+        rejects_tools: bool = False,
+        stalls: float = 0.0,
     ) -> None:
+        self.rejects_tools = rejects_tools
+        self.stalls = stalls  # seconds every completion request waits, the mode check included
+        self.checks: list[dict[str, Any]] = []
         self.script: list[Entry] = list(script or [])
         self.models = models
         self.api_key = api_key
@@ -101,6 +120,17 @@ class ScriptedServer:
                     message = f"The model `{body.get('model')}` does not exist"
                     self._send(404, {"error": {"message": message, "type": "invalid_request_error"}}, {})
                     return
+                if double.stalls:
+                    time.sleep(double.stalls)
+                if double.rejects_tools and body.get("tools"):
+                    refusal = {"message": "this model does not support tools", "type": "invalid_request_error"}
+                    self._send(400, {"error": refusal}, {})
+                    return
+                if any(m.get("content") == MODE_CHECK for m in body.get("messages", [])):
+                    with double.lock:
+                        double.checks.append(body)
+                    self._send(200, _completion(body, {"json": {"token": "ok"}}), {})
+                    return
                 entry = double._next(body)
                 if entry.get("trickle"):  # bytes one at a time: alive under any per-read timeout
                     self._trickle(entry["trickle"])
@@ -144,8 +174,53 @@ class ScriptedServer:
         return Handler
 
 
+def request_schema(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The response schema a request carries: in `tools`, in `response_format`, or (MD_JSON)
+    written into its messages."""
+    if body.get("tools"):
+        return body["tools"][0]["function"]["parameters"]
+    response_format = body.get("response_format") or {}
+    if "json_schema" in response_format:
+        return response_format["json_schema"].get("schema")
+    decoder = json.JSONDecoder()
+    for message in body.get("messages", []):
+        text = message.get("content")
+        if not isinstance(text, str):
+            continue
+        for at in (m.start() for m in re.finditer(r"\{", text)):
+            try:
+                value, _ = decoder.raw_decode(text, at)
+            except ValueError:
+                continue
+            if isinstance(value, dict) and "properties" in value:
+                return value
+    return None
+
+
+def keyed_section(keys: set[str]) -> tuple[str, str] | None:
+    """The template section and version whose row keys are exactly `keys`."""
+    for section in template.SECTIONS:
+        for version in ("2019", "2021"):
+            if {r.key for r in template.spec(section, version).rows} == keys:  # type: ignore[arg-type]
+                return section, version
+    return None
+
+
+def shaped(answer: Any, body: dict[str, Any]) -> Any:
+    """A keyed answer in the shape the request's schema asks for (unchanged when keyed)."""
+    schema = request_schema(body) or {}
+    wanted = set(schema.get("properties", {}))
+    found = keyed_section(set(answer)) if isinstance(answer, dict) else None
+    if found is None or not wanted & {"rows", "cells"}:
+        return answer
+    rows = [answer[r.key] for r in template.spec(*found).rows]  # type: ignore[arg-type]
+    return {"rows": rows} if "rows" in wanted else {"cells": [v for cells in rows for v in cells]}
+
+
 def _completion(request: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": None}
+    if "json" in entry:
+        entry = {**entry, "json": shaped(entry["json"], request)}
     if "json" in entry and request.get("tools"):
         name = request["tools"][0]["function"]["name"]
         arguments = json.dumps(entry["json"], ensure_ascii=False)

@@ -9,7 +9,7 @@ from llm_double import ScriptedServer
 from test_llm import applications_answer, proactive_answer, review_answer
 from typer.testing import CliRunner
 
-from extraction import cascade, llm, pipeline, store
+from extraction import cascade, llm, pipeline, prompts, store
 from extraction.cli import app
 
 S002 = SAMPLES[2]
@@ -87,7 +87,7 @@ def test_exhausted_reasks_queue_the_document_with_every_attempt_stored(db):
     extraction = store.current_extraction(db, outcome.doc_id)
     calls = list(db["llm_calls"].rows_where("extraction_id = ? and section = 'applications'", [extraction["id"]]))
     assert [c["attempt"] for c in calls] == [1, 2, 3] and all(c["completion"] for c in calls)
-    assert extraction["prompt_version"].startswith("v1@") and extraction["mode"] == "TOOLS"
+    assert extraction["prompt_version"].startswith(f"{prompts.DEFAULT}@") and extraction["mode"] == "TOOLS"
     assert json.loads(extraction["usage"])["requests"] == 5
 
 

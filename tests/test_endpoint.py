@@ -7,6 +7,7 @@ import time
 import pytest
 from conftest import SAMPLES
 from llm_double import ScriptedServer
+from test_llm import applications_answer, proactive_answer, review_answer
 from typer.testing import CliRunner
 
 from extraction import endpoint, llm, pipeline, prompts, store
@@ -110,3 +111,77 @@ def test_each_request_caps_the_completion_size():
             wanted=("review_litigation",),
         )
     assert s.requests[0]["max_tokens"] == 1234
+
+
+def _run_cli(tmp_path, url, *extra, env=None):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir(exist_ok=True)
+    (inbox / "r.txt").write_text(TEXT, encoding="utf-8")
+    db_path = tmp_path / "x.db"
+    args = ["run", str(inbox), "--db", str(db_path), "--extractor", "llm", "--llm-base-url", url, *extra]
+    result = CliRunner().invoke(app, args, env={"XXGK_LLM_TIMEOUT": "0.5", **(env or {})}, terminal_width=400)
+    return result, store.open_db(db_path)
+
+
+def _nothing_recorded(db, url, model="double"):
+    assert store.endpoint_mode(db, url, model) is None  # no mode for a later run to trust
+    assert "extractions" not in db.table_names() or db["extractions"].count == 0
+    assert "documents" not in db.table_names() or db["documents"].count == 0  # the batch never started
+
+
+def _one_line_error(result, *words):
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "<failed_attempts>" not in result.output
+    # One message (the terminal may wrap it): no document table, no library output around it.
+    text = " ".join(result.output.split())
+    assert text.startswith("the model endpoint ") and "Documents" not in text, result.output
+    assert all(" ".join(w.split()) in text for w in words), text
+
+
+@pytest.mark.parametrize(
+    ("server", "extra", "words"),
+    [
+        ({"api_key": "right"}, ["--llm-model", "double", "--llm-api-key", "wrong"], ["refused the API key"]),
+        ({"models": ("qwen2.5-7b",)}, ["--llm-model", "double"], ["does not serve model 'double'", "qwen2.5-7b"]),
+        ({"script": [{"status": 503}] * 4}, ["--llm-model", "double"], ["HTTP 503"]),
+        ({"rejects_tools": True}, ["--llm-model", "double", "--llm-mode", "TOOLS"], ["rejects TOOLS requests"]),
+    ],
+    ids=["401", "unknown-model", "failed-probe", "wrong-mode"],
+)
+def test_a_misconfigured_run_names_the_cause_in_one_line_exits_2_and_records_nothing(tmp_path, server, extra, words):
+    with ScriptedServer(**server) as s:
+        result, db = _run_cli(tmp_path, s.base_url, *extra)
+        _one_line_error(result, s.base_url, *words)
+        _nothing_recorded(db, s.base_url)
+
+
+def test_an_endpoint_that_is_down_stops_xxgk_run_before_anything_is_ingested(tmp_path):
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    result, db = _run_cli(tmp_path, url, "--llm-model", "double")
+    _one_line_error(result, url, "not reachable")
+    _nothing_recorded(db, url)
+
+
+@pytest.mark.parametrize("mode", [None, "TOOLS"], ids=["probed", "mode-given"])
+def test_a_server_that_never_answers_is_named_after_the_client_timeout(tmp_path, mode):
+    # Every completion hangs longer than the 0.5 s client timeout; the probe (or the mode check) gives up.
+    with ScriptedServer(stalls=2.0) as s:
+        started = time.monotonic()
+        extra = ["--llm-model", "double", *(["--llm-mode", mode] if mode else [])]
+        result, db = _run_cli(tmp_path, s.base_url, *extra)
+        took = time.monotonic() - started
+        _one_line_error(result, s.base_url, "did not answer in time")
+        _nothing_recorded(db, s.base_url)
+    assert took < 4.0  # at most two tries of 0.5 s each, not the 300 s deadline
+
+
+def test_a_later_good_run_after_a_wrong_mode_reads_the_report(tmp_path):
+    with ScriptedServer(rejects_tools=True) as s:
+        failed, _ = _run_cli(tmp_path, s.base_url, "--llm-model", "double", "--llm-mode", "TOOLS")
+    assert failed.exit_code == 2
+    answers = [{"json": proactive_answer(TEXT)}, {"json": applications_answer()}, {"json": review_answer()}]
+    with ScriptedServer(answers) as s:
+        result, db = _run_cli(tmp_path, s.base_url, "--llm-model", "double", "--llm-mode", "JSON_SCHEMA")
+    assert result.exit_code == 0, result.output
+    assert {k: n for k, n in store.status_counts(db).items() if n} == {"accepted": 1}
+    assert len(s.checks) == 1 and len(s.requests) == 3  # one mode check for the batch, one call per section
