@@ -93,13 +93,16 @@ def grid_keys(table: Table) -> list[list[Key | None]]:
     return [[None] + [(table.section, r.key, c.key) for c in spec.rows[0].columns] for r in spec.rows]
 
 
+LABEL_WIDTH, VALUE_WIDTH = 130, 64  # pixels: the 总计 column of 三 stays on screen
+
+
 def column_config(frame: pd.DataFrame) -> dict[str, Any]:
     config: dict[str, Any] = {}
     for name in frame.columns:
         if name in ("行", "项目", "列"):
-            config[name] = st.column_config.TextColumn(name, disabled=True, width="medium")
+            config[name] = st.column_config.TextColumn(name, disabled=True, width=LABEL_WIDTH, pinned=True)
         else:
-            config[name] = st.column_config.TextColumn(name, width="small")
+            config[name] = st.column_config.TextColumn(name, width=VALUE_WIDTH if name != "值" else 2 * VALUE_WIDTH)
     return config
 
 
@@ -398,7 +401,7 @@ def item_page(db: Any) -> None:
     draft = drafts(doc_id)
     current = with_draft(base, draft, strict=False)
     failing = [f for f in review.recheck(current) if f.blocks_acceptance]
-    source, work = st.columns([4, 5])
+    source, work = st.columns([5, 6])
     with work:
         _form(db, item, current, failing)
         _comparison(item)
@@ -424,7 +427,7 @@ def _form(db: Any, item: review.Item, current: Report, failing: list[Any]) -> No
                 num_rows="fixed",
                 hide_index=True,
                 width="stretch",
-                height=min(36 * (len(frame) + 1) + 3, 700),
+                height=35 * (len(frame) + 1) + 3,  # no inner scrolling: every row on the page
             )
         if failing:
             st.warning(f"{len(failing)} identity check(s) fail on the values above:")
