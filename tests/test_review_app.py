@@ -224,14 +224,14 @@ def test_previous_and_next_keep_unsaved_edits(tmp_path, monkeypatch):
     monkeypatch.setenv("XXGK_DB", str(db_path))
     at = first_item(AppTest.from_file(APP, default_timeout=60), db)
     first = at.session_state["doc"]
-    edit(at, "applications", {23: {"自然人": "1"}})
+    edit(at, "applications", {0: {"自然人": "977"}})
     at.button(key="check").click().run()
     at.button(key="next").click().run()
     assert at.session_state["doc"] != first
     at.button(key="prev").click().run()
     assert at.session_state["doc"] == first
     restored = next(d for d in at.data_editor if d.key.startswith("ed-applications-"))
-    assert restored.value.loc[23, "自然人"] == "1"
+    assert restored.value.loc[0, "自然人"] == "977"
 
 
 def test_a_scan_shows_its_page_images_and_the_cells_ocr_doubted(tmp_path, monkeypatch):
