@@ -125,7 +125,10 @@ from documents d where d.agency_key is not null order by d.agency_key, d.year"""
 
 
 def current(db: sqlite_utils.Database, doc: dict[str, Any]) -> tuple[Report | None, list[Finding], str | None, bool]:
-    """The values a data user should see for a document: report, findings, extractor, reviewed."""
+    """The values a data user should see for a document: report, findings, extractor, reviewed.
+    A document a reviewer discarded (not a report) has none."""
+    if doc["status"] == "discarded":
+        return None, [], None, True
     if doc["status"] == "reviewed":
         rows = list(db["reviews"].rows_where("doc_id = ?", [doc["id"]], order_by="id desc", limit=1))
         if rows:

@@ -13,7 +13,6 @@ import importlib.metadata
 import os
 import re
 import sqlite3
-import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -612,17 +611,23 @@ def _show_comparison(database: Any, a: int, b: int) -> None:
 def review_command(
     db: DbOption = DEFAULT_DB,
     port: Annotated[int, typer.Option(help="Port for the review app.")] = 8501,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on: 127.0.0.1 keeps the store on this machine; 0.0.0.0 opens it.")
+    ] = "127.0.0.1",
 ) -> None:
-    """Open the review app (Streamlit) on the store."""
+    """Open the review app (Streamlit) on the store; stopping this command stops the server."""
     script = Path(__file__).resolve().parent.parent / "review_app" / "app.py"
     if not script.is_file():
         err.print(f"[red]The review app is not next to this package[/] ({script}); install from a clone with pip -e.")
         raise typer.Exit(2)
     _existing_db(db)
-    console.print(f"Review app for {db} on http://localhost:{port} (Ctrl-C to stop)")
+    console.print(f"Review app for {safe(db)} on http://{host}:{port} (Ctrl-C to stop)")
     command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port)]
-    command += ["--server.headless", "true", "--browser.gatherUsageStats", "false", "--", "--db", str(db)]
-    raise typer.Exit(subprocess.call(command, env={**os.environ, "XXGK_DB": str(db)}))
+    command += ["--server.address", host, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    command += ["--", "--db", str(db)]
+    sys.stdout.flush()
+    # The server replaces this process: a signal to `xxgk review` reaches the server itself.
+    os.execve(sys.executable, command, {**os.environ, "XXGK_DB": str(db)})
 
 
 @app.command("generate")

@@ -88,7 +88,7 @@ def pending(db: sqlite_utils.Database, force: bool = False, model_failures: bool
     if force:
         return [d["id"] for d in store.documents(db) if d["status"] != "failed"]
     if model_failures:
-        return [d["id"] for d in store.documents(db) if d["status"] != "reviewed" and _model_failed(db, d["id"])]
+        return [d["id"] for d in store.documents(db) if d["status"] not in store.DECIDED and _model_failed(db, d["id"])]
     return [d["id"] for d in store.documents(db, "ingested")]
 
 

@@ -1,22 +1,78 @@
 """What a reviewer does, as a library: the queue, an item, live re-checks, fixes and decisions.
 
-The review app is a thin screen over these functions. Two rules hold here, not in the UI:
-a reviewer cannot make a source balance by silently editing it (accepting an inconsistent
-source as printed needs a note and is recorded as such), and a save is refused when someone
-else reviewed the same document after it was opened.
+The review app is a thin screen over these functions. The rules hold here, not in the UI:
+- every section can be filled in: a section the parser did not read opens as the template's
+  full blank grid (`complete`), so "not read" can never be saved as "the report has no table";
+- a decision is guarded (`objections`): a table that still fails a hard identity, a section
+  left empty, or a printed value changed by hand is saved only with the reviewer's note, and
+  accepting an inconsistent source as printed stays its own, noted action;
+- every stored decision lists the cells it changed and why (typed, a parser reading, a split
+  of pasted digits, a derived total), and nothing earlier is ever overwritten;
+- a save is refused when someone else reviewed the same document after it was opened.
+Blank, 0 and "/" are three different cells everywhere here: "" , "0" and "/" in a grid.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from collections import Counter
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import sqlite_utils
 
-from extraction import checks, store, template
-from extraction.schema import Cell, Finding, Report, Value
+from extraction import checks, layout, normalize, placement, store, template
+from extraction.schema import Cell, CellKind, Finding, Report, Table, Value
+
+Key = tuple[str, str, str]  # (section, row, column)
+
+# --- Why an item waits, in words -------------------------------------------------------------
+
+# Reason keys (a check id without its row and column) and what they mean, Chinese first.
+REASONS: dict[str, tuple[str, str]] = {
+    "layout.unread": ("表格未读出，需人工填写", "a table was not read: fill it in"),
+    "layout.ambiguous": ("多种读法都符合，需人工选择", "several readings fit: choose one"),
+    "layout.row": ("有一行未读出或对不齐", "a row was not read or does not line up"),
+    "balance": ("一+二 ≠ 三(七)+四：收支不平", "received + carried over ≠ handled + carried forward"),
+    "handled_sum": ("(七)总计 ≠ (一)至(六)之和", "total handled ≠ sum of the outcomes"),
+    "row_sum": ("行总计 ≠ 各类申请人之和", "a row's total ≠ sum of its applicants"),
+    "sum": ("复议诉讼总计 ≠ 各项之和", "an appeal/lawsuit total ≠ sum of its outcomes"),
+    "blank_total": ("总计空白，但各项有数", "a total is blank while its parts are printed"),
+    "non_negative": ("出现负数", "a negative count"),
+    "ocr_confidence": ("扫描识别存疑的数字", "digits OCR was unsure of"),
+    "unreadable_value": ("有格子不是数字", "a cell is not a number"),
+    "disagree": ("版面解析与模型读数不同", "the layout parser and the model disagree"),
+    "llm": ("模型答案未通过核对", "the model's answer failed the checks"),
+    "grounding": ("模型给出的数原文中没有", "a model value does not occur in the text"),
+    "not_a_report": ("找不到三张统计表：可能不是年报", "no statistical table found: perhaps not a report"),
+}
+SECTION_NAMES: dict[str, str] = {"proactive": "二", "applications": "三", "review_litigation": "四"}
+
+
+def reason_of(check_id: str) -> str:
+    """The reason key of a finding: what a person must do, not which row it is in."""
+    parts = check_id.split(".")
+    if parts[-1] == "blank_total":
+        return "blank_total"
+    if len(parts) > 2 and parts[1] == "layout":
+        return f"layout.{parts[2]}" if parts[2] in ("unread", "ambiguous") else "layout.row"
+    for part in parts[1:]:
+        if part in REASONS:
+            return part
+        if part in ("both",):
+            return "disagree"
+    return "llm" if "llm" in parts else parts[1] if len(parts) > 1 else check_id
+
+
+def reason_text(key: str) -> str:
+    """ "中文 · English" for a reason key (the key itself when it is new)."""
+    chinese, english = REASONS.get(key, (key, ""))
+    return f"{chinese} · {english}" if english else chinese
+
+
+# --- The queue, in SQL -----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -27,36 +83,124 @@ class QueueItem:
     year: int | None
     template: str
     extractor: str
-    reasons: tuple[str, ...]  # failing identity families, parser doubts, disagreements
+    reasons: tuple[tuple[str, int], ...]  # (reason key, how many findings), most first
+    cells: int  # cells to check: those the failing findings name, and every cell of an unread table
     since: str
 
+    @property
+    def why(self) -> str:
+        return "；".join(f"{reason_text(key)} ×{n}" for key, n in self.reasons)
 
-def queue(db: sqlite_utils.Database) -> list[QueueItem]:
-    """Queued documents, oldest first, each with why it waits."""
+
+def prepare(db: sqlite_utils.Database) -> None:
+    """Indexes the queue's queries use (idempotent): documents by status in queue order, and the
+    blocking findings of an extraction."""
+    db["documents"].create_index(["status", "updated_at", "name"], if_not_exists=True)
+    db["findings"].create_index(["extraction_id", "status", "severity"], if_not_exists=True)
+
+
+_QUEUE_ORDER = "d.updated_at, d.name, d.id"  # oldest first; a tie on the clock keeps file order
+
+
+def queue(db: sqlite_utils.Database, limit: int | None = None) -> list[QueueItem]:
+    """Queued documents, oldest first, each with why it waits and how many cells to check.
+
+    One query over indexes: the extraction's report is never parsed here (the template version
+    is read with json_extract), and a finding's cells are counted by json_array_length.
+    """
+    docs = list(
+        db.query(
+            f"""select d.id, d.name, d.agency, d.year, d.updated_at as since, e.extractor,
+                   coalesce(json_extract(e.report, '$.proactive.version'),
+                            json_extract(e.report, '$.applications.version'), '') as template
+                from documents d join extractions e on e.id = d.current_extraction
+                where d.status = 'queued' order by {_QUEUE_ORDER}"""
+            + (f" limit {int(limit)}" if limit else "")
+        )
+    )
+    per_doc: dict[str, list[tuple[str, int]]] = {}
+    for row in db.query(
+        """select d.id, f.check_id, json_array_length(f.finding, '$.cells') as n
+           from documents d
+           join findings f on f.extraction_id = d.current_extraction
+           where d.status = 'queued' and f.status = 'fail' and f.severity = 'hard'"""
+    ):
+        per_doc.setdefault(row["id"], []).append((row["check_id"], row["n"] or 0))
     out = []
-    for doc in store.documents(db, "queued"):
-        extraction = store.current_extraction(db, doc["id"])
-        if extraction is None:
-            continue
-        failing = [f for f in store.findings(db, extraction["id"]) if f.blocks_acceptance]
-        report = store.report_of(extraction)
+    for doc in docs:
+        found = per_doc.get(doc["id"], [])
+        counts = Counter(reason_of(check_id) for check_id, _ in found)
+        cells = sum(n for _, n in found)
+        version = doc["template"] or "2021"
+        for check_id, _ in found:
+            section = check_id.split(".")[0]
+            if check_id.endswith(".layout.unread") and section in SECTION_NAMES:
+                cells += len(template.spec(section, version).cells())  # type: ignore[arg-type]
         out.append(
             QueueItem(
                 doc_id=doc["id"],
                 name=doc["name"],
                 agency=doc["agency"] or "",
                 year=doc["year"],
-                template=report.template_version() or "",
-                extractor=extraction["extractor"],
-                reasons=tuple(sorted({checks.family(f.id) for f in failing})),
-                since=doc["updated_at"],
+                template=doc["template"],
+                extractor=doc["extractor"],
+                reasons=tuple(counts.most_common()),
+                cells=cells,
+                since=doc["since"],
             )
         )
-    return sorted(out, key=lambda item: (item.since, item.name))  # a tie on the clock keeps file order
+    return out
+
+
+def queue_size(db: sqlite_utils.Database) -> int:
+    return db.execute("select count(*) from documents where status = 'queued'").fetchone()[0]
+
+
+def queue_position(db: sqlite_utils.Database, doc_id: str) -> int | None:
+    """1-based place of a queued document in queue order (None when it does not wait)."""
+    doc = db.execute("select status, updated_at, name, id from documents where id = ?", [doc_id]).fetchone()
+    if doc is None or doc[0] != "queued":
+        return None
+    before = db.execute(
+        """select count(*) from documents where status = 'queued'
+           and (updated_at, name, id) < (?, ?, ?)""",
+        doc[1:],
+    ).fetchone()[0]
+    return before + 1
+
+
+def neighbour(db: sqlite_utils.Database, doc_id: str | None, step: int = 1) -> str | None:
+    """The queued document after (step 1) or before (step -1) `doc_id` in queue order, wrapping
+    round; the first queued one when `doc_id` is None or unknown. One indexed query, not the queue."""
+    doc = db.execute("select updated_at, name, id from documents where id = ?", [doc_id]).fetchone()
+    if doc is not None:
+        compare, order = (">", "asc") if step > 0 else ("<", "desc")
+        row = db.execute(
+            f"""select id from documents where status = 'queued' and (updated_at, name, id) {compare} (?, ?, ?)
+                order by updated_at {order}, name {order}, id {order} limit 1""",
+            list(doc),
+        ).fetchone()
+        if row is not None:
+            return row[0]
+    order = "asc" if step > 0 or doc is None else "desc"
+    row = db.execute(
+        f"""select id from documents where status = 'queued'
+            order by updated_at {order}, name {order}, id {order} limit 1"""
+    ).fetchone()
+    return row[0] if row is not None else None
+
+
+def failed_documents(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Documents that could not be read or extracted, with why: they never reach the queue."""
+    return list(db.query("select id, name, format, error, updated_at from documents where status = 'failed'"))
 
 
 def reason_counts(items: list[QueueItem]) -> Counter[str]:
-    return Counter(reason for item in items for reason in item.reasons)
+    """How many queued documents wait for each reason."""
+    return Counter(key for item in items for key, _ in item.reasons)
+
+
+# --- An item ---------------------------------------------------------------------------------
 
 
 @dataclass
@@ -68,39 +212,122 @@ class Item:
     text: str
     status: str
     original: Report  # the current extraction, never overwritten
-    report: Report  # what the reviewer starts from: the latest review, else the extraction
+    report: Report  # what the reviewer starts from: the review it is based on, else the extraction
     extractor: str
     findings: list[Finding]  # the extraction's findings (doubts, disagreements with both values)
-    based_on: int | None  # the latest review when opened, for detecting a concurrent save
+    based_on: int | None  # the review the reviewer started from, for detecting a concurrent save
+    latest: int | None = None  # the latest review now (differs from based_on after someone saved)
 
 
-def open_item(db: sqlite_utils.Database, doc_id: str) -> Item:
+def open_item(db: sqlite_utils.Database, doc_id: str, based_on: int | str | None = "latest") -> Item:
+    """A document to review, starting from the review `based_on` (default: the latest one)."""
     doc = store.document(db, doc_id)
     extraction = store.current_extraction(db, doc_id)
     if extraction is None:
-        raise ValueError(f"{doc['name']} has not been extracted yet")
+        why = f": {doc['error']}" if doc.get("error") else ""
+        raise ValueError(f"{doc['name']} has no extraction to review ({doc['status']}){why}")
     original = store.report_of(extraction)
     latest = store.latest_review(db, doc_id)
+    latest_id = latest["id"] if latest else None
+    start = latest_id if based_on == "latest" else based_on
+    base = latest if start == latest_id else db["reviews"].get(start) if start is not None else None
     return Item(
         doc_id=doc_id,
         name=doc["name"],
         text=doc["text"] or "",
         status=doc["status"],
         original=original,
-        report=store.report_of(latest) if latest else original.model_copy(deep=True),
+        report=store.report_of(base) if base else original.model_copy(deep=True),
         extractor=extraction["extractor"],
         findings=store.findings(db, extraction["id"]),
-        based_on=latest["id"] if latest else None,
+        based_on=start,  # type: ignore[arg-type]
+        latest=latest_id,
     )
 
 
-def recheck(report: Report) -> list[Finding]:
-    """The hard identities on the values as they stand now: run on every edit."""
-    return [f for table in report.tables() for f in checks.hard_checks(table)]
+def complete(report: Report, version: str | None = None) -> Report:
+    """Every section as a grid: a table that was not read becomes the template's blank grid of
+    the report's version (2021 when nothing says), so a reviewer can fill it in."""
+    out = report.model_copy(deep=True)
+    chosen = version or report.template_version() or "2021"
+    for section in template.SECTIONS:
+        if out.table(section) is None:
+            setattr(out, section, Table.empty(section, chosen))  # type: ignore[arg-type]
+    return out.align_versions()
 
 
-def with_values(report: Report, edits: dict[tuple[str, str, str], Value]) -> Report:
-    """A copy with some cells replaced; untouched cells keep their printed text and spans."""
+def is_empty(table: Table | None) -> bool:
+    return table is None or all(c.kind == CellKind.blank for cols in table.cells.values() for c in cols.values())
+
+
+def finalize(report: Report) -> Report:
+    """What is stored: a grid left wholly blank is no table (the report prints none)."""
+    out = report.model_copy(deep=True)
+    for section in template.SECTIONS:
+        if is_empty(out.table(section)):
+            setattr(out, section, None)
+    return out
+
+
+def text_of(cell: Cell) -> str:
+    """A cell as a grid shows and takes it: "" blank, "/" not applicable, else the number."""
+    if cell.kind == CellKind.blank:
+        return ""
+    if cell.kind == CellKind.not_applicable:
+        return "/"
+    value = cell.value
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+WHY = {
+    "typed": "typed by the reviewer",
+    "reading": "a reading the parser offered",
+    "split": "a split of pasted digits that satisfies the identities",
+    "pasted": "read from pasted section text",
+    "derived": "a blank total filled with the sum of its printed parts",
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    text: str  # "" blank, "0", "/", or a number as printed
+    why: str  # a key of WHY
+
+
+def kind_of(key: Key) -> str:
+    section, row, column = key
+    for version in ("2021", "2019"):
+        spec = template.spec(section, version)  # type: ignore[arg-type]
+        if any(r.key == row for r in spec.rows):
+            return next(c.kind for c in spec.row(row).columns if c.key == column)
+    raise KeyError(f"no cell {'.'.join(key)}")
+
+
+def with_changes(report: Report, changes: dict[Key, Change]) -> Report:
+    """A copy with the changed cells read from their text; raises ValueError naming every cell
+    whose text is not a value of its column (nothing is half-applied)."""
+    out = report.model_copy(deep=True)
+    bad = []
+    for key, change in changes.items():
+        table = out.table(key[0])  # type: ignore[arg-type]
+        if table is None or key[1] not in table.cells:
+            continue
+        try:
+            cell = normalize.parse_cell(change.text, kind_of(key))
+        except ValueError:
+            bad.append(f"{key[1]}.{key[2]}: {change.text!r}")
+            continue
+        table.set(key[1], key[2], Cell(value=cell.value, raw=change.text, kind=cell.kind))
+    if bad:
+        raise ValueError("not a number, blank or '/': " + ", ".join(bad))
+    return out
+
+
+def with_values(report: Report, edits: dict[Key, Value]) -> Report:
+    """A copy with some cells replaced by bare values (None is blank); untouched cells keep
+    their printed text and spans."""
     out = report.model_copy(deep=True)
     for (section, row, column), value in edits.items():
         table = out.table(section)  # type: ignore[arg-type]
@@ -109,7 +336,12 @@ def with_values(report: Report, edits: dict[tuple[str, str, str], Value]) -> Rep
     return out
 
 
-def derived_totals(report: Report) -> dict[tuple[str, str, str], Value]:
+def recheck(report: Report) -> list[Finding]:
+    """The hard identities on the values as they stand now: run on every edit."""
+    return [f for table in report.tables() for f in checks.hard_checks(table)]
+
+
+def derived_totals(report: Report) -> dict[Key, Value]:
     """Blank totals whose parts are printed, with the sum each would hold: one action fills them."""
     fills = {}
     for finding in recheck(report):
@@ -118,49 +350,200 @@ def derived_totals(report: Report) -> dict[tuple[str, str, str], Value]:
     return fills
 
 
-def diff(before: Report, after: Report) -> list[dict[str, Any]]:
-    """Every cell whose value differs, with both values."""
+def _same(a: Cell, b: Cell) -> bool:
+    return a.kind == b.kind and a.value == b.value
+
+
+def _cells(report: Report) -> dict[Key, Cell]:
+    return {
+        (t.section, row, column): cell
+        for t in report.tables()
+        for row, cols in t.cells.items()
+        for column, cell in cols.items()
+    }
+
+
+def diff(before: Report, after: Report, changes: dict[Key, Change] | None = None) -> list[dict[str, Any]]:
+    """Every cell whose value or kind differs, both as text ("" blank, "/"), and why it changed."""
+    old, new = _cells(before), _cells(after)
     out = []
-    for section in template.SECTIONS:
-        old, new = before.table(section), after.table(section)
-        if old is None or new is None:
-            if (old is None) != (new is None):
-                out.append(
-                    {"section": section, "row": "*", "column": "*", "before": old is not None, "after": new is not None}
-                )
+    for key in sorted(set(old) | set(new)):
+        was, now = old.get(key), new.get(key)
+        if was is not None and now is not None and _same(was, now):
             continue
-        for row, cols in new.cells.items():
-            for column in cols:
-                was = old.value(row, column) if row in old.cells and column in old.cells[row] else None
-                now = new.value(row, column)
-                if was != now:
-                    out.append({"section": section, "row": row, "column": column, "before": was, "after": now})
+        if was is None and (now is None or now.kind == CellKind.blank):
+            continue  # a cell of a grid that was not read, still blank
+        change = (changes or {}).get(key)
+        out.append(
+            {
+                "section": key[0],
+                "row": key[1],
+                "column": key[2],
+                "before": None if was is None else text_of(was),
+                "after": None if now is None else text_of(now),
+                "why": WHY[change.why] if change else "kept from the review this one started from",
+            }
+        )
     return out
 
 
-def save_fix(db: sqlite_utils.Database, item: Item, report: Report, reviewer: str, note: str = "") -> int:
-    """The extraction was wrong and the reviewer corrected it: reviewed, with the diff and a gold example."""
+# --- Decisions -------------------------------------------------------------------------------
+
+
+class Refused(ValueError):
+    """A save the guards stop: each objection says what to do (or to give a note)."""
+
+    def __init__(self, objections: list[str]) -> None:
+        super().__init__("; ".join(objections))
+        self.objections = objections
+
+
+def objections(item: Item, report: Report, changes: dict[Key, Change] | None = None) -> list[str]:
+    """Why saving `report` as a fix needs a note: a hard identity still fails, a section is
+    empty, or a printed value was changed by hand (not through a reading or split of the print)."""
+    out = []
+    failing = [f for f in recheck(report) if f.blocks_acceptance]
+    if failing:
+        out.append(f"{len(failing)} identity check(s) still fail, e.g. {failing[0].message}")
+    empty = [SECTION_NAMES[s] for s in template.SECTIONS if is_empty(report.table(s))]  # type: ignore[arg-type]
+    if empty:
+        out.append(f"section {'、'.join(empty)} is empty: say in the note that the report prints no such table")
+    printed = _cells(item.original)
+    touched = [
+        key
+        for key, change in (changes or {}).items()
+        if change.why == "typed" and key in printed and printed[key].kind != CellKind.blank
+    ]
+    now = _cells(report)
+    changed = [k for k in touched if k in now and not _same(printed[k], now[k])]
+    if changed:
+        listed = ", ".join(f"{k[1]}.{k[2]} {text_of(printed[k])!r}→{text_of(now[k])!r}" for k in changed[:5])
+        out.append(f"{len(changed)} printed value(s) changed by hand ({listed}): say why in the note")
+    return out
+
+
+def _check_conflict(db: sqlite_utils.Database, item: Item) -> None:
+    latest = store.latest_review(db, item.doc_id)
+    if (latest["id"] if latest else None) != item.based_on:
+        raise store.Conflict(latest)  # type: ignore[arg-type]
+
+
+def save_fix(
+    db: sqlite_utils.Database,
+    item: Item,
+    report: Report,
+    reviewer: str,
+    note: str = "",
+    changes: dict[Key, Change] | None = None,
+) -> int:
+    """The extraction was wrong and the reviewer corrected it: reviewed, with the diff and a gold
+    example. Refused (with every objection) unless the guards pass or a note explains."""
+    _check_conflict(db, item)
+    found = objections(item, report, changes)
+    if found and not note.strip():
+        raise Refused(found)
+    stored = finalize(report)
     return store.add_review(
-        db, item.doc_id, reviewer, "fixed", report, diff(item.original, report), note, based_on=item.based_on
+        db, item.doc_id, reviewer, "fixed", stored, diff(item.original, stored, changes), note, based_on=item.based_on
     )
 
 
-def accept_as_printed(db: sqlite_utils.Database, item: Item, report: Report, reviewer: str, note: str) -> int:
+def accept_as_printed(
+    db: sqlite_utils.Database,
+    item: Item,
+    report: Report,
+    reviewer: str,
+    note: str,
+    changes: dict[Key, Change] | None = None,
+) -> int:
     """The values are what the report prints and the report itself does not balance."""
     if not note.strip():
         raise ValueError("say why the source is accepted as printed: a note is required")
-    inconsistent = any(f.blocks_acceptance for f in recheck(report))
+    _check_conflict(db, item)
+    stored = finalize(report)
+    inconsistent = any(f.blocks_acceptance for f in recheck(stored))
     return store.add_review(
         db,
         item.doc_id,
         reviewer,
         "accepted_as_printed",
-        report,
-        diff(item.original, report),
+        stored,
+        diff(item.original, stored, changes),
         note,
         source_inconsistent=inconsistent,
         based_on=item.based_on,
     )
+
+
+def discard(db: sqlite_utils.Database, item: Item, reviewer: str, reason: str) -> int:
+    """Not a report (a README, a notice, a duplicate): out of the queue, never a gold example."""
+    if not reason.strip():
+        raise ValueError("say why this is not a report: a reason is required")
+    _check_conflict(db, item)
+    return store.add_review(db, item.doc_id, reviewer, "discarded", item.original, [], reason, based_on=item.based_on)
+
+
+# --- Offering readings -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One cell the parser could not settle, with the values its readings put there."""
+
+    cell: Key
+    options: tuple[str, ...]  # "" blank
+
+
+_DIFFERS = re.compile(r"([a-z_]+)\.([a-z_]+): ((?:(?!; [a-z_]+\.[a-z_]+:).)+)")
+
+
+def choices(findings: list[Finding]) -> list[Choice]:
+    """The cells an ambiguity finding lists ("Differs in row.col: 3 or 12; …") with their options."""
+    out: dict[Key, Choice] = {}
+    for finding in findings:
+        if not finding.id.endswith(".layout.ambiguous") or "Differs in " not in finding.message:
+            continue
+        section = finding.id.split(".")[0]
+        listed = finding.message.split("Differs in ", 1)[1]
+        for row, column, values in _DIFFERS.findall(listed):
+            options = tuple(dict.fromkeys("" if v.strip() == "blank" else v.strip() for v in values.split(" or ")))
+            if len(options) > 1:
+                out[(section, row, column)] = Choice((section, row, column), options)
+    return list(out.values())
+
+
+def splits(section: str, version: str, row: str, pasted: str, limit: int = 12) -> list[dict[str, str]]:
+    """The ways a row's pasted digits fill its columns, those satisfying the row's identity
+    first (placement.readings with split=True: run-together digits are cut, vanished blanks placed)."""
+    columns = template.spec(section, version).row(row).columns  # type: ignore[arg-type]
+    cells = [placement.RawCell(m.group(), m.start(), m.end()) for m in re.finditer(r"\S+", pasted)]
+    if not cells:
+        return []
+    found = placement.readings(cells, len(columns), "cell_per_line", split=True)
+    out: list[dict[str, str]] = []
+    for _, reading in found:
+        placed = {c.key: "" if raw is None else raw.text for c, raw in zip(columns, reading, strict=True)}
+        if placed not in out:
+            out.append(placed)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def balances(section: str, version: str, row: str, values: dict[str, str]) -> bool:
+    """Whether a row's own total identity holds for these texts (rows of 三 and 四)."""
+    table = complete(Report(), version).table(section)  # type: ignore[arg-type]
+    filled = with_changes(
+        Report(**{section: table}), {(section, row, c): Change(t, "split") for c, t in values.items()}
+    )
+    return not any(f.blocks_acceptance and f".{row}" in f.id for f in recheck(filled))
+
+
+def section_from_text(section: str, text: str) -> Table | None:
+    """A section's table read from its pasted text (the heading is added when missing)."""
+    title = template.SECTION_TITLES[section]  # type: ignore[index]
+    body = text if title[:2] in text[:40] else f"{title}\n{text}"
+    return layout.parse(body).report.table(section)  # type: ignore[arg-type]
 
 
 def gold_examples(db: sqlite_utils.Database) -> list[dict[str, Any]]:

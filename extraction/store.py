@@ -38,8 +38,9 @@ from extraction.schema import Extraction, Finding, Report
 if TYPE_CHECKING:
     from extraction.ingest import Document
 
-STATUSES = ("ingested", "extracted", "accepted", "queued", "reviewed", "failed")
-REVIEW_ACTIONS = ("fixed", "accepted_as_printed")
+STATUSES = ("ingested", "extracted", "accepted", "queued", "reviewed", "failed", "discarded")
+REVIEW_ACTIONS = ("fixed", "accepted_as_printed", "discarded")
+DECIDED = ("reviewed", "discarded")  # a person's decision: kept whatever is re-extracted
 # Claims never finished before a document is failed as the one killing its worker.
 MAX_ATTEMPTS = 2
 # A claim by another machine is taken as abandoned after this long (its process cannot be asked).
@@ -462,7 +463,7 @@ def add_extraction(
             replace=True,
         )
         current = db["documents"].get(doc_id)
-        status = current["status"] if current["status"] == "reviewed" else ("accepted" if accepted else "queued")
+        status = current["status"] if current["status"] in DECIDED else ("accepted" if accepted else "queued")
         db["documents"].update(
             doc_id,
             {
@@ -506,7 +507,7 @@ def replace_findings(db: sqlite_utils.Database, doc_id: str, extraction_id: int,
         _insert_findings(db, doc_id, extraction_id, findings, now())
         db["extractions"].update(extraction_id, {"accepted": int(accepted)})
         doc = db["documents"].get(doc_id)
-        if doc["status"] != "reviewed" and doc["current_extraction"] == extraction_id:
+        if doc["status"] not in DECIDED and doc["current_extraction"] == extraction_id:
             db["documents"].update(doc_id, {"status": "accepted" if accepted else "queued", "updated_at": now()})
         cells.refresh(db, doc_id)
 
@@ -618,17 +619,19 @@ def add_review(
             )
             .last_pk
         )
-        db["gold"].insert(
-            {
-                "doc_id": doc_id,
-                "review_id": review_id,
-                "reviewer": reviewer,
-                "report": report.model_dump_json(),
-                "source_inconsistent": int(source_inconsistent),
-                "created_at": stamp,
-            }
-        )
-        db["documents"].update(doc_id, {"status": "reviewed", "updated_at": stamp})
+        if action != "discarded":  # not a report: no gold example of it
+            db["gold"].insert(
+                {
+                    "doc_id": doc_id,
+                    "review_id": review_id,
+                    "reviewer": reviewer,
+                    "report": report.model_dump_json(),
+                    "source_inconsistent": int(source_inconsistent),
+                    "created_at": stamp,
+                }
+            )
+        status = "discarded" if action == "discarded" else "reviewed"
+        db["documents"].update(doc_id, {"status": status, "updated_at": stamp})
         cells.refresh(db, doc_id)
     return review_id
 

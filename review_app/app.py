@@ -1,23 +1,37 @@
 """xxgk review: the queue where people fix and confirm extractions (a screen over extraction.review).
 
-Start it with `xxgk review [--db FILE] [--port N]`. Source text is always escaped before it is
-shown: a report is data, never markup.
+Start it with `xxgk review [--db FILE] [--port N] [--host ADDR]`. Three rules shape this screen:
+- nothing typed is lost: the grids, the note and every action button sit in one form, so edits
+  stay in the browser until an action submits them all at once (no keystroke races a re-run),
+  and the draft lives in the session until it is saved, across items and conflicts;
+- a report is data, never markup: every report-supplied string (file name, agency, text) is
+  shown through st.text, st.dataframe or escaped HTML, never handed to the Markdown renderer;
+- a re-run does no whole-queue work: the item page asks SQL for its neighbours and position.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from extraction import export, review, sections, store, template
-from extraction.schema import Report, Table, Value
+from extraction.review import Change, Key
+from extraction.schema import Report, Table
 
-PAGES = ("Queue", "Item", "Gold", "Stats")
+PAGES = ("Queue", "Item", "Failed", "Gold", "Stats")
+NOTE_PRESETS = {
+    "misread": "解析读错了原文数字 · the parser misread the printed digits",
+    "absent": "原文没有此表 · the report prints no such table",
+}
+
+
+def connect() -> Any:
+    """The store, opened per run and per callback (a sqlite connection stays in its thread)."""
+    return store.open_db(db_path())
 
 
 def db_path() -> str:
@@ -30,77 +44,133 @@ def db_path() -> str:
 
 def reviewer() -> str:
     """The identity from st.login when configured, else a name entered once per session."""
-    user = getattr(st, "user", None)
-    try:
-        if user is not None and user.is_logged_in:
-            return str(user.get("email") or user.get("name"))
-    except Exception:  # st.user without an auth configuration
-        pass
-    return st.sidebar.text_input("Your name (recorded with every decision)", key="reviewer").strip()
+    return (
+        reviewer_from_login()
+        or st.sidebar.text_input("Your name (recorded with every decision)", key="reviewer").strip()
+    )
+
+
+def plain(text: object) -> str:
+    """A string for a Markdown-rendering element (alerts, buttons), every markup character escaped."""
+    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~$:=" else c for c in str(text))
+
+
+def notice(doc_id: str, kind: str, text: str) -> None:
+    """A message that stays on screen until the next action on this item."""
+    st.session_state.setdefault("notices", {}).setdefault(doc_id, []).append((kind, text))
+
+
+def show_notices(doc_id: str) -> None:
+    for kind, text in st.session_state.get("notices", {}).get(doc_id, []):
+        getattr(st, kind)(plain(text))
 
 
 # --- Tables as grids -------------------------------------------------------------------------
 
 
 def grid(table: Table) -> pd.DataFrame:
-    """A table as an editable frame: Chinese labels, one row per template row, blanks as empty."""
+    """A table as text cells: "" blank, "0", "/" not applicable; one row per template row."""
     spec = template.spec(table.section, table.version)
     if table.section == "proactive":  # rows of 二 have different columns: one line per cell
         records = [
-            {"项目": row.label, "列": column.label, "值": _plain(table.value(row.key, column.key))}
+            {"项目": row.label, "列": column.label, "值": review.text_of(table.cell(row.key, column.key))}
             for row in spec.rows
             for column in row.columns
         ]
-        return pd.DataFrame(records, index=[f"{r.key}.{c.key}" for r in spec.rows for c in r.columns])
+        return pd.DataFrame(records)
     columns = spec.rows[0].columns
-    data = {c.label: [_plain(table.value(r.key, c.key)) for r in spec.rows] for c in columns}
-    frame = pd.DataFrame(data, index=[r.key for r in spec.rows])
-    frame.insert(0, "行", [r.name for r in spec.rows])
-    return frame
+    data: dict[str, list[str]] = {"行": [r.name for r in spec.rows]}
+    for column in columns:
+        data[column.label] = [review.text_of(table.cell(r.key, column.key)) for r in spec.rows]
+    return pd.DataFrame(data)
 
 
-def _plain(value: Value) -> float | int | None:
-    if value is None:
-        return None
-    return float(value) if isinstance(value, Decimal) else value
-
-
-def edits_from(table: Table, frame: pd.DataFrame) -> dict[tuple[str, str, str], Value]:
-    """The cells of an edited frame, back in template keys and types (money stays exact)."""
+def grid_keys(table: Table) -> list[list[Key | None]]:
+    """For each grid line, the cell key of each grid column (None for a label column)."""
     spec = template.spec(table.section, table.version)
-    out: dict[tuple[str, str, str], Value] = {}
     if table.section == "proactive":
-        for key, value in frame["值"].items():
-            row, column = str(key).split(".")
-            kind = next(c.kind for c in spec.row(row).columns if c.key == column)
-            out[(table.section, row, column)] = _typed(value, kind)
-        return out
-    for column in spec.rows[0].columns:
-        for row, value in frame[column.label].items():
-            out[(table.section, str(row), column.key)] = _typed(value, column.kind)
-    return out
+        return [[None, None, (table.section, r.key, c.key)] for r in spec.rows for c in r.columns]
+    return [[None] + [(table.section, r.key, c.key) for c in spec.rows[0].columns] for r in spec.rows]
 
 
-def _typed(value: Any, kind: str) -> Value:
-    if value is None or pd.isna(value):
-        return None
-    if kind == "money":
-        return Decimal(str(value)).normalize() if value != int(value) else Decimal(int(value))
-    return int(value)
+LABEL_WIDTH, VALUE_WIDTH = 130, 64  # pixels: the 总计 column of 三 stays on screen
 
 
 def column_config(frame: pd.DataFrame) -> dict[str, Any]:
-    config: dict[str, Any] = {c: st.column_config.TextColumn(c, disabled=True) for c in ("行", "项目", "列")}
+    config: dict[str, Any] = {}
     for name in frame.columns:
-        if name not in config:
-            config[name] = st.column_config.NumberColumn(name, step=None)
+        if name in ("行", "项目", "列"):
+            config[name] = st.column_config.TextColumn(name, disabled=True, width=LABEL_WIDTH, pinned=True)
+        else:
+            config[name] = st.column_config.TextColumn(name, width=VALUE_WIDTH if name != "值" else 2 * VALUE_WIDTH)
     return config
 
 
-# --- Source text -----------------------------------------------------------------------------
+# --- Session state: drafts, the review each item started from, editor generations ------------
 
 
-# --- Pages -----------------------------------------------------------------------------------
+def drafts(doc_id: str) -> dict[Key, Change]:
+    return st.session_state.setdefault("drafts", {}).setdefault(doc_id, {})
+
+
+def editor_key(section: str, doc_id: str) -> str:
+    generation = st.session_state.setdefault("generations", {}).get(doc_id, 0)
+    return f"ed-{section}-{doc_id[:12]}-{generation}"
+
+
+def rebuild(doc_id: str) -> None:
+    """Editors start again from the draft (their own deltas have been taken into it)."""
+    generations = st.session_state.setdefault("generations", {})
+    generations[doc_id] = generations.get(doc_id, 0) + 1
+
+
+def base_report(item: review.Item) -> Report:
+    version = st.session_state.get("versions", {}).get(item.doc_id)
+    return review.complete(item.report, version)
+
+
+def absorb(item: review.Item) -> None:
+    """Take every grid's submitted edits into the draft, marked as typed."""
+    base = base_report(item)
+    draft = drafts(item.doc_id)
+    current = with_draft(base, draft, strict=False)
+    for table in current.tables():
+        state = st.session_state.get(editor_key(table.section, item.doc_id))
+        if not state:
+            continue
+        keys = grid_keys(table)
+        labels = list(grid(table).columns)
+        for line, edited in state.get("edited_rows", {}).items():
+            for label, value in edited.items():
+                key = keys[int(line)][labels.index(label)]
+                if key is None:
+                    continue
+                text = "" if value is None else str(value).strip()
+                if text == review.text_of(base.table(key[0]).cell(key[1], key[2])):  # type: ignore[union-attr]
+                    draft.pop(key, None)  # typed back to what it was
+                else:
+                    draft[key] = Change(text, "typed")
+    rebuild(item.doc_id)
+
+
+def with_draft(base: Report, draft: dict[Key, Change], strict: bool = True) -> Report:
+    try:
+        return review.with_changes(base, draft)
+    except ValueError:
+        if strict:
+            raise
+        return review.with_changes(base, {k: c for k, c in draft.items() if _readable(k, c)})
+
+
+def _readable(key: Key, change: Change) -> bool:
+    try:
+        review.with_changes(review.complete(Report(), "2021"), {key: change})
+    except ValueError:
+        return False
+    return True
+
+
+# --- Actions (form callbacks: they run before the page is drawn again) -----------------------
 
 
 def open_doc(doc_id: str) -> None:
@@ -108,128 +178,337 @@ def open_doc(doc_id: str) -> None:
     st.session_state["page"] = "Item"
 
 
+def _open_item(db: Any, doc_id: str) -> review.Item:
+    opened = st.session_state.setdefault("opened", {})
+    if doc_id in opened:
+        return review.open_item(db, doc_id, based_on=opened[doc_id])
+    item = review.open_item(db, doc_id)
+    opened[doc_id] = item.based_on  # what this reviewer started from: a later save by someone else conflicts
+    return item
+
+
+def act(doc_id: str, action: str, *args: Any) -> None:
+    """Every button of the item form: the submitted edits go into the draft first, then the action."""
+    db = connect()
+    st.session_state.setdefault("notices", {})[doc_id] = []
+    item = _open_item(db, doc_id)
+    absorb(item)
+    draft = drafts(doc_id)
+    if action == "choose":  # a reading the parser offered, or a split of pasted digits
+        why, values = args
+        for key, text in values.items():
+            draft[key] = Change(text, why)
+    elif action == "fill":
+        for key, value in review.derived_totals(with_draft(base_report(item), draft, strict=False)).items():
+            draft[key] = Change(str(value), "derived")
+    elif action == "splits":
+        _offer_splits(item)
+    elif action == "version":
+        st.session_state.setdefault("versions", {})[doc_id] = st.session_state[f"version-{doc_id}"]
+    elif action in ("fix", "accept", "discard"):
+        _decide(db, item, action)
+
+
+def _offer_splits(item: review.Item) -> None:
+    doc_id = item.doc_id
+    pasted = st.session_state.get(f"paste-{doc_id}", "")
+    target = st.session_state.get(f"paste-row-{doc_id}", "")
+    offers = st.session_state.setdefault("offers", {})
+    offers[doc_id] = []
+    if not pasted.strip() or not target:
+        notice(doc_id, "warning", "Paste a row's printed digits (or a whole section's text) and pick the row first.")
+        return
+    section, row = target.split(".")
+    version = base_report(item).table(section).version  # type: ignore[union-attr]
+    if row == "*":
+        table = review.section_from_text(section, pasted)
+        if table is None or review.is_empty(table):
+            notice(doc_id, "warning", "No table could be read from the pasted text; paste it row by row.")
+            return
+        values = {(section, r, c): review.text_of(cell) for r, cols in table.cells.items() for c, cell in cols.items()}
+        offers[doc_id] = [("pasted", "the whole section as read from the pasted text", values)]
+        return
+    width = len(template.spec(section, version).row(row).columns)  # type: ignore[arg-type]
+    found = review.splits(section, version, row, pasted)
+    for placed in found:
+        fits = "✓" if review.balances(section, version, row, placed) else "✗"
+        shown = " | ".join(t or "·" for t in placed.values())
+        offers[doc_id].append(("split", f"{fits} {shown}", {(section, row, c): t for c, t in placed.items()}))
+    if not found:
+        notice(doc_id, "warning", f"The pasted digits do not fit the {width} columns of {row}.")
+
+
+def _decide(db: Any, item: review.Item, action: str) -> None:
+    doc_id = item.doc_id
+    name = st.session_state.get("reviewer", "").strip() or reviewer_from_login()
+    if not name:
+        notice(doc_id, "error", "Enter your name in the sidebar first: every decision records who made it.")
+        return
+    note = st.session_state.get(f"note-{doc_id}", "")
+    draft = drafts(doc_id)
+    following = review.neighbour(db, doc_id, 1)
+    try:
+        current = with_draft(base_report(item), draft)
+        if action == "fix":
+            review_id = review.save_fix(db, item, current, name, note, draft)
+        elif action == "accept":
+            review_id = review.accept_as_printed(db, item, current, name, note, draft)
+        else:
+            review_id = review.discard(db, item, name, note)
+    except store.Conflict as conflict:
+        other = conflict.other
+        st.session_state.setdefault("conflicts", {})[doc_id] = other
+        notice(
+            doc_id,
+            "error",
+            f"Not saved: {other['reviewer']} saved review {other['id']} of this document at {other['created_at']} "
+            f"after you opened it ({other['action']}; note: {other['note'] or '-'}). Your draft is kept: "
+            "load the latest to continue from their review.",
+        )
+        return
+    except review.Refused as refused:
+        lines = "\n".join(f"- {o}" for o in refused.objections)
+        notice(doc_id, "error", f"Not saved, a note is needed:\n{lines}")
+        return
+    except ValueError as problem:
+        notice(doc_id, "error", f"Not saved: {problem}")
+        return
+    st.session_state["drafts"].pop(doc_id, None)
+    st.session_state["opened"][doc_id] = review_id
+    st.session_state.setdefault("conflicts", {}).pop(doc_id, None)
+    done = {"fix": "saved as a fix", "accept": "accepted as printed", "discard": "discarded (not a report)"}[action]
+    message = f"Review {review_id}: {item.name.rsplit('/', 1)[-1]} {done}."
+    if following and following != doc_id:
+        st.session_state["doc"] = following
+        notice(following, "success", message + " This is the next item.")
+    else:
+        notice(doc_id, "success", message + " The queue is empty.")
+
+
+def reviewer_from_login() -> str:
+    user = getattr(st, "user", None)
+    try:
+        if user is not None and user.is_logged_in:
+            return str(user.get("email") or user.get("name"))
+    except Exception:  # st.user without an auth configuration
+        pass
+    return ""
+
+
+def load_latest(doc_id: str) -> None:
+    """After a conflict: start from the review saved meanwhile, the draft kept on top of it."""
+    db = connect()
+    latest = store.latest_review(db, doc_id)
+    st.session_state["opened"][doc_id] = latest["id"] if latest else None
+    st.session_state["conflicts"].pop(doc_id, None)
+    st.session_state["notices"][doc_id] = [
+        ("info", f"Loaded review {latest['id'] if latest else '-'}; your draft is kept on top of it.")
+    ]
+    rebuild(doc_id)
+
+
+def preset(doc_id: str, which: str) -> None:
+    st.session_state[f"note-{doc_id}"] = NOTE_PRESETS[which]
+
+
+def move(doc_id: str, step: int) -> None:
+    target = review.neighbour(connect(), doc_id, step)
+    if target:
+        st.session_state["doc"] = target
+
+
+# --- Pages -----------------------------------------------------------------------------------
+
+
 def queue_page(db: Any) -> None:
     st.header("Review queue")
     items = review.queue(db)
+    failed = db.execute("select count(*) from documents where status = 'failed'").fetchone()[0]
+    left, middle, right = st.columns(3)
+    left.metric("Queued · 待审", len(items))
+    middle.metric("Cells to check · 待核格数", sum(i.cells for i in items))
+    right.metric("Failed to read · 读取失败", failed)
     if not items:
         st.success("Nothing waits for review.")
         return
     counts = review.reason_counts(items)
-    st.caption("Why items wait: " + ", ".join(f"{reason} ({n})" for reason, n in counts.most_common()))
-    left, middle, right = st.columns(3)
-    reasons = left.multiselect("Reason", sorted(counts), key="f_reason")
-    agencies = middle.multiselect("Agency", sorted({i.agency for i in items}), key="f_agency")
-    years = right.multiselect("Year", sorted({i.year for i in items if i.year}), key="f_year")
-    templates = left.multiselect("Template", sorted({i.template for i in items}), key="f_template")
-    extractors = middle.multiselect("Extractor", sorted({i.extractor for i in items}), key="f_extractor")
+    st.dataframe(
+        pd.DataFrame([{"why · 原因": review.reason_text(k), "documents": n} for k, n in counts.most_common()]),
+        hide_index=True,
+    )
+    a, b, c = st.columns(3)
+    reasons = a.multiselect("Reason · 原因", sorted(counts), format_func=review.reason_text, key="f_reason")
+    agencies = b.multiselect("Agency", sorted({i.agency for i in items}), key="f_agency")
+    order = c.selectbox("Sort", ("oldest first", "fewest cells first", "most cells first"), key="f_sort")
     shown = [
         i
         for i in items
-        if (not reasons or set(reasons) & set(i.reasons))
-        and (not agencies or i.agency in agencies)
-        and (not years or i.year in years)
-        and (not templates or i.template in templates)
-        and (not extractors or i.extractor in extractors)
+        if (not reasons or set(reasons) & {k for k, _ in i.reasons}) and (not agencies or i.agency in agencies)
     ]
+    if order != "oldest first":
+        shown.sort(key=lambda i: i.cells, reverse=order == "most cells first")
+    st.session_state["queue_shown"] = [i.doc_id for i in shown]
+    st.caption("Click a row to open it · 点击一行打开")
     st.dataframe(
         pd.DataFrame(
             [
                 {
-                    "doc": i.doc_id[:12],
                     "file": i.name.rsplit("/", 1)[-1],
                     "agency": i.agency,
                     "year": i.year,
                     "template": i.template,
-                    "extractor": i.extractor,
-                    "why": ", ".join(i.reasons),
-                    "since": i.since,
+                    "cells": i.cells,
+                    "why · 原因": i.why,
+                    "since": i.since[:19],
                 }
                 for i in shown
             ]
         ),
         hide_index=True,
+        on_select=_picked,
+        selection_mode="single-row",
+        key="queue_table",
+        column_config={"why · 原因": st.column_config.TextColumn(width="large")},
     )
-    if shown:
-        choice = st.selectbox("Item", [i.doc_id for i in shown], format_func=lambda d: _label(shown, d), key="pick")
-        st.button("Open", on_click=open_doc, args=(choice,), key="open")
 
 
-def _label(items: list[review.QueueItem], doc_id: str) -> str:
-    item = next(i for i in items if i.doc_id == doc_id)
-    return f"{item.name.rsplit('/', 1)[-1]} · {item.agency} {item.year or ''}"
+def _picked() -> None:
+    rows = st.session_state["queue_table"].selection.rows
+    if rows:
+        open_doc(st.session_state["queue_shown"][rows[0]])
 
 
-def item_page(db: Any, name: str) -> None:
-    ids = [i.doc_id for i in review.queue(db)]
-    doc_id = st.session_state.get("doc") or (ids[0] if ids else None)
+def item_page(db: Any) -> None:
+    doc_id = st.session_state.get("doc") or review.neighbour(db, None)
     if doc_id is None:
         st.info("Nothing to review. Pick a document on the Queue page.")
         return
-    item = review.open_item(db, doc_id)
-    opened = st.session_state.setdefault("opened", {})
-    opened.setdefault(doc_id, item.based_on)  # what this reviewer saw first: a later save by someone else conflicts
-    drafts = st.session_state.setdefault("drafts", {})
-    generations = st.session_state.setdefault("generations", {})
-    if st.session_state.get("last_doc") != doc_id:  # (re)entering: editors start again from the draft
-        generations[doc_id] = generations.get(doc_id, 0) + 1
-    st.session_state["last_doc"] = doc_id
-    _navigation(ids, doc_id)
-    st.subheader(f"{item.name.rsplit('/', 1)[-1]} · {item.status} · values from {item.extractor}")
+    st.session_state["doc"] = doc_id
+    try:
+        item = _open_item(db, doc_id)
+    except ValueError as problem:
+        st.error(plain(problem))
+        return
+    _navigation(db, doc_id)
+    st.text(f"{item.name.rsplit('/', 1)[-1]} · {item.status} · values from {item.extractor}")
+    show_notices(doc_id)
+    if doc_id in st.session_state.get("conflicts", {}):
+        st.button("Load latest (keep my draft) · 载入最新", on_click=load_latest, args=(doc_id,), key="latest")
+    waiting = [f for f in item.findings if f.blocks_acceptance]
+    for f in waiting:
+        st.text(f"✗ {review.reason_text(review.reason_of(f.id))} — {f.message}")
+    base = base_report(item)
+    draft = drafts(doc_id)
+    current = with_draft(base, draft, strict=False)
+    failing = [f for f in review.recheck(current) if f.blocks_acceptance]
+    source, work = st.columns([5, 6])
+    with work:
+        _form(db, item, current, failing)
+        _comparison(item)
+    with source:
+        _source(db, item, failing)
 
-    base = review.with_values(item.report, drafts.get(doc_id, {}))
-    left, right = st.columns([2, 5])
-    with right:
-        edits: dict[tuple[str, str, str], Value] = {}
-        for table in base.tables():
-            st.markdown(f"**{template.SECTION_TITLES[table.section]}** ({table.version})")
+
+def _form(db: Any, item: review.Item, current: Report, failing: list[Any]) -> None:
+    doc_id = item.doc_id
+    draft = drafts(doc_id)
+    with st.form(f"form-{doc_id[:12]}", enter_to_submit=False, border=False):
+        st.caption("Edits stay in this page until you press a button below: blank = empty, 0 = zero, / = 不适用")
+        if item.report.template_version() is None:
+            st.selectbox("Template version", ("2021", "2019"), key=f"version-{doc_id}")
+            st.form_submit_button("Use this version", on_click=act, args=(doc_id, "version"))
+        for table in current.tables():
+            st.text(f"{template.SECTION_TITLES[table.section]} ({table.version})")
             frame = grid(table)
-            key = f"{table.section}-{doc_id}-{generations[doc_id]}"
-            edited = st.data_editor(frame, key=key, column_config=column_config(frame), num_rows="fixed")
-            edits.update(edits_from(table, edited))
-        changed = {k: v for k, v in edits.items() if item.report.table(k[0]).value(k[1], k[2]) != v}  # type: ignore[union-attr]
-        drafts[doc_id] = changed
-        current = review.with_values(item.report, changed)
-        failing = [f for f in review.recheck(current) if f.blocks_acceptance]
+            st.data_editor(
+                frame,
+                key=editor_key(table.section, doc_id),
+                column_config=column_config(frame),
+                num_rows="fixed",
+                hide_index=True,
+                width="stretch",
+                height=35 * (len(frame) + 1) + 3,  # no inner scrolling: every row on the page
+            )
         if failing:
-            st.warning(f"{len(failing)} identity check(s) still fail:")
-            for f in failing:
-                st.text(f"✗ {f.id}: {f.message}")
+            st.warning(f"{len(failing)} identity check(s) fail on the values above:")
+            for f in failing[:12]:
+                st.text(f"✗ {f.message}")
         else:
-            st.success("All hard identities hold.")
+            st.success("All hard identities hold on the values above.")
+        if draft:
+            st.text("Your changes: " + "; ".join(f"{k[1]}.{k[2]} = {c.text or '(blank)'}" for k, c in draft.items()))
         fills = review.derived_totals(current)
         if fills:
             st.text(
                 "Blank totals whose parts are printed: " + "; ".join(f"{r}.{c} = {v}" for (_, r, c), v in fills.items())
             )
-            st.button("Fill derived totals", on_click=_fill, args=(doc_id, fills), key="fill")
-        note = st.text_area("Note (required to accept an inconsistent source as printed)", key=f"note-{doc_id}")
-        a, b, c = st.columns(3)
-        if a.button("Save fix", key="save", type="primary"):
-            _decide(db, item, current, name, note, fix=True)
-        if b.button("Accept as printed", key="accept"):
-            _decide(db, item, current, name, note, fix=False)
-        c.button("Skip", on_click=_move, args=(ids, doc_id, 1), key="skip")
-        _comparison(item)
-    with left:
-        spans = [s for f in failing for cell in f.cells if (s := _span(item.original, cell)) is not None]
-        located = sections.locate(item.text)
-        # Open the text at the section the first failing cell is in, else at the first table.
-        first = next((f.cells[0][0] for f in failing if f.cells), None)
-        start = located[first].start if first in located else min((s.start for s in located.values()), default=0)
-        doubts = [f for f in item.findings if ".ocr_confidence." in f.id]
-        spans += [s for f in doubts for cell in f.cells if (s := _span(item.original, cell)) is not None]
-        images = store.page_images(db, doc_id)
-        text_tab, pages_tab = st.tabs(["Text", f"Page images ({len(images)})"])
-        with text_tab:
-            for f in doubts:
-                st.text(f"? {f.message}")
-            whole = st.toggle("Whole text", key=f"whole-{doc_id}")
-            st.html(review.source_html(item.text, spans, 0 if whole else start))
-        with pages_tab:
-            if not images:
-                st.caption("This file has a text layer: there are no scanned pages to show.")
-            for number, image in enumerate(images, 1):
-                st.image(image, caption=f"page {number}", width="stretch")
+            st.form_submit_button("Fill derived totals", on_click=act, args=(doc_id, "fill"), key="fill")
+        for n, choice in enumerate(review.choices(item.findings)):
+            _, row, column = choice.cell
+            st.text(f"The parser's readings of {row}.{column}:")
+            cols = st.columns(min(len(choice.options), 6))
+            for i, option in enumerate(choice.options[:6]):
+                cols[i].form_submit_button(
+                    plain(option or "(blank)"),
+                    on_click=act,
+                    args=(doc_id, "choose", "reading", {choice.cell: option}),
+                    key=f"reading-{n}-{i}",
+                )
+        _paste(db, item, current)
+        st.text_area("Note (why: needed for a guarded save, accepting as printed, or discarding)", key=f"note-{doc_id}")
+        a, b, c, d = st.columns(4)
+        a.form_submit_button("Save fix · 保存", type="primary", on_click=act, args=(doc_id, "fix"), key="save")
+        b.form_submit_button(
+            "Source inconsistent: accept as printed", on_click=act, args=(doc_id, "accept"), key="accept"
+        )
+        c.form_submit_button("Not a report / discard", on_click=act, args=(doc_id, "discard"), key="discard")
+        d.form_submit_button("Check edits", on_click=act, args=(doc_id, "check"), key="check")
+    p, q, _ = st.columns(3)
+    p.button("Note: parser misread", on_click=preset, args=(doc_id, "misread"), key="preset-misread")
+    q.button("Note: no such table", on_click=preset, args=(doc_id, "absent"), key="preset-absent")
+
+
+def _paste(db: Any, item: review.Item, current: Report) -> None:
+    doc_id = item.doc_id
+    targets: dict[str, str] = {}
+    for table in current.tables():
+        name = review.SECTION_NAMES[table.section]
+        targets[f"{table.section}.*"] = f"{name}: the whole section's text"
+        for row in template.spec(table.section, table.version).rows:
+            targets[f"{table.section}.{row.key}"] = f"{name} {row.name}"
+    left, right = st.columns([2, 3])
+    left.selectbox("Row", list(targets), format_func=targets.get, key=f"paste-row-{doc_id}")
+    right.text_area("Paste its printed digits · 粘贴原文数字", key=f"paste-{doc_id}", height=68)
+    st.form_submit_button("Offer splits · 拆分", on_click=act, args=(doc_id, "splits"), key="offer")
+    for n, (why, label, values) in enumerate(st.session_state.get("offers", {}).get(doc_id, [])):
+        st.form_submit_button(
+            plain(f"Take {label}"), on_click=act, args=(doc_id, "choose", why, values), key=f"take-{n}"
+        )
+
+
+def _source(db: Any, item: review.Item, failing: list[Any]) -> None:
+    spans = [s for f in failing for cell in f.cells if (s := _span(item.original, cell)) is not None]
+    located = sections.locate(item.text)
+    waiting = [f for f in item.findings if f.blocks_acceptance]
+    # Open the text at the section the first failing cell (or waiting finding) is in.
+    first = next((f.cells[0][0] for f in failing + waiting if f.cells), None)
+    if first is None:
+        first = next((f.id.split(".")[0] for f in waiting if f.id.split(".")[0] in located), None)
+    start = located[first].start if first in located else min((s.start for s in located.values()), default=0)
+    doubts = [f for f in item.findings if ".ocr_confidence." in f.id]
+    spans += [s for f in doubts for cell in f.cells if (s := _span(item.original, cell)) is not None]
+    images = store.page_images(db, item.doc_id)
+    text_tab, pages_tab = st.tabs(["Text", f"Page images ({len(images)})"])
+    with text_tab:
+        for f in doubts:
+            st.text(f"? {f.message}")
+        whole = st.toggle("Whole text", key=f"whole-{item.doc_id}")
+        st.html(review.source_html(item.text, spans, 0 if whole else start))
+    with pages_tab:
+        if not images:
+            st.caption("This file has a text layer: there are no scanned pages to show.")
+        for number, image in enumerate(images, 1):
+            st.image(image, caption=f"page {number}", width="stretch")
 
 
 def _span(report: Report, cell: tuple[str, str, str]) -> tuple[int, int] | None:
@@ -239,58 +518,20 @@ def _span(report: Report, cell: tuple[str, str, str]) -> tuple[int, int] | None:
     return table.cell(cell[1], cell[2]).span
 
 
-def _navigation(ids: list[str], doc_id: str) -> None:
+def _navigation(db: Any, doc_id: str) -> None:
     previous, position, following = st.columns([1, 4, 1])
-    previous.button("← Previous", on_click=_move, args=(ids, doc_id, -1), key="prev")
-    where = f"{ids.index(doc_id) + 1} of {len(ids)} in the queue" if doc_id in ids else "not in the queue"
-    position.caption(where)
-    following.button("Next →", on_click=_move, args=(ids, doc_id, 1), key="next")
-
-
-def _move(ids: list[str], doc_id: str, step: int) -> None:
-    if not ids:
-        return
-    index = ids.index(doc_id) if doc_id in ids else -1
-    st.session_state["doc"] = ids[(index + step) % len(ids)]
-
-
-def _fill(doc_id: str, fills: dict[tuple[str, str, str], Value]) -> None:
-    st.session_state["drafts"][doc_id] = {**st.session_state["drafts"].get(doc_id, {}), **fills}
-    st.session_state["last_doc"] = None  # rebuild the editors from the filled draft
-
-
-def _decide(db: Any, item: review.Item, current: Report, name: str, note: str, fix: bool) -> None:
-    if not name:
-        st.error("Enter your name in the sidebar first: every decision records who made it.")
-        return
-    item.based_on = st.session_state["opened"][item.doc_id]
-    try:
-        if fix:
-            review_id = review.save_fix(db, item, current, name, note)
-        else:
-            review_id = review.accept_as_printed(db, item, current, name, note)
-    except store.Conflict as conflict:
-        other = conflict.other
-        st.error(
-            f"Not saved: {other['reviewer']} saved a review of this document at {other['created_at']} "
-            "after you opened it. Their change is below; reopen the item to start from it."
-        )
-        st.json({"their decision": other["action"], "their note": other["note"], "their changes": other["diff"]})
-        return
-    except ValueError as refused:
-        st.error(f"Not saved: {refused}")
-        return
-    st.session_state["drafts"].pop(item.doc_id, None)
-    st.session_state["opened"][item.doc_id] = review_id
-    st.session_state["last_doc"] = None
-    st.success(f"Saved as review {review_id}; this is now a gold example.")
+    previous.button("← Previous", on_click=move, args=(doc_id, -1), key="prev")
+    place = review.queue_position(db, doc_id)
+    total = review.queue_size(db)
+    position.caption(f"{place} of {total} in the queue" if place else f"not in the queue ({total} queued)")
+    following.button("Next →", on_click=move, args=(doc_id, 1), key="next")
 
 
 def _comparison(item: review.Item) -> None:
     with st.expander("Original extraction and other extractors"):
         for table in item.original.tables():
             st.caption(f"{template.SECTION_TITLES[table.section]} as extracted")
-            st.dataframe(grid(table))
+            st.dataframe(grid(table), hide_index=True)
         disagreements = [f for f in item.findings if ".both.disagree." in f.id]
         if disagreements:
             st.caption("Where the layout parser and the model disagree")
@@ -299,6 +540,18 @@ def _comparison(item: review.Item) -> None:
                     [{"cell": f.id.split(".disagree.")[-1], "layout": f.left, "model": f.right} for f in disagreements]
                 )
             )
+
+
+def failed_page(db: Any) -> None:
+    st.header("Failed documents · 读取失败")
+    rows = review.failed_documents(db)
+    if not rows:
+        st.info("No document failed.")
+        return
+    frame = pd.DataFrame(
+        [{"file": r["name"].rsplit("/", 1)[-1], "format": r["format"], "why": r["error"]} for r in rows]
+    )
+    st.dataframe(frame, hide_index=True, column_config={"why": st.column_config.TextColumn(width="large")})
 
 
 def gold_page(db: Any) -> None:
@@ -333,24 +586,18 @@ def stats_page(db: Any) -> None:
 
 def main() -> None:
     st.set_page_config(page_title="xxgk review", layout="wide")
-    db = store.open_db(db_path())
+    db = connect()
+    if not st.session_state.get("prepared"):
+        review.prepare(db)
+        st.session_state["prepared"] = True
     requested = st.query_params.get("doc")
     if requested and "doc" not in st.session_state:
-        matches = [d["id"] for d in store.documents(db) if d["id"].startswith(requested)]
-        if matches:
-            open_doc(matches[0])
+        row = db.execute("select id from documents where id like ? limit 1", [requested + "%"]).fetchone()
+        if row:
+            open_doc(row[0])
     page = st.sidebar.radio("Page", PAGES, key="page")
-    name = reviewer()
-    if page != "Item":
-        st.session_state["last_doc"] = None
-    if page == "Item":
-        item_page(db, name)
-    elif page == "Gold":
-        gold_page(db)
-    elif page == "Stats":
-        stats_page(db)
-    else:
-        queue_page(db)
+    reviewer()
+    {"Item": item_page, "Failed": failed_page, "Gold": gold_page, "Stats": stats_page}.get(page, queue_page)(db)
 
 
 main()

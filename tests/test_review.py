@@ -20,8 +20,12 @@ def sample_004(db) -> review.Item:
 def test_queue_lists_queued_documents_oldest_first_with_reasons(queued):
     items = review.queue(queued)
     assert [i.name.rsplit("/", 1)[-1][:3] for i in items] == ["000", "004"]
-    assert "applications.handled_sum.blank_total" in items[1].reasons
-    assert review.reason_counts(items)["applications.balance"] == 2
+    assert dict(items[1].reasons) == {"balance": 3, "blank_total": 3}
+    assert review.reason_counts(items)["balance"] == 2 and items[1].cells > 0
+    assert "总计空白" in items[1].why and "a total is blank" in items[1].why
+    assert review.queue_size(queued) == 2 and review.queue_position(queued, items[1].doc_id) == 2
+    assert review.neighbour(queued, items[0].doc_id, 1) == items[1].doc_id
+    assert review.neighbour(queued, items[1].doc_id, 1) == items[0].doc_id  # wraps round
 
 
 def test_filling_derived_totals_clears_the_blank_total_findings(queued):
@@ -73,3 +77,79 @@ def test_stats_count_queue_and_throughput(queued):
     figures = review.stats(queued)
     assert figures["status"]["reviewed"] == 1 and figures["queue_over_time"][-1]["queued"] == 1
     assert figures["reviews_per_day"][0]["reviewer"] == "ana"
+
+
+def test_an_unread_section_is_a_full_blank_grid_and_stays_absent_when_left_empty(queued):
+    item = sample_004(queued)
+    item.report.review_litigation = None
+    grid = review.complete(item.report)
+    assert grid.review_litigation.values() == {r: dict.fromkeys(c, None) for r, c in _keys("review_litigation")}
+    assert review.finalize(grid).review_litigation is None
+    assert any("section 四 is empty" in o for o in review.objections(item, grid))
+
+
+def _keys(section):
+    spec = review.template.spec(section, "2021")
+    return [(r.key, [c.key for c in r.columns]) for r in spec.rows]
+
+
+def test_save_fix_refuses_a_hand_changed_printed_value_without_a_note(queued):
+    item = sample_004(queued)
+    changes = review.derived_totals(item.report)
+    draft = {k: review.Change(str(v), "derived") for k, v in changes.items()}
+    draft[("applications", "new_received", "natural_person")] = review.Change("30", "typed")  # printed 3
+    draft[("applications", "new_received", "total")] = review.Change("31", "typed")
+    report = review.with_changes(item.report, draft)
+    with pytest.raises(review.Refused, match="printed value"):
+        review.save_fix(queued, item, report, "ana", "", draft)
+    review_id = review.save_fix(queued, item, report, "ana", "解析读错", draft)
+    whys = {d["row"] + "." + d["column"]: d["why"] for d in store.json.loads(queued["reviews"].get(review_id)["diff"])}
+    assert whys["new_received.natural_person"] == review.WHY["typed"]
+    assert whys["total_handled.total"] == review.WHY["derived"]
+
+
+def test_blank_zero_and_slash_are_three_cells():
+    report = review.complete(review.Report(), "2021")
+    key = ("review_litigation", "review", "upheld")
+    kinds = [
+        review.with_changes(report, {key: review.Change(t, "typed")}).review_litigation.cell(*key[1:]).kind
+        for t in ("", "0", "/")
+    ]
+    assert kinds == ["blank", "zero", "not_applicable"]
+    with pytest.raises(ValueError, match="not a number"):
+        review.with_changes(report, {key: review.Change("abc", "typed")})
+
+
+def test_pasted_run_together_digits_are_offered_as_the_splits_that_balance():
+    offered = review.splits("applications", "2021", "new_received", "12700000127")
+    wanted = dict(
+        zip(
+            ["natural_person", "commercial", "research", "social_welfare", "legal_service", "other_org", "total"],
+            ["127", "0", "0", "0", "0", "0", "127"],
+            strict=True,
+        )
+    )
+    assert wanted in offered
+    assert review.balances("applications", "2021", "new_received", wanted)
+
+
+def test_an_ambiguity_is_offered_as_its_readings():
+    finding = review.Finding.blocking(
+        "applications.layout.ambiguous",
+        "f",
+        "2 readings fit the identities; kept one, a person must choose. "
+        "Differs in granted.total: 3 or 12; granted.other_org: blank or 9",
+    )
+    [first, second] = review.choices([finding])
+    assert first.cell == ("applications", "granted", "total") and first.options == ("3", "12")
+    assert second.options == ("", "9")
+
+
+def test_discard_needs_a_reason_makes_no_gold_and_survives_re_extraction(queued):
+    item = sample_004(queued)
+    with pytest.raises(ValueError, match="reason"):
+        review.discard(queued, item, "ana", " ")
+    review.discard(queued, item, "ana", "a README")
+    assert store.document(queued, item.doc_id)["status"] == "discarded" and queued["gold"].count == 0
+    pipeline.extract_document(queued, item.doc_id)
+    assert store.document(queued, item.doc_id)["status"] == "discarded"

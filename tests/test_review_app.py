@@ -1,12 +1,20 @@
-"""The Streamlit review app driven with streamlit.testing's AppTest."""
+"""The Streamlit review app: its logic through streamlit.testing's AppTest, and a reviewer's
+work in a real browser (Debian's chromium driven by playwright, skipped when absent)."""
 
+import random
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 from conftest import ROOT, SAMPLES
 from streamlit.testing.v1 import AppTest
 
-from extraction import pipeline, review, store
+from extraction import generator, ingest, pipeline, review, sections, store, template
 
 APP = str(ROOT / "review_app" / "app.py")
 S004 = SAMPLES[4]
@@ -21,97 +29,181 @@ def app(tmp_path, monkeypatch):
     return AppTest.from_file(APP, default_timeout=60), db
 
 
-def open_first_item(at: AppTest) -> AppTest:
+def open_item(at: AppTest, doc_id: str) -> AppTest:
+    at.session_state["doc"] = doc_id
+    at.session_state["page"] = "Item"
     at.run()
     assert not at.exception, at.exception
-    at.button(key="open").click().run()
-    assert not at.exception, at.exception
-    assert at.session_state["page"] == "Item"
     return at
 
 
-def applications_editor(at: AppTest):
-    return next(d for d in at.data_editor if d.key.startswith("applications-"))
+def first_item(at: AppTest, db) -> AppTest:
+    at.run()
+    return open_item(at, review.queue(db)[0].doc_id)
 
 
-def test_queue_shows_items_with_their_reasons(app):
+def edit(at: AppTest, section: str, edited_rows: dict) -> None:
+    """What the browser sends when the form is submitted: the grid's edited rows."""
+    editor = next(d for d in at.data_editor if d.key.startswith(f"ed-{section}-"))
+    at.session_state[editor.key] = {"edited_rows": edited_rows, "added_rows": [], "deleted_rows": []}
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join(t.value for t in at.text)
+
+
+def alerts(at: AppTest) -> str:
+    """The alerts as a reader sees them (the app escapes every Markdown character in them)."""
+    shown = "\n".join(e.value for e in [*at.error, *at.success, *at.warning, *at.info])
+    return re.sub(r"\\(.)", r"\1", shown)
+
+
+def test_queue_says_why_in_words_with_counts_total_and_cells_to_check(app):
     at, _ = app
     at.run()
-    assert "applications.handled_sum.blank_total" in at.caption[0].value
-    assert at.dataframe[0].value["file"].tolist() == [S004.name]
+    assert not at.exception
+    assert at.metric[0].value == "1"
+    why = at.dataframe[1].value["why · 原因"][0]
+    assert "总计空白" in why and "a total is blank" in why and "×3" in why
+    assert "applications." not in why  # no internal check ids
+    assert at.dataframe[1].value["file"].tolist() == [S004.name]
+    assert at.dataframe[1].value["cells"][0] > 0
 
 
-def test_edit_a_cell_see_the_finding_clear_and_save(app):
+def test_edit_cells_in_the_form_see_the_finding_clear_and_save_the_next_opens(app):
     at, db = app
-    open_first_item(at)
-    assert any("blank_total" in t.value for t in at.text)
-    editor = applications_editor(at)
-    row = editor.value.index.get_loc("total_handled")
-    at.session_state[editor.key] = {
-        "edited_rows": {row: {"自然人": 3, "其他": 1, "总计": 4}},
-        "added_rows": [],
-        "deleted_rows": [],
-    }
+    first_item(at, db)
+    assert "blank_total" not in texts(at) and "总计空白" in texts(at)
+    row = [r.key for r in template.spec("applications", "2021").rows].index("total_handled")
+    edit(at, "applications", {row: {"自然人": "3", "其他": "1", "总计": "4"}})
     at.sidebar.text_input(key="reviewer").input("ana")
-    at.run()
-    assert any("All hard identities hold" in s.value for s in at.success)
-    assert not any("blank_total" in t.value for t in at.text)
+    at.button(key="check").click().run()
+    assert "All hard identities hold" in alerts(at)
     at.button(key="save").click().run()
-    assert any("Saved as review" in s.value for s in at.success), [e.value for e in at.error]
+    assert "saved as a fix" in alerts(at), alerts(at)
     saved = db["reviews"].get(1)
     assert saved["reviewer"] == "ana" and saved["action"] == "fixed"
-    assert {d["column"] for d in store.json.loads(saved["diff"])} == {"natural_person", "other_org", "total"}
+    diff = store.json.loads(saved["diff"])
+    assert {d["column"] for d in diff} == {"natural_person", "other_org", "total"}
+    assert {d["why"] for d in diff} == {review.WHY["typed"]}
     assert db["gold"].count == 1 and store.document(db, saved["doc_id"])["status"] == "reviewed"
 
 
-def test_fill_derived_totals_is_one_action_shown_before_saving(app):
-    at, _ = app
-    open_first_item(at)
-    assert any("Blank totals whose parts are printed" in t.value for t in at.text)
+def test_fill_derived_totals_is_one_action(app):
+    at, db = app
+    first_item(at, db)
     at.button(key="fill").click().run()
-    assert any("All hard identities hold" in s.value for s in at.success)
+    assert "All hard identities hold" in alerts(at)
+    assert "total_handled.total = 4" in texts(at)
+
+
+def test_a_guarded_save_is_refused_with_its_reasons_and_the_refusal_stays(app):
+    at, db = app
+    first_item(at, db)
+    at.sidebar.text_input(key="reviewer").input("ana").run()
+    at.button(key="save").click().run()
+    assert "identity check(s) still fail" in alerts(at) and db["reviews"].count == 0
+    at.sidebar.text_input(key="reviewer").input("ana2").run()  # any other re-run
+    assert "identity check(s) still fail" in alerts(at)
 
 
 def test_accept_as_printed_is_refused_without_a_note_and_saved_with_one(app):
     at, db = app
-    open_first_item(at)
+    first_item(at, db)
     at.sidebar.text_input(key="reviewer").input("ana").run()
     at.button(key="accept").click().run()
-    assert any("note" in e.value for e in at.error) and db["reviews"].count == 0
-    doc_id = at.session_state["doc"]
-    at.text_area(key=f"note-{doc_id}").input("原表（七）总计为空，按原样接受").run()
+    assert "note" in alerts(at) and db["reviews"].count == 0
+    at.text_area(key=f"note-{at.session_state['doc']}").input("原表（七）总计为空，按原样接受")
     at.button(key="accept").click().run()
     assert db["reviews"].count == 1 and db["reviews"].get(1)["source_inconsistent"] == 1
 
 
-def test_a_concurrent_change_is_detected_and_shown(app):
+def test_a_concurrent_change_is_shown_with_load_latest_and_the_draft_is_kept(app):
     at, db = app
-    open_first_item(at)
+    first_item(at, db)
     doc_id = at.session_state["doc"]
+    edit(at, "applications", {23: {"自然人": "3"}})
     other = review.open_item(db, doc_id)
     review.accept_as_printed(db, other, other.report, "bob", "bob was faster")
-    at.sidebar.text_input(key="reviewer").input("ana").run()
+    at.sidebar.text_input(key="reviewer").input("ana")
     at.button(key="save").click().run()
-    assert any("bob saved a review" in e.value for e in at.error)
-    assert any("bob was faster" in str(j.value) for j in at.json)
+    assert "bob saved review" in alerts(at) and "bob was faster" in alerts(at)
     assert db["reviews"].count == 1
+    at.button(key="latest").click().run()
+    assert "total_handled.natural_person = 3" in texts(at)
+    assert at.session_state["opened"][doc_id] == 1
 
 
-def test_hostile_source_text_is_shown_as_plain_text(tmp_path, monkeypatch):
+def test_an_unread_section_opens_as_the_full_template_grid_and_empty_needs_a_note(tmp_path, monkeypatch):
+    text = S004.read_text(encoding="utf-8")
+    span = sections.locate(text)["review_litigation"]
+    path = tmp_path / "no_four.txt"
+    path.write_text(text[: span.start] + text[span.end :], encoding="utf-8")
+    db_path = tmp_path / "u.db"
+    db = store.open_db(db_path)
+    pipeline.run(db, [str(path)])
+    monkeypatch.setenv("XXGK_DB", str(db_path))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    doc_id = review.queue(db)[0].doc_id
+    open_item(at, doc_id)
+    grid = next(d for d in at.data_editor if d.key.startswith("ed-review_litigation-")).value
+    assert grid.shape == (3, 6) and set(grid.iloc[:, 1:].stack()) == {""}  # blank, not "None"
+    at.sidebar.text_input(key="reviewer").input("ana")
+    at.button(key="fill").click().run()
+    at.button(key="save").click().run()
+    assert "section 四 is empty" in alerts(at) and db["reviews"].count == 0
+
+
+def test_blank_zero_and_slash_are_distinct_and_enterable(app):
+    at, db = app
+    first_item(at, db)
+    edit(at, "review_litigation", {0: {"结果维持": "/", "结果纠正": "0", "其他结果": ""}})
+    at.button(key="check").click().run()
+    report = review.with_changes(
+        review.complete(review.open_item(db, at.session_state["doc"]).report),
+        at.session_state["drafts"][at.session_state["doc"]],
+    )
+    cells = report.review_litigation.cells["review"]
+    assert (cells["upheld"].kind, cells["corrected"].kind) == ("not_applicable", "zero")
+    assert cells["other"].kind in ("blank", "zero")  # as it was: "" typed over nothing changes nothing
+
+
+def test_hostile_source_text_and_file_name_are_shown_as_plain_text(tmp_path, monkeypatch):
     text = S004.read_text(encoding="utf-8").replace(
         "一、总体情况", "一、总体情况\n<script>alert('x')</script> **粗体** # 标题 <b>b</b>"
     )
-    path = tmp_path / "hostile.txt"
+    path = tmp_path / "__bold__ `code` #h.txt"  # Markdown, were it rendered
     path.write_text(text, encoding="utf-8")
     db_path = tmp_path / "h.db"
-    pipeline.run(store.open_db(db_path), [str(path)])
+    db = store.open_db(db_path)
+    pipeline.run(db, [str(path)])
     monkeypatch.setenv("XXGK_DB", str(db_path))
-    at = open_first_item(AppTest.from_file(APP, default_timeout=60))
+    at = first_item(AppTest.from_file(APP, default_timeout=60), db)
     at.toggle(key=f"whole-{at.session_state['doc']}").set_value(True).run()
     shown = at.html[0].value
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in shown and "<script>" not in shown
     assert "**粗体** # 标题 &lt;b&gt;b&lt;/b&gt;" in shown and "<b>" not in shown and "<strong>" not in shown
-    assert not any("粗体" in m.value for m in at.markdown)  # never handed to the Markdown renderer
+    assert not any("粗体" in m.value or "bold" in m.value for m in at.markdown)
+    assert any(t.value.startswith("__bold__ `code` #h.txt") for t in at.text)
+
+
+def test_failed_documents_are_listed_with_their_reasons(tmp_path, monkeypatch):
+    db_path = tmp_path / "f.db"
+    db = store.open_db(db_path)
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 not really")
+    pipeline.run(db, [str(broken), str(S004)])
+    monkeypatch.setenv("XXGK_DB", str(db_path))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert [m.value for m in at.metric][2] == "1"
+    at.sidebar.radio(key="page").set_value("Failed").run()
+    frame = at.dataframe[0].value
+    assert frame["file"].tolist() == ["broken.pdf"] and frame["why"][0]
+    failed_id = store.find_document(db, str(broken))["id"]
+    open_item(at, failed_id)  # opening one says why, no traceback
+    assert any("no extraction to review" in e.value for e in at.error)
 
 
 def test_gold_and_stats_pages_render(app):
@@ -125,36 +217,29 @@ def test_gold_and_stats_pages_render(app):
     assert not at.exception and any("Review throughput" in h.value for h in at.subheader)
 
 
-def test_xxgk_review_knows_where_the_app_is():
-    assert Path(APP).is_file()
-
-
 def test_previous_and_next_keep_unsaved_edits(tmp_path, monkeypatch):
     db_path = tmp_path / "two.db"
-    pipeline.run(store.open_db(db_path), [str(SAMPLES[0]), str(S004)])
+    db = store.open_db(db_path)
+    pipeline.run(db, [str(SAMPLES[0]), str(S004)])
     monkeypatch.setenv("XXGK_DB", str(db_path))
-    at = open_first_item(AppTest.from_file(APP, default_timeout=60))
+    at = first_item(AppTest.from_file(APP, default_timeout=60), db)
     first = at.session_state["doc"]
-    editor = applications_editor(at)
-    row = editor.value.index.get_loc("total_handled")
-    at.session_state[editor.key] = {"edited_rows": {row: {"自然人": 1}}, "added_rows": [], "deleted_rows": []}
-    at.run()
+    edit(at, "applications", {0: {"自然人": "977"}})
+    at.button(key="check").click().run()
     at.button(key="next").click().run()
     assert at.session_state["doc"] != first
     at.button(key="prev").click().run()
     assert at.session_state["doc"] == first
-    restored = applications_editor(at)
-    assert restored.key != editor.key  # a fresh editor, started from the draft
-    assert restored.value.loc["total_handled", "自然人"] == 1
+    restored = next(d for d in at.data_editor if d.key.startswith("ed-applications-"))
+    assert restored.value.loc[0, "自然人"] == "977"
 
 
 def test_a_scan_shows_its_page_images_and_the_cells_ocr_doubted(tmp_path, monkeypatch):
     import io
-    import random
 
     from PIL import Image
 
-    from extraction import generator, ingest, layout
+    from extraction import layout
     from extraction.readout import Doubt
 
     text = generator.generate(random.Random(3), "html").readable()
@@ -168,7 +253,264 @@ def test_a_scan_shows_its_page_images_and_the_cells_ocr_doubted(tmp_path, monkey
     store.add_document(db, doc)
     assert pipeline.extract_document(db, "scan1").status == "queued"
     monkeypatch.setenv("XXGK_DB", str(db_path))
-    at = open_first_item(AppTest.from_file(APP, default_timeout=60))
+    at = first_item(AppTest.from_file(APP, default_timeout=60), db)
     assert any("read alone: 8" in t.value for t in at.text)
     assert at.tabs[1].label == "Page images (1)"
     assert [type(e).__name__ for e in at.tabs[1]] == ["Tab", "Image"]  # the tab itself, then its one page
+
+
+# --- In a real browser: Debian's chromium driven by playwright --------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def _browser_skip_reason() -> str | None:
+    if not CHROMIUM.is_file():
+        return f"no chromium at {CHROMIUM} (.ci/run installs Debian's package; it could not here)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install -e '.[test]')"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _unread_applications(seed: int) -> tuple[str, str, dict]:
+    """A generated report whose section 三 the parser cannot find (its heading and table cut out):
+    the text, the cut section's text, and the values it printed."""
+    made = generator.generate(random.Random(seed), "tab_rows", "2021")
+    text = made.readable()
+    span = sections.locate(text)["applications"]
+    return text[: span.start] + text[span.end :], text[span.start : span.end], made.values["applications"]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """One review server on 127.0.0.1 (a free port) over a store with one document per browser test."""
+    reason = _browser_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    folder = tmp_path_factory.mktemp("browser")
+    files: dict[str, Path] = {}
+    unread_text, section_text, gold = _unread_applications(5)
+    files["unread"] = folder / "unread.txt"
+    files["unread"].write_text(unread_text, encoding="utf-8")
+    misread = generator.generate(random.Random(5), "tab_rows", "2021").readable()
+    files["misread"] = folder / "misread.txt"  # 一、本年新收 自然人 printed 127, a digit lost: 12
+    files["misread"].write_text(misread.replace("数量\t127\t0", "数量\t12\t0", 1), encoding="utf-8")
+    for name in ("printed", "conflict", "typing"):
+        files[name] = folder / f"{name}_{S004.name}"
+        files[name].write_text(S004.read_text(encoding="utf-8") + f"\n{name}\n", encoding="utf-8")
+    files["readme"] = folder / "README.md"
+    files["readme"].write_text("# Real files\n\nWhere the reports came from, and their licences.\n", encoding="utf-8")
+    db_path = folder / "browser.db"
+    db = store.open_db(db_path)
+    pipeline.run(db, [str(p) for p in files.values()])
+    ids = {key: store.find_document(db, str(path))["id"] for key, path in files.items()}
+    assert all(store.document(db, i)["status"] == "queued" for i in ids.values())
+    port = _free_port()
+    command = [sys.executable, "-m", "streamlit", "run", APP, "--server.port", str(port)]
+    command += ["--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    server = subprocess.Popen([*command, "--", "--db", str(db_path)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail(f"the review server did not start: {server.stderr.read().decode()[-2000:]}")
+                time.sleep(0.3)
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as driver:
+            browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+            yield {
+                "browser": browser,
+                "url": f"http://127.0.0.1:{port}",
+                "db": db,
+                "ids": ids,
+                "section_text": section_text,
+                "gold": gold,
+            }
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def _open(served, key: str, name: str = "ana"):
+    for earlier in served["browser"].contexts:
+        earlier.close()  # one reviewer's page at a time: the machine is small
+    page = served["browser"].new_page(viewport={"width": 1600, "height": 1300})
+    page.set_default_timeout(30_000)
+    page.goto(f"{served['url']}/?doc={served['ids'][key][:16]}")
+    page.get_by_role("button", name="Save fix").wait_for()
+    page.get_by_label("Your name (recorded with every decision)").fill(name)
+    page.get_by_label("Your name (recorded with every decision)").press("Enter")
+    page.wait_for_timeout(500)
+    _settle(page)
+    return page
+
+
+def _grid(page, section_index: int):
+    """The editable grid of 二 (0), 三 (1) or 四 (2), scrolled into view."""
+    _settle(page)
+    grid = page.locator("[data-testid='stForm'] [data-testid='stDataFrame']").nth(section_index)
+    grid.evaluate("e => e.scrollIntoView({block: 'center'})")  # the whole grid in the viewport
+    page.wait_for_timeout(100)
+    return grid
+
+
+def _type_down(page, grid, row: int, column: int, values: list[str], delay: int = 40) -> None:
+    """Click a cell of a grid (label column 130 px, value columns 64 px, rows 35 px) and type a
+    value into it and each cell below, Enter after each, `delay` ms per key as a fast typist.
+    The first key waits until the grid's cell editor has opened (the click has landed)."""
+    box = grid.bounding_box()
+    editor = page.locator("textarea.gdg-input")
+    for _ in range(5):
+        page.mouse.click(box["x"] + 130 + 64 * column + 32, box["y"] + 35 * (row + 1) + 17)
+        page.keyboard.press("Enter")  # open the cell's editor
+        try:
+            editor.wait_for(timeout=1500)
+            break
+        except Exception:
+            box = grid.bounding_box()
+    editor.fill(values[0])
+    page.keyboard.press("Enter", delay=delay)
+    for value in values[1:]:
+        page.keyboard.type(value, delay=delay)
+        page.keyboard.press("Enter", delay=delay)
+    page.wait_for_timeout(400)  # a reader's glance before the next click: the grid hands its edits to the form
+
+
+def _press(page, name: str) -> None:
+    page.get_by_role("button", name=name, exact=False).first.click()
+    _settle(page)
+
+
+def _settle(page) -> None:
+    """Wait until the re-run a click started has drawn the page again."""
+    page.wait_for_timeout(250)
+    page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden")
+
+
+def _wait_text(page, text: str) -> None:
+    try:
+        page.get_by_text(text, exact=False).first.wait_for()
+    except Exception:
+        page.screenshot(path="/tmp/fail.png", full_page=True)
+        raise
+
+
+def _reviews(db, doc_id: str) -> list[dict]:
+    return list(db["reviews"].rows_where("doc_id = ?", [doc_id], order_by="id"))
+
+
+def test_browser_an_unread_section_is_finished_by_paste_and_split(served):
+    page = _open(served, "unread")
+    _wait_text(page, "表格未读出")  # why it waits, in words
+    lines = served["section_text"].splitlines()
+    new_received = next(line for line in lines if line.startswith("一、本年新收"))
+    page.get_by_label("Paste its printed digits").fill("\n".join(line for line in lines if line != new_received))
+    page.get_by_label("Row").click()
+    page.keyboard.type("三: the whole")
+    page.keyboard.press("Enter")
+    _press(page, "Offer splits")
+    _press(page, "Take the whole section")
+    _wait_text(page, "Your changes")
+    digits = "".join(new_received.split("\t")[1:])  # the row's printed digits, run together
+    page.get_by_label("Paste its printed digits").fill(digits)
+    page.get_by_label("Row").click()
+    page.keyboard.type("三 一、本年新收")
+    page.keyboard.press("Enter")
+    _press(page, "Offer splits")
+    wanted = " | ".join(str(v) for v in served["gold"]["new_received"].values())
+    _press(page, f"Take ✓ {wanted}")
+    _wait_text(page, "All hard identities hold")
+    _press(page, "Save fix")
+    _wait_text(page, "saved as a fix")
+    [saved] = _reviews(served["db"], served["ids"]["unread"])
+    report = store.report_of(saved)
+    assert report.applications.values() == served["gold"]
+    why = {d["why"] for d in store.json.loads(saved["diff"]) if d["row"] == "new_received"}
+    assert why == {review.WHY["split"]}
+
+
+def test_browser_a_misread_printed_cell_is_fixed_with_a_note(served):
+    page = _open(served, "misread")
+    _type_down(page, _grid(page, 1), 0, 0, ["127"])
+    _press(page, "Save fix")
+    _wait_text(page, "printed value(s) changed by hand")
+    page.wait_for_timeout(1500)  # the refusal stays on screen
+    assert page.get_by_text("printed value(s) changed by hand", exact=False).first.is_visible()
+    assert _reviews(served["db"], served["ids"]["misread"]) == []
+    _press(page, "Note: parser misread")
+    _press(page, "Save fix")
+    _wait_text(page, "saved as a fix")
+    [saved] = _reviews(served["db"], served["ids"]["misread"])
+    assert store.report_of(saved).applications.value("new_received", "natural_person") == 127
+    [change] = store.json.loads(saved["diff"])
+    assert (change["before"], change["after"], change["why"]) == ("12", "127", review.WHY["typed"])
+    assert "misread" in saved["note"]
+
+
+def test_browser_a_source_that_does_not_balance_is_accepted_as_printed(served):
+    page = _open(served, "printed")
+    page.get_by_label("Note (why").fill("原表（七）总计为空，按原样接受")
+    _press(page, "Source inconsistent: accept as printed")
+    _wait_text(page, "accepted as printed")
+    [saved] = _reviews(served["db"], served["ids"]["printed"])
+    assert saved["action"] == "accepted_as_printed" and saved["source_inconsistent"] == 1
+
+
+def test_browser_not_a_report_is_discarded_with_a_reason_and_makes_no_gold(served):
+    page = _open(served, "readme")
+    _wait_text(page, "可能不是年报")
+    _press(page, "Not a report / discard")
+    _wait_text(page, "a reason is required")
+    page.get_by_label("Note (why").fill("the folder's README, not a report")
+    _press(page, "Not a report / discard")
+    _wait_text(page, "discarded (not a report)")
+    doc_id = served["ids"]["readme"]
+    assert store.document(served["db"], doc_id)["status"] == "discarded"
+    assert served["db"]["gold"].count_where("doc_id = ?", [doc_id]) == 0
+
+
+def test_browser_a_conflict_offers_load_latest_and_keeps_the_draft(served):
+    page = _open(served, "conflict")
+    doc_id = served["ids"]["conflict"]
+    _type_down(page, _grid(page, 1), 23, 0, ["3"])  # (七)总计 自然人, printed blank
+    bob = review.open_item(served["db"], doc_id)
+    review.accept_as_printed(served["db"], bob, bob.report, "bob", "bob was faster")
+    _press(page, "Save fix")
+    _wait_text(page, "bob saved review")
+    _press(page, "Load latest")
+    _wait_text(page, "your draft is kept")
+    _wait_text(page, "Your changes: total_handled.natural_person = 3")
+    _type_down(page, _grid(page, 1), 23, 5, ["1"])  # its 其他
+    _type_down(page, _grid(page, 1), 23, 6, ["4"])  # and its 总计
+    _press(page, "Save fix")
+    _wait_text(page, "saved as a fix")
+    first, second = _reviews(served["db"], doc_id)
+    assert first["reviewer"] == "bob" and second["reviewer"] == "ana" and second["action"] == "fixed"
+    assert store.report_of(second).applications.values()["total_handled"]["total"] == 4
+
+
+def test_browser_fast_typing_down_a_column_loses_nothing(served):
+    page = _open(served, "typing")
+    typed = ["103", "7", "0", "/", "12", "5", "44", ""]
+    _type_down(page, _grid(page, 1), 2, 1, [t or " " for t in typed])  # 商业企业 from (一) down
+    _press(page, "Check edits")
+    _wait_text(page, "Your changes")
+    shown = page.get_by_text("Your changes", exact=False).first.inner_text()
+    rows = [r.key for r in template.spec("applications", "2021").rows[2:10]]
+    for row, value in zip(rows, typed, strict=True):
+        if value.strip():
+            assert f"{row}.commercial = {value}" in shown, shown
