@@ -411,18 +411,29 @@ def _markdown(style: _Style, version: Version, proactive: dict, apps: dict, revi
         ["", "", ""] + [c.label for c in template.APPLICANT_COLUMNS[1:-1]] + [""],
     ]
     rows = []
+    # A converter may lift one handling row's label out of the table (016: "（二）部分公开…" above
+    # a row of bare numbers): the label stands on a line of its own before the table.
+    handling = template.handling_rows(version)
+    lifted = rng.choice(handling) if rng.random() < 0.2 else None
     for row in template.spec("applications", version).rows:
         outer = row.key not in ("new_received", "carried_over", "carried_forward")
         merged = "三、本年度办理结果" if outer and rng.random() < 0.5 else ""  # a merged cell repeated, or not
         lead = [merged, _label(style, row)] if outer else [_label(style, row), ""]
-        rows.append(lead + list(apps[row.key]))
+        rows.append(([] if row.key == lifted else lead) + list(apps[row.key]))
+    if lifted:
+        out += [_label(style, template.spec("applications", version).row(lifted)), ""]
     if rng.random() < 0.5:
         out += table(header + rows)
     else:  # one small table per group of rows, the first row of each taken for a header
         out += table(header)
         cut = sorted(rng.sample(range(1, len(rows)), 3))
         for start, end in zip([0, *cut], [*cut, len(rows)], strict=True):
-            out += table(rows[start:end])
+            if rng.random() < 0.3:  # a header the converter made up for a table it did not understand
+                out += table([["项目", *(f"数据{i}" for i in range(1, 8))], *rows[start:end]])
+            else:
+                out += table(rows[start:end])
+            if rng.random() < 0.3:
+                out += [f"— {rng.randint(2, 9)} —", ""]  # the page footer between two pages' rows
     out += ["四、政府信息公开行政复议、行政诉讼情况", ""]
     labels = [c.label for c in template.OUTCOME_COLUMNS]
     out += table(

@@ -287,8 +287,9 @@ def _placed_by_order(
     """Rows printed without a label of their own (a converter moved the label out of the table,
     or kept a fragment of it) take the template rows missing between the named rows around
     them, in order, when they are exactly as many; `found` gains them. Any other unnamed row is
-    a doubt. A single row so placed only tells the reviewer; several are for a person to confirm
-    (the identities cannot see two handling rows swapped)."""
+    a doubt. A single row so placed, every cell of it printed, only tells the reviewer; several,
+    or one with blank cells, are for a person to confirm (the identities cannot see two handling
+    rows swapped, nor where a converter's padding stands among blanks)."""
     findings: list[Finding] = []
     order = [r.key for r in spec.rows]
     i = 0
@@ -309,7 +310,10 @@ def _placed_by_order(
                 message = (
                     f"row printed without its label ({label or 'none'!r}) taken as {spec.row(key).label} by its place"
                 )
-                if len(missing) == 1:
+                # Certain only for one row whose every cell printed: blanks in a row without its label
+                # cannot be told from a converter's padding.
+                printed_all = sum(1 for c in values if not c.blank) == len(template.APPLICANT_COLUMNS)
+                if len(missing) == 1 and printed_all:
                     findings.append(soft_note("applications", key, message))
                 else:
                     findings.append(blocking_doubt("applications", key, message))
