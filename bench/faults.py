@@ -52,19 +52,12 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 from llm_double import ScriptedServer  # noqa: E402
 
 from extraction import checks as identity_checks  # noqa: E402
-from extraction import (  # noqa: E402
-    export,
-    generator,
-    ingest,
-    layout,
-    llm,
-    normalize,
-    pipeline,
-    review,
-    sections,
-    store,
-    template,
-)
+from extraction import export, pipeline, review, template  # noqa: E402
+from extraction.model import llm  # noqa: E402
+from extraction.read import ingest  # noqa: E402
+from extraction.storage import store  # noqa: E402
+from extraction.synth import generator  # noqa: E402
+from extraction.tables import layout, normalize, sections  # noqa: E402
 
 FINAL = {"accepted", "queued", "reviewed", "failed"}
 SECTIONS = template.SECTIONS

@@ -22,7 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from extraction import generator, ingest, pipeline, render, store  # noqa: E402
+from extraction import pipeline  # noqa: E402
+from extraction.read import ingest  # noqa: E402
+from extraction.storage import store  # noqa: E402
+from extraction.synth import generator, render  # noqa: E402
 
 SECTIONS = ("proactive", "applications", "review_litigation")
 WRITERS = {

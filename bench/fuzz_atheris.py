@@ -29,7 +29,7 @@ import sqlite_utils  # noqa: E402, F401
 with atheris.instrument_imports():
     from faults import every_stage
 
-    from extraction import generator
+    from extraction.synth import generator
 
 
 def one_input(data: bytes) -> None:

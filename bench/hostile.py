@@ -27,7 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
-from extraction import generator, store  # noqa: E402
+from extraction.storage import store  # noqa: E402
+from extraction.synth import generator  # noqa: E402
 
 BOUND_S, BOUND_MB = 60.0, 1024.0
 # The child's own peak is VmHWM (reset by exec; ru_maxrss would carry the parent's over the fork).

@@ -19,7 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from extraction import checks, evaluation, generator, layout, pipeline  # noqa: E402
+from extraction import checks, pipeline  # noqa: E402
+from extraction.scoring import evaluation  # noqa: E402
+from extraction.synth import generator  # noqa: E402
+from extraction.tables import layout  # noqa: E402
 
 
 def run(reports: list[tuple[str, str, dict]]) -> dict[str, dict[str, float]]:

@@ -28,7 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 from pydantic import BaseModel, ConfigDict, create_model  # noqa: E402
 
-from extraction import cascade, layout, llm, prompts, template  # noqa: E402
+from extraction import template  # noqa: E402
+from extraction.model import cascade, llm, prompts  # noqa: E402
+from extraction.tables import layout  # noqa: E402
 
 COLUMNS = [c.key for c in template.APPLICANT_COLUMNS]
 

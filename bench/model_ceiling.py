@@ -35,7 +35,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from gold_double import HOSTILE, SLIPS, GoldReport, GoldServer, load_reports  # noqa: E402
 
-from extraction import evaluation, llm, pipeline, store, template  # noqa: E402
+from extraction import pipeline, template  # noqa: E402
+from extraction.model import llm  # noqa: E402
+from extraction.scoring import evaluation  # noqa: E402
+from extraction.storage import store  # noqa: E402
 
 
 def counter() -> tuple[Callable[[str], int], str]:

@@ -25,8 +25,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from extraction import cascade, checks, evaluation, ingest, pipeline, store  # noqa: E402
-from extraction.cascade import Settings  # noqa: E402
+from extraction import checks, pipeline  # noqa: E402
+from extraction.model import cascade  # noqa: E402
+from extraction.model.cascade import Settings  # noqa: E402
+from extraction.read import ingest  # noqa: E402
+from extraction.scoring import evaluation  # noqa: E402
+from extraction.storage import store  # noqa: E402
 
 
 def files(shared: Path) -> list[Path]:

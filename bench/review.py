@@ -3,7 +3,7 @@
     python bench/review.py [--generated 2000] [--out bench/out] [--no-browser]
 
 Builds a store of the real corpus texts (../shared/corpus/texts, ../shared/realfiles/*.txt)
-plus `--generated` reports from extraction.generator (10 % printed with a source error), then:
+plus `--generated` reports from extraction.synth.generator (10 % printed with a source error), then:
 - queue load: review.queue(db) over every queued document (the queue page's one query);
 - re-run: the item page run through streamlit's AppTest after an edit is submitted (server-side
   script time: what a re-run costs once the browser has sent the form);
@@ -26,7 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from extraction import generator, pipeline, review, store  # noqa: E402
+from extraction import pipeline, review  # noqa: E402
+from extraction.storage import store  # noqa: E402
+from extraction.synth import generator  # noqa: E402
 
 
 def build(folder: Path, generated: int) -> Path:

@@ -23,7 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from extraction import pipeline, store  # noqa: E402
+from extraction import pipeline  # noqa: E402
+from extraction.storage import store  # noqa: E402
 
 CHROMIUM_FLAGS = [
     "--headless",

@@ -16,7 +16,7 @@ from decimal import Decimal
 from functools import cache, cached_property
 
 from extraction import template
-from extraction.readout import Doubt
+from extraction.read.readout import Doubt
 from extraction.schema import Finding, Report, Status, Table, Value
 from extraction.template import Section, Version
 

@@ -26,21 +26,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
-from extraction import (
-    agencies,
-    cascade,
-    cells,
-    eval_html,
-    evaluation,
-    export,
-    generator,
-    ingest,
-    llm,
-    pipeline,
-    store,
-    template,
-)
+from extraction import export, pipeline, template
+from extraction.model import cascade, llm
+from extraction.read import ingest
 from extraction.schema import Finding, Table
+from extraction.scoring import eval_html, evaluation
+from extraction.storage import agencies, cells, store
+from extraction.synth import generator
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Verified tables from 政府信息公开工作年度报告.")
 console = Console()

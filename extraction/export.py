@@ -16,8 +16,9 @@ from typing import IO, Any
 
 import sqlite_utils
 
-from extraction import agencies, checks, store, template
+from extraction import checks, template
 from extraction.schema import Finding, Report
+from extraction.storage import agencies, store
 
 # A spreadsheet runs a cell opening with one of these as a formula (=HYPERLINK(...), +cmd|...):
 # text from a report that opens so is written with a leading apostrophe, which shows it as text.

@@ -15,9 +15,13 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from extraction import agencies, cascade, checks, endpoint, ingest, llm, mojibake, prompts, sections, store, template
-from extraction.readout import Doubt
+from extraction import checks, template
+from extraction.model import cascade, endpoint, llm, prompts
+from extraction.read import ingest, mojibake
+from extraction.read.readout import Doubt
 from extraction.schema import Extraction, Finding, Report
+from extraction.storage import agencies, store
+from extraction.tables import sections
 
 Progress = Callable[[str], None]
 

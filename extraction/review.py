@@ -23,8 +23,10 @@ from typing import Any
 
 import sqlite_utils
 
-from extraction import checks, layout, normalize, placement, store, template
+from extraction import checks, template
 from extraction.schema import Cell, CellKind, Finding, Report, Table, Value
+from extraction.storage import store
+from extraction.tables import layout, normalize, placement
 
 Key = tuple[str, str, str]  # (section, row, column)
 

@@ -18,9 +18,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from extraction import export, review, sections, store, template
+from extraction import export, review, template
 from extraction.review import Change, Key
 from extraction.schema import Report, Table
+from extraction.storage import store
+from extraction.tables import sections
 
 PAGES = ("Queue", "Item", "Failed", "Gold", "Stats")
 NOTE_PRESETS = {

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from extraction import store
+from extraction.storage import store
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted((ROOT / "data" / "samples").glob("*.txt"))

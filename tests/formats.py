@@ -5,8 +5,10 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from extraction import generator, pipeline, render, store
-from extraction.generator import Generated
+from extraction import pipeline
+from extraction.storage import store
+from extraction.synth import generator, render
+from extraction.synth.generator import Generated
 
 SECTIONS = ("proactive", "applications", "review_litigation")
 

@@ -34,7 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from extraction import template
-from extraction.endpoint import MODE_CHECK
+from extraction.model.endpoint import MODE_CHECK
 
 Entry = dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
 PROMPT_TOKENS = 100

@@ -3,8 +3,9 @@
 from conftest import SAMPLES
 from typer.testing import CliRunner
 
-from extraction import agencies, pipeline, store
+from extraction import pipeline
 from extraction.cli import app
+from extraction.storage import agencies, store
 
 
 def test_key_drops_prefixes_and_the_regions_above_a_named_county():

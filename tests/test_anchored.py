@@ -5,7 +5,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from extraction import anchored, checks, evaluation, layout, template
+from extraction import checks, template
+from extraction.scoring import evaluation
+from extraction.tables import anchored, layout
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not beside this checkout")

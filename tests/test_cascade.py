@@ -9,8 +9,10 @@ from llm_double import ScriptedServer
 from test_llm import applications_answer, proactive_answer, review_answer
 from typer.testing import CliRunner
 
-from extraction import cascade, llm, pipeline, prompts, store
+from extraction import pipeline
 from extraction.cli import app
+from extraction.model import cascade, llm, prompts
+from extraction.storage import store
 
 S002 = SAMPLES[2]
 S004 = SAMPLES[4]

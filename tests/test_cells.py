@@ -6,8 +6,9 @@ import json
 import pytest
 from conftest import SAMPLES
 
-from extraction import cells, pipeline, store
+from extraction import pipeline
 from extraction.schema import Cell
+from extraction.storage import cells, store
 
 
 def one_queued(db):

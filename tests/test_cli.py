@@ -9,8 +9,8 @@ import sys
 from conftest import GOLD, SAMPLES
 from typer.testing import CliRunner
 
-from extraction import store
 from extraction.cli import app
+from extraction.storage import store
 
 runner = CliRunner()
 

@@ -10,7 +10,7 @@ from conftest import SAMPLES
 from llm_double import ScriptedServer
 from test_llm import applications_answer, proactive_answer, review_answer
 
-from extraction import store
+from extraction.storage import store
 
 
 def faithful(body):

@@ -10,8 +10,10 @@ from llm_double import ScriptedServer
 from test_llm import applications_answer, proactive_answer, review_answer
 from typer.testing import CliRunner
 
-from extraction import endpoint, llm, pipeline, prompts, store
+from extraction import pipeline
 from extraction.cli import app
+from extraction.model import endpoint, llm, prompts
+from extraction.storage import store
 
 TEXT = SAMPLES[2].read_text(encoding="utf-8")
 

@@ -6,9 +6,11 @@ import shutil
 from conftest import GOLD, ROOT
 from typer.testing import CliRunner
 
-from extraction import eval_html, evaluation, pipeline, review, store
+from extraction import pipeline, review
 from extraction.cli import app
 from extraction.schema import Finding, Report, Table
+from extraction.scoring import eval_html, evaluation
+from extraction.storage import store
 
 COLS = ["upheld", "corrected", "other", "pending", "total"]
 

@@ -8,8 +8,9 @@ from decimal import Decimal
 import pytest
 from conftest import GOLD, SAMPLES
 
-from extraction import cells, export, pipeline, store
+from extraction import export, pipeline
 from extraction.schema import Cell
+from extraction.storage import cells, store
 
 REQUIRED = {
     "doc_id",

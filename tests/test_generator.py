@@ -7,9 +7,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from extraction import checks, evaluation, generator, layout, template
+from extraction import checks, template
 from extraction.cli import app
 from extraction.schema import Table
+from extraction.scoring import evaluation
+from extraction.synth import generator
+from extraction.tables import layout
 
 
 def read(report: generator.Generated):

@@ -2,8 +2,9 @@
 
 from decimal import Decimal
 
-from extraction import grounding, sections
+from extraction.model import grounding
 from extraction.schema import Table
+from extraction.tables import sections
 
 # A crawled page body on one line: cells run together or single-space separated.
 ONE_LINE = (

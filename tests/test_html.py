@@ -5,7 +5,11 @@ import random
 import pytest
 from lxml.html import fromstring
 
-from extraction import generator, html, layout, pipeline, store
+from extraction import pipeline
+from extraction.read import html
+from extraction.storage import store
+from extraction.synth import generator
+from extraction.tables import layout
 
 
 def test_rowspan_and_colspan_keep_every_cell_in_its_place():
@@ -70,7 +74,7 @@ def test_escapes_inside_a_script_string_are_undone():
 def test_a_page_saved_as_text_or_written_by_a_script_file_is_read_as_the_page(tmp_path):
     import json
 
-    from extraction import ingest
+    from extraction.read import ingest
 
     page = generator.generate(random.Random(11), "html").text
     (tmp_path / "page.html").write_text(page, encoding="utf-8")
@@ -92,7 +96,7 @@ def test_text_that_merely_mentions_a_tag_is_not_taken_for_a_page():
 
 
 def test_a_table_whose_spans_lay_out_too_many_cells_is_refused_before_it_is_built(tmp_path):
-    from extraction import ingest
+    from extraction.read import ingest
 
     cells = '<td rowspan="100" colspan="100">1</td>' * 40
     page = f"<table>{'<tr>' + cells + '</tr>'}" * 3 + "</table>"

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from extraction import ingest, pipeline, store
+from extraction import pipeline
+from extraction.read import ingest
+from extraction.storage import store
 
 
 def write(folder: Path, name: str, data: bytes) -> Path:
@@ -126,7 +128,8 @@ def test_a_path_with_glob_characters_is_taken_literally_and_a_glob_matching_noth
 UNREADABLE = """
 import os, sys
 from pathlib import Path
-from extraction import pipeline, store
+from extraction import pipeline
+from extraction.storage import store
 db = store.open_db(sys.argv[2])
 if os.geteuid() == 0:  # root reads anything: the check runs as nobody
     os.setgid(65534)

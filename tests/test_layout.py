@@ -8,7 +8,9 @@ from conftest import GOLD, SAMPLES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extraction import checks, generator, layout, placement, template
+from extraction import checks, template
+from extraction.synth import generator
+from extraction.tables import layout, placement
 
 SAMPLE_IDS = [p.stem for p in SAMPLES]
 

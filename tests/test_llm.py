@@ -8,7 +8,9 @@ from conftest import GOLD, SAMPLES
 from gold_double import GoldReport, GoldServer
 from llm_double import ScriptedServer
 
-from extraction import checks, layout, llm, prompts
+from extraction import checks
+from extraction.model import llm, prompts
+from extraction.tables import layout
 from extraction.template import APPLICANT_COLUMNS
 
 SAMPLE = SAMPLES[2]  # 002: the tab-row layout, the 2019 template

@@ -5,7 +5,8 @@ import os
 import pytest
 from conftest import GOLD, SAMPLES
 
-from extraction import pipeline, store
+from extraction import pipeline
+from extraction.storage import store
 
 pytestmark = [
     pytest.mark.live,

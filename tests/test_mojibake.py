@@ -3,7 +3,10 @@
 import pytest
 from conftest import SAMPLES
 
-from extraction import ingest, layout, mojibake, pipeline, store
+from extraction import pipeline
+from extraction.read import ingest, mojibake
+from extraction.storage import store
+from extraction.tables import layout
 
 
 def _garble(text: str, source: str, garbler: str) -> str:

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from extraction.normalize import looks_like_value, parse_cell
 from extraction.schema import CellKind
+from extraction.tables.normalize import looks_like_value, parse_cell
 
 COUNTS = [
     ("0", 0, CellKind.zero),

@@ -5,9 +5,12 @@ import pytest
 from formats import cell_count, render, report, run, write, wrong_cells
 from PIL import Image, ImageDraw
 
-from extraction import ingest, layout, ocr, pipeline, store
-from extraction.readout import Doubt
+from extraction import pipeline
+from extraction.read import ingest, ocr
+from extraction.read.readout import Doubt
 from extraction.schema import Cell
+from extraction.storage import store
+from extraction.tables import layout
 
 needs_font = pytest.mark.skipif(render.cjk_font() is None, reason="no CJK font on this machine (fonts-noto-cjk)")
 

@@ -7,7 +7,10 @@ from conftest import ROOT
 from formats import render, report, run, write, wrong_cells
 from reportlab.pdfgen import canvas
 
-from extraction import checks, ingest, layout, store
+from extraction import checks
+from extraction.read import ingest
+from extraction.storage import store
+from extraction.tables import layout
 
 REAL = ROOT.parent / "shared" / "realfiles"
 needs_real = pytest.mark.skipif(not REAL.is_dir(), reason="../shared/realfiles is not beside this checkout")

@@ -7,7 +7,10 @@ from conftest import GOLD, SAMPLES
 from gold_double import GoldReport, GoldServer
 from llm_double import ScriptedServer
 
-from extraction import generator, llm, pipeline, store
+from extraction import pipeline
+from extraction.model import llm
+from extraction.storage import store
+from extraction.synth import generator
 
 
 def test_samples_with_a_blank_total_are_queued_with_that_finding_and_the_rest_accepted(db):
@@ -46,7 +49,7 @@ def test_a_parser_crash_fails_one_document_not_the_batch(db, monkeypatch):
     def boom(text):
         raise RuntimeError("parser bug")
 
-    monkeypatch.setattr("extraction.layout.parse", boom)
+    monkeypatch.setattr("extraction.tables.layout.parse", boom)
     outcomes = pipeline.extract_documents(db, pipeline.pending(db))
     assert [o.status for o in outcomes] == ["failed", "failed"]
     assert "parser bug" in store.document(db, outcomes[0].doc_id)["error"]

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from extraction import placement
+from extraction.tables import placement
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 import pytest
 from conftest import ROOT
 
-from extraction import layout
+from extraction.tables import layout
 
 
 @pytest.mark.parametrize("printed", ["五", "5a", "见附件"])

@@ -3,7 +3,8 @@
 import pytest
 from conftest import SAMPLES
 
-from extraction import pipeline, review, store
+from extraction import pipeline, review
+from extraction.storage import store
 
 
 @pytest.fixture

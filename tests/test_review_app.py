@@ -14,7 +14,11 @@ import pytest
 from conftest import ROOT, SAMPLES
 from streamlit.testing.v1 import AppTest
 
-from extraction import generator, ingest, pipeline, review, sections, store, template
+from extraction import pipeline, review, template
+from extraction.read import ingest
+from extraction.storage import store
+from extraction.synth import generator
+from extraction.tables import sections
 
 APP = str(ROOT / "review_app" / "app.py")
 S004 = SAMPLES[4]
@@ -239,8 +243,8 @@ def test_a_scan_shows_its_page_images_and_the_cells_ocr_doubted(tmp_path, monkey
 
     from PIL import Image
 
-    from extraction import layout
-    from extraction.readout import Doubt
+    from extraction.read.readout import Doubt
+    from extraction.tables import layout
 
     text = generator.generate(random.Random(3), "html").readable()
     cell = layout.parse(text).report.applications.cell("new_received", "total")

@@ -6,8 +6,10 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extraction import checks, generator, search, template
+from extraction import checks, template
 from extraction.schema import Table
+from extraction.synth import generator
+from extraction.tables import search
 
 COLUMNS = tuple(c.key for c in template.APPLICANT_COLUMNS)
 

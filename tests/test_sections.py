@@ -2,7 +2,7 @@
 
 import pytest
 
-from extraction import sections
+from extraction.tables import sections
 
 REPORT = """某某市某某局2022年政府信息公开工作年度报告
 一、总体情况

@@ -8,8 +8,9 @@ import sys
 import pytest
 from conftest import SAMPLES
 
-from extraction import pipeline, store
+from extraction import pipeline
 from extraction.schema import Cell
+from extraction.storage import store
 
 
 def run_samples(db):
@@ -90,7 +91,9 @@ def test_store_uses_wal(db):
 KILLED_IN = """
 import os, signal, sys
 import sqlite_utils.db
-from extraction import ingest, pipeline, store
+from extraction.read import ingest
+from extraction import pipeline
+from extraction.storage import store
 
 table, db_path, what = sys.argv[1], sys.argv[2], sys.argv[3]
 insert_all = sqlite_utils.db.Table.insert_all

@@ -4,7 +4,8 @@ and streams built here where blank cells printed nothing."""
 import pytest
 from conftest import ROOT
 
-from extraction import checks, layout, streams, template
+from extraction import checks, template
+from extraction.tables import layout, streams
 
 REAL = ROOT.parent / "shared" / "realfiles"
 needs_real = pytest.mark.skipif(not REAL.is_dir(), reason="../shared/realfiles is not beside this checkout")

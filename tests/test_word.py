@@ -5,7 +5,8 @@ import io
 import docx
 from formats import render, report, run, write, wrong_cells
 
-from extraction import store, word
+from extraction.read import word
+from extraction.storage import store
 
 
 def test_generated_word_reports_are_read_exactly(db, tmp_path):

@@ -18,7 +18,7 @@ SHAPES = ("keyed", "rows")
 
 def prompts_dir() -> Path:
     configured = os.environ.get("XXGK_PROMPTS_DIR")
-    return Path(configured) if configured else Path(__file__).resolve().parent.parent / "prompts"
+    return Path(configured) if configured else Path(__file__).resolve().parents[2] / "prompts"
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import lxml.html
 
-from extraction import html
+from extraction.read import html
 
 # Fonts with Chinese glyphs, in order of preference; Debian's fonts-noto-cjk and
 # fonts-wqy-microhei put them here.

@@ -18,7 +18,9 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from extraction import html, store, template
+from extraction import template
+from extraction.read import html
+from extraction.storage import store
 from extraction.template import Version
 
 FAMILIES = ("cell_per_line", "tab_rows", "pdftotext_default", "pdftotext_layout", "html", "markdown", "web_text")

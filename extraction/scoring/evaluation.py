@@ -17,8 +17,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from extraction import cascade, checks, pipeline, store, template
+from extraction import checks, pipeline, template
+from extraction.model import cascade
 from extraction.schema import Finding, Report, Value
+from extraction.storage import store
 
 MISSING = "missing"  # the extractor produced no table where the gold has one
 

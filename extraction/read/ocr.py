@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from extraction.readout import Readout, TextBuilder, TextCell
+from extraction.read.readout import Readout, TextBuilder, TextCell
 
 STRIP = 1800  # OCR shrinks an image taller than 2000 px; taller pages are read in strips
 MIN_CONFIDENCE = 0.75  # XXGK_OCR_MIN_CONFIDENCE, read by ingest.Limits.from_env

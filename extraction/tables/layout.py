@@ -25,9 +25,11 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from extraction import anchored, checks, proactive, search, sections, streams, template
-from extraction.normalize import value_of
-from extraction.placement import (
+from extraction import checks, template
+from extraction.schema import CellKind, Extraction, Finding, Report, Table, Value
+from extraction.tables import anchored, proactive, search, sections, streams
+from extraction.tables.normalize import value_of
+from extraction.tables.placement import (
     DELIMITED,
     STREAMS,
     RawCell,
@@ -42,7 +44,6 @@ from extraction.placement import (
     split_row,
     uncut_run,
 )
-from extraction.schema import CellKind, Extraction, Finding, Report, Table, Value
 from extraction.template import Section, Version
 
 EXTRACTOR = "layout"

@@ -39,11 +39,13 @@ from pydantic import (
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 from tenacity.stop import stop_base
 
-from extraction import checks, endpoint, grounding, sections, template
-from extraction import prompts as prompt_files
-from extraction.normalize import parse_cell, unreadable
-from extraction.prompts import PromptSet
+from extraction import checks, template
+from extraction.model import endpoint, grounding
+from extraction.model import prompts as prompt_files
+from extraction.model.prompts import PromptSet
 from extraction.schema import Cell, Finding, Report, Table
+from extraction.tables import sections
+from extraction.tables.normalize import parse_cell, unreadable
 from extraction.template import Section, Version
 
 MODES = ("JSON_SCHEMA", "TOOLS", "MD_JSON")

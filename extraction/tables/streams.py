@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from extraction import checks, template
-from extraction.normalize import parse_cell, value_of
+from extraction.tables.normalize import parse_cell, value_of
 from extraction.template import Section, Version
 
 # A whitespace-delimited value: 12, 1,234, 3773631元, 849.39万元, 增1, -3. "1.属于" and "-3-" are not.

@@ -30,13 +30,13 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
-from extraction import cells
 from extraction.checks import family
-from extraction.readout import Doubt
+from extraction.read.readout import Doubt
 from extraction.schema import Extraction, Finding, Report
+from extraction.storage import cells
 
 if TYPE_CHECKING:
-    from extraction.ingest import Document
+    from extraction.read.ingest import Document
 
 STATUSES = ("ingested", "extracted", "accepted", "queued", "reviewed", "failed", "discarded")
 REVIEW_ACTIONS = ("fixed", "accepted_as_printed", "discarded")

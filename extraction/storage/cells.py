@@ -17,8 +17,9 @@ from typing import Any
 
 import sqlite_utils
 
-from extraction import agencies, checks, template
+from extraction import checks, template
 from extraction.schema import Finding, Report
+from extraction.storage import agencies
 
 _CELL_COLUMNS = {
     "doc_id": str,

@@ -18,7 +18,7 @@ from docx.oxml.table import CT_Tbl, CT_Tc
 from docx.oxml.text.paragraph import CT_P
 from docx.text.paragraph import Paragraph
 
-from extraction.readout import Readout, TextBuilder, TextCell, cell_text
+from extraction.read.readout import Readout, TextBuilder, TextCell, cell_text
 
 
 class NotWord(ValueError):

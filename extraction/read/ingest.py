@@ -23,8 +23,8 @@ from typing import Any
 
 from charset_normalizer import from_bytes
 
-from extraction import html, mojibake, ocr, pdf, word
-from extraction.readout import Doubt, Readout
+from extraction.read import html, mojibake, ocr, pdf, word
+from extraction.read.readout import Doubt, Readout
 
 DEFAULT_MAX_MB = 20.0
 DEFAULT_MAX_PAGES = 100

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import re
 
-from extraction import anchored, template
-from extraction.normalize import FULLWIDTH, squeeze
+from extraction import template
 from extraction.schema import Cell, Finding, Table
+from extraction.tables import anchored
+from extraction.tables.normalize import FULLWIDTH, squeeze
 from extraction.template import Section
 
 # Section 四 has no row labels: its values follow the column headers.

@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from extraction import checks, endpoint, layout, llm, template
-from extraction.prompts import PromptSet
+from extraction import checks, template
+from extraction.model import endpoint, llm
+from extraction.model.prompts import PromptSet
 from extraction.schema import CellKind, Extraction, Finding, Report, Table
+from extraction.tables import layout
 from extraction.template import Section
 
 Kind = Literal["layout", "llm", "cascade", "both"]

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from extraction import template
-from extraction.normalize import is_blank, looks_like_value, parse_cell, unreadable, value_of
 from extraction.schema import BLANK, Cell, Finding, Table, Value
+from extraction.tables.normalize import is_blank, looks_like_value, parse_cell, unreadable, value_of
 from extraction.template import Section
 
 # Families read from number streams, where a short row is a row whose blanks printed nothing.

@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover - depends on the installed openai
     import httpx  # type: ignore[no-redef]
 
 if TYPE_CHECKING:
-    from extraction.llm import LLMConfig
+    from extraction.model.llm import LLMConfig
 
 
 class EndpointError(ValueError):

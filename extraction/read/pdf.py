@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 import pdfplumber
 
-from extraction import ocr
-from extraction.readout import Readout, TextBuilder, TextCell, cell_text
+from extraction.read import ocr
+from extraction.read.readout import Readout, TextBuilder, TextCell, cell_text
 
 DPI = 150
 Progress = Callable[[int, int], None]

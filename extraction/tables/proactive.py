@@ -14,8 +14,9 @@ from __future__ import annotations
 import re
 
 from extraction import template
-from extraction.normalize import value_of
-from extraction.placement import (
+from extraction.schema import Finding, Table, Value
+from extraction.tables.normalize import value_of
+from extraction.tables.placement import (
     DELIMITED,
     RawCell,
     Reading,
@@ -29,7 +30,6 @@ from extraction.placement import (
     soft_note,
     split_row,
 )
-from extraction.schema import Finding, Table, Value
 
 
 def read(rows: list[Row], family: str, prose: str = "", printed: str = "") -> tuple[Table | None, list[Finding]]:

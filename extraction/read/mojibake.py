@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import ftfy.bad_codecs  # noqa: F401  (registers "sloppy-windows-1252": 1252 with its five holes kept)
 
-from extraction import sections
 from extraction.schema import Finding
+from extraction.tables import sections
 
 REPLACEMENT = "\ufffd"
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
