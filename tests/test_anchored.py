@@ -152,3 +152,22 @@ def test_of_the_cuts_that_fit_the_one_kept_is_the_one_the_prose_restates_still_a
         table = extraction.report.proactive
         assert tuple(table.value("normative_documents", c) for c in ("issued", "repealed", "in_force")) == kept
         assert any(f.id == "proactive.layout.ambiguous" and f.blocks_acceptance for f in extraction.findings)
+
+
+def test_changes_and_amounts_in_their_printed_forms_are_values_in_web_text():
+    section_two = (
+        "二、主动公开政府信息情况第二十条第（一）项信息内容本年新制作数量本年新公开数量对外公开总数量规章 0 0 0"
+        "规范性文件 1 1 3第二十条第（五）项信息内容上一年项目数量本年增/减处理决定数量行政许可 10 增加2 12"
+        "其他对外管理服务事项 5 减少1 4第二十条第（六）项信息内容上一年项目数量本年增/减处理决定数量行政处罚 7 −3 4"
+        "行政强制 0 0 0第二十条第（八）项信息内容上一年项目数量本年增/减行政事业性收费 0 0"
+        "第二十条第（九）项信息内容采购项目数量采购总金额政府集中采购 3 12.5万"
+    )
+    text = _one_line_report("", _ZERO_ROWS, "0" * 15).replace(
+        "二、主动公开政府信息情况第二十条第（一）项信息内容本年制发件数本年废止件数现行有效件数", section_two
+    )
+    table = layout.parse(text).report.proactive
+    assert table.version == "2019"
+    assert [table.value("licensing", c) for c in ("prior_items", "change", "decisions")] == [10, 2, 12]
+    assert table.value("other_services", "change") == -1 and table.value("penalty", "change") == -3
+    assert table.cell("licensing", "change").raw == "增加2"
+    assert str(table.value("procurement", "amount_wan_yuan")) == "12.5"

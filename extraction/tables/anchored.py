@@ -31,8 +31,8 @@ Cells = list[tuple[str, int, int]]  # printed text, start and end offsets in the
 Rows = list[tuple[str, Cells]]
 
 _D = "0-9０-９"
-# A printed value: a count, a change (+3, 增1, 减2), an amount (849.39万元, 3773631元).
-_VALUE = re.compile(rf"(?:[-+增减](?=[{_D}]))?[{_D}]+(?:[.．][{_D}]+)?(?:万元|元)?")
+# A printed value: a count, a change (+3, 增1, 减少2, −2), an amount (849.39万元, 12.5万, 3773631元).
+_VALUE = re.compile(rf"(?:(?:[-+−－]|增加?|减少?)(?=[{_D}]))?[{_D}]+(?:[.．][{_D}]+)?(?:万元|万|元)?")
 # "/" or a dash standing alone is a printed "not applicable"; inside a label (本年增/减) it is text.
 _MARK = re.compile(r"(?<!\S)(?:[/／\\]|[-－—–―]{1,2})(?!\S)")
 # A number glued to one of these is prose or chrome (第2页, 共3页, 467条, 2024年), not a cell.

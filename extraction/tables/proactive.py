@@ -100,10 +100,10 @@ def _after_label(row: Row, label: str, values: Row) -> tuple[str, Row]:
 # One printed value of a section-二 column: no count starts with 0 but 0 itself.
 _PIECE = {
     "count": re.compile(r"(?:0|[1-9][0-9]*)"),
-    "change": re.compile(r"(?:[-+增减]?(?:0|[1-9][0-9]*))"),
-    "money": re.compile(r"(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:万元|元)?"),
+    "change": re.compile(r"(?:(?:[-+−－]|增加?|减少?)?(?:0|[1-9][0-9]*))"),
+    "money": re.compile(r"(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:万元|万|元)?"),
 }
-_SPLITTABLE = re.compile(r"[-+增减]?[0-9]+(?:\.[0-9]+)?(?:万元|元)?")
+_SPLITTABLE = re.compile(r"(?:[-+−－]|增加?|减少?)?[0-9]+(?:\.[0-9]+)?(?:万元|万|元)?")
 _MAX_PROACTIVE_SPLITS = 2000
 
 
