@@ -79,3 +79,19 @@ def test_a_value_read_from_a_doubtful_stretch_is_a_blocking_finding(db):
     assert [f.cells for f in blocking] == [[("applications", "new_received", column)]]
     assert "read alone: 8" in blocking[0].message and "page 2" in blocking[0].message
     assert all(f.id != blocking[0].id for f in pipeline.check(db, "x", text, extraction, []))
+
+
+def test_blank_pages_are_kept_but_not_read(monkeypatch):
+    white = Image.new("RGB", (1200, 1700), "white")
+    specks = white.copy()
+    ImageDraw.Draw(specks).point([(10, 10), (500, 900), (1100, 1600)], fill="black")  # scanner dust
+    printed = white.copy()
+    ImageDraw.Draw(printed).rectangle((100, 100, 700, 160), fill="black")  # as much ink as a line of text
+    assert ocr.blank(white) and ocr.blank(specks) and not ocr.blank(printed)
+
+    def no_engine():
+        raise AssertionError("OCR started on a blank page")
+
+    monkeypatch.setattr(ocr, "engine", no_engine)
+    readout = ocr.read_images(iter([white, specks] * 50))
+    assert readout.pages == 100 and len(readout.images) == 100 and readout.text.strip() == ""

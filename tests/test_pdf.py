@@ -88,3 +88,26 @@ def test_positions_settle_what_the_text_order_left_ambiguous(db):
     assert checks.accepted(checks.hard_checks(from_pdf))
     direct = from_pdf.values()["litigation_direct"]
     assert any(str(direct["total"]) in f.message for f in ambiguous)
+
+
+def test_blank_pages_are_not_rendered_or_read_and_a_blank_scan_fails_saying_so(tmp_path, monkeypatch):
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    from extraction.read import ocr
+
+    def no_engine():
+        raise AssertionError("OCR started on a blank page")
+
+    monkeypatch.setattr(ocr, "engine", no_engine)
+    buffer = io.BytesIO()
+    pages = canvas.Canvas(buffer)
+    for _ in range(100):
+        pages.showPage()
+    pages.save()
+    path = tmp_path / "blank.pdf"
+    path.write_bytes(buffer.getvalue())
+    doc = ingest.read(path)
+    assert not doc.text and "no text found" in doc.error and "100 page(s)" in doc.error
+    assert len(doc.images) == 100  # pages stay numbered as in the file

@@ -49,10 +49,21 @@ def read_images(images: Iterable[Any], min_confidence: float = MIN_CONFIDENCE) -
     ocr = None
     pages: list[bytes] = []
     for number, image in enumerate(images):
-        ocr = ocr or engine()
-        read_page(ocr, image, builder, page=number)
+        if not blank(image):  # a blank page (a separator, the back of a sheet) has nothing to read
+            ocr = ocr or engine()
+            read_page(ocr, image, builder, page=number)
         pages.append(png(image))
     return Readout(builder.text(), len(pages), pages, builder.doubts)
+
+
+# A page on which fewer pixels than this are ink holds no text: OCR, seconds a page, is not run.
+_INK = 1e-4
+
+
+def blank(image: Any) -> bool:
+    """Whether a page has (next to) no ink: scanner noise of a few specks, but no character."""
+    gray = np.asarray(image.convert("L"))
+    return float((gray < 128).mean()) < _INK
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,14 @@ import io
 from collections.abc import Callable
 
 import pdfplumber
+from PIL import Image
 
 from extraction.read import ocr
 from extraction.read.readout import Readout, TextBuilder, TextCell, cell_text
 
 DPI = 150
+# The page image kept for a page on which nothing is drawn (pages stay numbered as in the file).
+_EMPTY_PAGE = ocr.png(Image.new("L", (1, 1), 255))
 Progress = Callable[[int, int], None]
 
 
@@ -55,12 +58,15 @@ def read(
                 raise NotReadable(f"page {number + 1}: {_why(exc)}") from exc
             if chars:
                 _text_page(page, builder)
+            elif not (page.images or page.rects or page.lines or page.curves):
+                images.append(_EMPTY_PAGE)  # nothing drawn on it: no text to render or read
             else:
                 _check_pixels(page, number, max_megapixels)
-                engine = engine or ocr.engine()
                 image = page.to_image(resolution=DPI).original
                 images.append(ocr.png(image))
-                ocr.read_page(engine, image, builder, page=number)
+                if not ocr.blank(image):  # a scanned blank sheet: seconds of OCR for nothing
+                    engine = engine or ocr.engine()
+                    ocr.read_page(engine, image, builder, page=number)
             if progress:
                 progress(number + 1, count)
     return Readout(text=builder.text(), pages=count, images=images, doubts=builder.doubts)
