@@ -38,7 +38,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Verified tab
 console = Console()
 err = Console(stderr=True, soft_wrap=True)  # messages stay one line, whatever the width
 
-DbOption = Annotated[Path, typer.Option("--db", envvar="XXGK_DB", help="SQLite store (env XXGK_DB).")]
+DbOption = Annotated[Path, typer.Option("--db", envvar="XXGK_DB", help="SQLite store.")]
 MaxMb = Annotated[
     float, typer.Option("--max-file-mb", envvar="XXGK_MAX_FILE_MB", help="Larger files are recorded as failed.")
 ]
