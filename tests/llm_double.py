@@ -7,6 +7,7 @@ can assert what the client sent (a re-ask message, a schema). A script entry is 
   otherwise as the message content.
 - ``{"text": "..."}``: raw message content (broken JSON, prose, a fenced block).
 - ``{"status": 429, "headers": {"Retry-After": "1"}}``: an HTTP error.
+- ``{"body": b"..."}``: raw bytes as a 200 answer (invalid UTF-8, JSON nested 100,000 deep).
 - ``{"delay": 2.0, ...}``: wait before answering (a hang, when longer than the client timeout).
 - a callable taking the request body and returning one of the above.
 
@@ -137,12 +138,25 @@ class ScriptedServer:
                     return
                 if entry.get("delay"):
                     time.sleep(entry["delay"])
+                if "body" in entry:  # raw bytes as the 200 answer: invalid UTF-8, JSON nested too deep
+                    self._raw(entry["body"])
+                    return
                 status = entry.get("status", 200)
                 if status != 200:
                     payload = {"error": {"message": entry.get("error", f"status {status}"), "type": "test_double"}}
                     self._send(status, payload, entry.get("headers", {}))
                     return
                 self._send(200, _completion(body, entry), {})
+
+            def _raw(self, data: bytes) -> None:
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
 
             def _trickle(self, seconds: float) -> None:
                 try:

@@ -257,3 +257,10 @@ def test_a_page_body_on_one_line_sends_each_section_its_own_table():
     assert "本年新收" in quoted[1] and "第二十条" not in quoted[1] and "复议后起诉" not in quoted[1]
     assert "行政复议" in quoted[2] and "本年新收" not in quoted[2]
     assert result.report.applications.values() == GOLD_002["applications"]
+
+
+@pytest.mark.parametrize("body", [b"\xff\xfe\x00not utf-8", b"[" * 100_000 + b"]" * 100_000], ids=["bytes", "deep"])
+def test_a_probe_answered_with_garbage_falls_back_to_plain_json_without_a_traceback(body):
+    with ScriptedServer([{"body": body}] * 4) as s:
+        config = llm.LLMConfig(base_url=s.base_url, model="double", timeout=5.0, http_retries=0)
+        assert llm.probe_mode(config) == "MD_JSON"

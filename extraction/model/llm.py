@@ -139,7 +139,7 @@ def probe_mode(config: LLMConfig) -> str:
             return "JSON_SCHEMA"
     except openai.APIError as exc:
         _raise_fatal(exc, config)
-    except (json.JSONDecodeError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # an answer that is no JSON, or JSON nested without end
         pass
     try:
         reply = client.chat.completions.create(
@@ -154,7 +154,7 @@ def probe_mode(config: LLMConfig) -> str:
             return "TOOLS"
     except openai.APIError as exc:
         _raise_fatal(exc, config)
-    except (json.JSONDecodeError, TypeError, AttributeError):
+    except (ValueError, TypeError, AttributeError, RecursionError):
         pass
     return "MD_JSON"
 
