@@ -202,11 +202,12 @@ def test_a_pdf_declaring_more_pages_than_the_limit_fails_before_its_pages_are_li
     assert doc.text is None and "PDF has 150000 pages, over the limit of 100" in doc.error
 
 
-def test_a_blank_page_too_large_to_render_fails_before_it_is_rendered(tmp_path):
+def test_a_page_too_large_to_render_fails_before_it_is_rendered(tmp_path):
     from reportlab.pdfgen import canvas
 
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=(14400, 14400))
+    pdf.line(100, 100, 14000, 100)  # a page with something drawn on it must be rendered to be read
     pdf.showPage()
     pdf.save()
     doc = ingest.read(write(tmp_path, "huge.pdf", buffer.getvalue()))
