@@ -153,3 +153,19 @@ def test_numbers_read_surely_are_not_reopened_and_a_row_nothing_balances_stays_a
     assert ocr.balance_row(sure) == sure
     hopeless = _row("2", "1", "0", TextCell("9", 0.0, "9", ("9",)), "0", "0", "900")
     assert ocr.balance_row(hopeless) == hopeless
+
+
+def test_a_table_scanned_crooked_still_counts_as_ruled_and_a_text_page_does_not():
+    tilted = _page(True).rotate(0.8, fillcolor=255, resample=Image.BICUBIC)
+    assert ocr.has_rules(np.asarray(tilted)) and not ocr.has_rules(np.asarray(_page(False)))
+
+
+def test_a_crooked_scan_is_turned_level_so_its_cells_fall_into_rows_again():
+    level = _page(True)
+    crooked = np.asarray(level.rotate(0.8, fillcolor=255, resample=Image.BICUBIC))
+    straight = ocr.straightened(crooked)
+    tops = lambda gray: {r.y0 // 4 for r in ocr.ruled_tables(gray)[0]}  # noqa: E731
+    assert len(tops(straight)) == len(tops(np.asarray(level))) < len(tops(crooked))
+    assert ocr.straightened(np.asarray(level)) is not None and np.array_equal(
+        ocr.straightened(np.asarray(level)), np.asarray(level)
+    )

@@ -184,7 +184,7 @@ class Region:
 
 
 def read_page(ocr: Any, image: Any, builder: TextBuilder, page: int = 0) -> None:
-    gray = np.asarray(image.convert("L"))
+    gray = straightened(np.asarray(image.convert("L")))
     boxes = [box for top, strip in strips(gray) for box in _boxes(ocr, strip, top)]
     tables = ruled_tables(gray)
     pieces: list[tuple[float, str | list[list[TextCell]]]] = []
@@ -201,6 +201,30 @@ def read_page(ocr: Any, image: Any, builder: TextBuilder, page: int = 0) -> None
             builder.line(piece)
         else:
             builder.table(piece, page=page)
+
+
+def straightened(gray: np.ndarray, most: float = 1.5, step: float = 0.1) -> np.ndarray:
+    """A page turned level: a crooked scan (a sheet laid 0.8° askew) bends the table's rules out
+    of the rows and columns they mark, and its cells no longer close. The angle is the one under
+    which the page's ink falls into the sharpest rows (rules and lines of text are level then),
+    searched on a quarter-size copy; under a tenth of a degree the page is left as it is."""
+    import cv2
+
+    small = (gray[::4, ::4] < 150).astype(np.float32)
+    if not small.any():
+        return gray
+    center = (small.shape[1] / 2, small.shape[0] / 2)
+
+    def sharpness(angle: float) -> float:
+        turned = cv2.warpAffine(small, cv2.getRotationMatrix2D(center, angle, 1.0), small.shape[::-1])
+        return float((turned.sum(axis=1) ** 2).sum())
+
+    angles = np.arange(-most, most + step / 2, step)
+    best = float(max(angles, key=sharpness))
+    if abs(best) < 0.1 or sharpness(best) <= sharpness(0.0) * 1.02:
+        return gray
+    matrix = cv2.getRotationMatrix2D((gray.shape[1] / 2, gray.shape[0] / 2), best, 1.0)
+    return cv2.warpAffine(gray, matrix, gray.shape[::-1], flags=cv2.INTER_CUBIC, borderValue=255)
 
 
 def _boxes(ocr: Any, gray: np.ndarray, top: int) -> list[Box]:
