@@ -7,7 +7,7 @@ from PIL import Image, ImageDraw
 
 from extraction import pipeline
 from extraction.read import ingest, ocr
-from extraction.read.readout import Doubt
+from extraction.read.readout import Doubt, TextCell
 from extraction.schema import Cell
 from extraction.storage import store
 from extraction.tables import layout
@@ -95,3 +95,77 @@ def test_blank_pages_are_kept_but_not_read(monkeypatch):
     monkeypatch.setattr(ocr, "engine", no_engine)
     readout = ocr.read_images(iter([white, specks] * 50))
     assert readout.pages == 100 and len(readout.images) == 100 and readout.text.strip() == ""
+
+
+def _page(ruled: bool) -> Image.Image:
+    image = Image.new("L", (1200, 1700), 255)
+    pen = ImageDraw.Draw(image)
+    pen.rectangle((100, 100, 900, 160), fill=0)  # a line of text's worth of ink
+    if ruled:
+        for y in range(300, 700, 80):
+            pen.line((100, y, 1100, y), fill=0, width=2)
+        for x in (100, 600, 1100):
+            pen.line((x, 300, x, 620), fill=0, width=2)
+    return image
+
+
+def test_only_the_title_page_the_table_pages_and_the_page_before_a_table_are_ocred(monkeypatch):
+    read, built = [], []
+    monkeypatch.setattr(ocr, "engine", lambda: built.append(1) or object())
+    monkeypatch.setattr(ocr, "read_page", lambda engine, image, builder, page=0: read.append((page, image.height)))
+    # title, prose, prose, table, table, prose, prose (the closing remarks)
+    pages = [_page(r) for r in (False, False, False, True, True, False, False)]
+    readout = ocr.read_images(iter(pages))
+    # the page before the first table only in its lower half (where the section heading can be)
+    assert read == [(0, 1700), (2, 850), (3, 1700), (4, 1700)] and built == [1]  # one engine
+    assert readout.pages == 7 and len(readout.images) == 7  # every page image kept for review
+
+
+def test_a_scan_without_ruling_lines_is_read_on_every_page_in_order(monkeypatch):
+    read = []
+    monkeypatch.setattr(ocr, "engine", object)
+    monkeypatch.setattr(ocr, "read_page", lambda engine, image, builder, page=0: read.append(page))
+    ocr.read_images(iter([_page(False) for _ in range(4)]))
+    assert read == [0, 1, 2, 3]
+
+
+def _row(*cells: TextCell | str) -> list[TextCell]:
+    return [TextCell("（三）本年度办理结果")] + [c if isinstance(c, TextCell) else TextCell(c, 0.99) for c in cells]
+
+
+def test_a_doubtful_number_takes_the_one_reading_under_which_its_row_balances():
+    misread = TextCell("9", 0.0, "9 (read alone: 8)", ("9", "8"))  # printed 6: neither reading is it
+    row = ocr.balance_row(_row("2", "1", "0", misread, "0", "0", "9"))
+    assert [c.text for c in row[1:]] == ["2", "1", "0", "6", "0", "0", "9"]
+    assert row[4].confidence == 0.0 and "chooses 6" in row[4].note  # still confirmed by a person
+
+
+def test_several_balancing_readings_are_listed_and_the_printed_ones_kept():
+    cell = TextCell("9", 0.0, "9 (read alone: 6)", ("9", "6"))
+    total = TextCell("18", 0.0, "18 (read alone: 15)", ("18", "15"))
+    row = ocr.balance_row(_row("3", "0", "0", cell, "0", "3", total))
+    assert [c.text for c in row[1:]] == ["3", "0", "0", "9", "0", "3", "18"]
+    assert "readings that balance" in row[4].note and "9, 15" in row[4].note
+
+
+def test_numbers_read_surely_are_not_reopened_and_a_row_nothing_balances_stays_as_printed():
+    sure = _row("2", "1", "0", "6", "0", "0", "7")  # does not balance: the identity finding says so
+    assert ocr.balance_row(sure) == sure
+    hopeless = _row("2", "1", "0", TextCell("9", 0.0, "9", ("9",)), "0", "0", "900")
+    assert ocr.balance_row(hopeless) == hopeless
+
+
+def test_a_table_scanned_crooked_still_counts_as_ruled_and_a_text_page_does_not():
+    tilted = _page(True).rotate(0.8, fillcolor=255, resample=Image.BICUBIC)
+    assert ocr.has_rules(np.asarray(tilted)) and not ocr.has_rules(np.asarray(_page(False)))
+
+
+def test_a_crooked_scan_is_turned_level_so_its_cells_fall_into_rows_again():
+    level = _page(True)
+    crooked = np.asarray(level.rotate(0.8, fillcolor=255, resample=Image.BICUBIC))
+    straight = ocr.straightened(crooked)
+    tops = lambda gray: {r.y0 // 4 for r in ocr.ruled_tables(gray)[0]}  # noqa: E731
+    assert len(tops(straight)) == len(tops(np.asarray(level))) < len(tops(crooked))
+    assert ocr.straightened(np.asarray(level)) is not None and np.array_equal(
+        ocr.straightened(np.asarray(level)), np.asarray(level)
+    )

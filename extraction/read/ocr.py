@@ -15,6 +15,7 @@ ship inside the rapidocr-onnxruntime package: this works offline, on the CPU.
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,6 +27,10 @@ from extraction.read.readout import Readout, TextBuilder, TextCell
 
 STRIP = 1800  # OCR shrinks an image taller than 2000 px; taller pages are read in strips
 MIN_CONFIDENCE = 0.75  # XXGK_OCR_MIN_CONFIDENCE, read by ingest.Limits.from_env
+# A number the page read gives at least this confidence is not read a second time: a second
+# reading (the cell cut out alone) costs a recogniser call per cell, most of a page's time when
+# every cell was read twice; a label cell is never read twice (the parser matches labels loosely).
+SURE = 0.99
 
 
 def engine() -> Any:
@@ -44,16 +49,101 @@ def png(image: Any) -> bytes:
 
 def read_images(images: Iterable[Any], min_confidence: float = MIN_CONFIDENCE) -> Readout:
     """Pages of a scan (Pillow images), in order; each page is let go once read, so a many-page
-    scan given as an iterator never holds more than one page's pixels."""
+    scan given as an iterator never holds more than two pages' pixels."""
     builder = TextBuilder(min_confidence)
-    ocr = None
+    reader = PageReader(builder)
     pages: list[bytes] = []
     for number, image in enumerate(images):
-        if not blank(image):  # a blank page (a separator, the back of a sheet) has nothing to read
-            ocr = ocr or engine()
-            read_page(ocr, image, builder, page=number)
         pages.append(png(image))
+        reader.add(image, number, pages[-1])
+    reader.finish()
     return Readout(builder.text(), len(pages), pages, builder.doubts)
+
+
+class PageReader:
+    """The scanned pages of one document, fully read only where the tables can be.
+
+    OCR costs seconds a page; the ruling lines, found in a few milliseconds, tell which pages
+    hold a table. Read are: the first page with ink (the title: agency, year), every page with
+    ruling lines, and the lower half of the page before one (the section heading may end the
+    page before its table). A page without rules waits for the next to decide. If no page of the document has
+    rules (a table printed without them), every page is read after all, in order. One OCR engine
+    serves all pages: building it loads the models."""
+
+    def __init__(self, builder: TextBuilder, make_engine: Any = None) -> None:
+        self.builder = builder
+        self._make_engine = make_engine or engine
+        self._engine: Any = None
+        self._pending: tuple[Any, int] | None = None
+        self._waiting: list[tuple[bytes, int]] = []  # pages not read yet, as PNG: pixels are let go
+        self._ruled = False
+        self._started = False
+        self.read_pages: list[int] = []
+
+    def add(self, image: Any, number: int, as_png: bytes) -> None:
+        if blank(image):  # a blank page (a separator, the back of a sheet) has nothing to read
+            return
+        gray = np.asarray(image.convert("L"))
+        ruled = has_rules(gray)
+        if self._pending is not None:
+            before, at = self._pending
+            self._pending = None
+            if ruled:
+                self._read(_lower_half(before), at)
+            else:
+                self._waiting.append((png(before), at))
+        if ruled or not self._started:
+            self._ruled |= ruled
+            self._started = True
+            self._read(image, number)
+        else:
+            self._pending = (image, number)
+
+    def flush(self) -> None:
+        """Read the page waiting for its next (the next page is a text page, or there is none)."""
+        if self._pending is not None:
+            image, number = self._pending
+            self._pending = None
+            self._read(image, number)
+
+    def finish(self) -> None:
+        if self._pending is not None:
+            image, number = self._pending
+            self._pending = None
+            self._waiting.append((png(image), number))
+        if not self._ruled:
+            from PIL import Image
+
+            for data, number in self._waiting:
+                self._read(Image.open(io.BytesIO(data)), number)
+        self._waiting = []
+
+    def _read(self, image: Any, number: int) -> None:
+        self._engine = self._engine or self._make_engine()
+        read_page(self._engine, image, self.builder, page=number)
+        self.read_pages.append(number)
+
+
+def _lower_half(image: Any) -> Any:
+    """The lower half of a page, cut along a blank line so that no line of text is cut."""
+    gray = np.asarray(image.convert("L"))
+    blank_rows = np.flatnonzero((gray < 150).mean(axis=1) < 0.002)
+    above = blank_rows[blank_rows <= gray.shape[0] // 2]
+    top = int(above[-1]) if above.size else 0
+    return image.crop((0, top, image.width, image.height))
+
+
+def has_rules(gray: np.ndarray) -> bool:
+    """Whether a page has ruling lines: three horizontal strokes an eighth of the page wide. The
+    ink is first thickened up and down, so that a rule tilted by a crooked scan (±1°) still holds
+    a straight run that long; a line of text, even thickened, has gaps between its characters."""
+    import cv2
+
+    ink = cv2.dilate((gray < 150).astype(np.uint8), np.ones((7, 1), np.uint8))
+    length = max(20, gray.shape[1] // 8)
+    lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
+    rows = np.flatnonzero(lines.any(axis=1))
+    return int((np.diff(rows) > 3).sum()) + (1 if rows.size else 0) >= 3
 
 
 # A page on which fewer pixels than this are ink holds no text: OCR, seconds a page, is not run.
@@ -94,7 +184,7 @@ class Region:
 
 
 def read_page(ocr: Any, image: Any, builder: TextBuilder, page: int = 0) -> None:
-    gray = np.asarray(image.convert("L"))
+    gray = straightened(np.asarray(image.convert("L")))
     boxes = [box for top, strip in strips(gray) for box in _boxes(ocr, strip, top)]
     tables = ruled_tables(gray)
     pieces: list[tuple[float, str | list[list[TextCell]]]] = []
@@ -111,6 +201,30 @@ def read_page(ocr: Any, image: Any, builder: TextBuilder, page: int = 0) -> None
             builder.line(piece)
         else:
             builder.table(piece, page=page)
+
+
+def straightened(gray: np.ndarray, most: float = 1.5, step: float = 0.1) -> np.ndarray:
+    """A page turned level: a crooked scan (a sheet laid 0.8° askew) bends the table's rules out
+    of the rows and columns they mark, and its cells no longer close. The angle is the one under
+    which the page's ink falls into the sharpest rows (rules and lines of text are level then),
+    searched on a quarter-size copy; under a tenth of a degree the page is left as it is."""
+    import cv2
+
+    small = (gray[::4, ::4] < 150).astype(np.float32)
+    if not small.any():
+        return gray
+    center = (small.shape[1] / 2, small.shape[0] / 2)
+
+    def sharpness(angle: float) -> float:
+        turned = cv2.warpAffine(small, cv2.getRotationMatrix2D(center, angle, 1.0), small.shape[::-1])
+        return float((turned.sum(axis=1) ** 2).sum())
+
+    angles = np.arange(-most, most + step / 2, step)
+    best = float(max(angles, key=sharpness))
+    if abs(best) < 0.1 or sharpness(best) <= sharpness(0.0) * 1.02:
+        return gray
+    matrix = cv2.getRotationMatrix2D((gray.shape[1] / 2, gray.shape[0] / 2), best, 1.0)
+    return cv2.warpAffine(gray, matrix, gray.shape[::-1], flags=cv2.INTER_CUBIC, borderValue=255)
 
 
 def _boxes(ocr: Any, gray: np.ndarray, top: int) -> list[Box]:
@@ -184,7 +298,12 @@ def _index(edges: list[int], value: int, tolerance: int = 8) -> int:
 
 _NUMERIC = re.compile(r"^[0-9０-９.,，/／\-—–%+增减元万\s]+$")
 # What a recogniser reading a lone digit out of context confuses it with.
-_CONFUSABLE = str.maketrans({"。": "0", "o": "0", "O": "0", "〇": "0", "D": "0", "l": "1", "I": "1", "|": "1"})
+_CONFUSABLE = str.maketrans(
+    {"。": "0", "o": "0", "O": "0", "〇": "0", "D": "0", "Q": "0", "l": "1", "I": "1", "|": "1"}
+    | {"B": "8", "&": "8", "＆": "8", "S": "5", "Z": "2", "b": "6", "G": "6", "g": "9", "q": "9"}
+)
+# A letter taken as its lookalike digit is a guess: the cell stays a doubt (at most this sure).
+_GUESSED = 0.5
 
 
 def _fill(ocr: Any, gray: np.ndarray, regions: list[Region], boxes: list[Box]) -> tuple[list[list[TextCell]], set[int]]:
@@ -197,17 +316,24 @@ def _fill(ocr: Any, gray: np.ndarray, regions: list[Region], boxes: list[Box]) -
         inside = [i for i, b in enumerate(boxes) if region.holds(b.center)]
         taken.update(inside)
         found = sorted((boxes[i] for i in inside), key=lambda b: (round(b.center[1] / 12), b.x0))
-        alone = _read_alone(ocr, gray, region)
         if not found:
-            cell = alone
+            cell = _read_alone(ocr, gray, region)
         else:
-            cell = TextCell(_digits("".join(b.text for b in found)), min(b.score for b in found))
-            if _NUMERIC.match(cell.text):
-                cell = _second_opinion(cell, alone)
+            raw = "".join(b.text for b in found)
+            cell = TextCell(_digits(raw), min(b.score for b in found))
+            guessed = cell.text != raw
+            if _NUMERIC.match(cell.text) and ((cell.confidence or 0.0) < SURE or guessed):
+                cell = _second_opinion(cell, _read_alone(ocr, gray, region))
+            if guessed:
+                note = cell.note or f"{cell.text} (read as {raw})"
+                cell = TextCell(cell.text, min(cell.confidence or 0.0, _GUESSED), note, cell.readings or (cell.text,))
         grid[(_index(tops, region.y0), _index(lefts, region.x0))] = cell
     height = max(r for r, _ in grid) + 1
     width = max(c for _, c in grid) + 1
-    return [[grid.get((r, c), TextCell("")) for c in range(width)] for r in range(height)], taken
+    rows = [[grid.get((r, c), TextCell("")) for c in range(width)] for r in range(height)]
+    if _is_applications(rows):
+        rows = [balance_row(row) for row in rows]
+    return rows, taken
 
 
 def _second_opinion(page_read: TextCell, alone: TextCell) -> TextCell:
@@ -217,7 +343,8 @@ def _second_opinion(page_read: TextCell, alone: TextCell) -> TextCell:
         # Two readings agreeing: wrong only if both are wrong the same way.
         doubt = (1 - (page_read.confidence or 0.0)) * (1 - (alone.confidence or 0.0))
         return TextCell(page_read.text, 1 - doubt)
-    return TextCell(page_read.text, 0.0, f"{page_read.text} (read alone: {alone.text or 'nothing'})")
+    readings = (page_read.text, alone.text) if alone.text not in ("", "?") else (page_read.text,)
+    return TextCell(page_read.text, 0.0, f"{page_read.text} (read alone: {alone.text or 'nothing'})", readings)
 
 
 def _read_alone(ocr: Any, gray: np.ndarray, region: Region) -> TextCell:
@@ -242,6 +369,78 @@ def _digits(text: str) -> str:
     column of counts is a 0); any other reading is left as read."""
     as_digits = text.translate(_CONFUSABLE)
     return as_digits if _NUMERIC.match(as_digits) and any(ch.isdigit() for ch in as_digits) else text
+
+
+# Section 三 (applications) is the table whose rows each balance: the six applicant columns
+# (自然人, then 商业企业 科研机构 社会公益组织 法律服务机构 其他 under 法人或其他组织) add up to 总计.
+_APPLICANTS = 7
+# What OCR confuses a printed digit with, both ways (a 6 and a 9 score 0.95 for each other).
+_LOOKALIKE = {"0": "689", "1": "7", "3": "8", "5": "6", "6": "0895", "7": "1", "8": "0693", "9": "068"}
+_MAX_DOUBTFUL = 3  # more doubtful cells in one row and too many readings balance to choose
+
+
+def _is_applications(rows: list[list[TextCell]]) -> bool:
+    words = "".join(c.text for row in rows[:4] for c in row)
+    return "自然人" in words and "总计" in words
+
+
+def candidates(cell: TextCell) -> list[str]:
+    """The numbers a doubtful cell may have printed: its readings (the page, the cell alone), each
+    with one digit swapped for its lookalike, one doubled digit read once, one digit lost."""
+    if cell.text == "?":  # ink the recogniser could not read: a lone digit, most often
+        return list("0123456789")
+    out: list[str] = []
+    for read in cell.readings or (cell.text,):
+        read = read.replace(" ", "")
+        if not read.isdigit():
+            continue
+        out.append(read)
+        for i, ch in enumerate(read):
+            out += [read[:i] + other + read[i + 1 :] for other in _LOOKALIKE.get(ch, "")]
+            if i + 1 < len(read) and read[i + 1] == ch:
+                out.append(read[:i] + read[i + 1 :])  # a digit read twice
+        out += [read[:i] + d + read[i:] for i in range(len(read) + 1) for d in "0123456789"]  # one lost
+    return list(dict.fromkeys(c for c in out if c == "0" or not c.startswith("0")))
+
+
+def balance_row(row: list[TextCell], min_confidence: float = MIN_CONFIDENCE) -> list[TextCell]:
+    """A section 三 row whose doubtful numbers are chosen by its identity (total = the sum of the
+    applicant columns), as the text parser chooses among run-together digits: exactly one
+    balancing choice -> that reading, named in the cell's note; several -> all listed; none ->
+    left as printed. The cell stays a doubt either way: a person confirms it against the page
+    (a 0 read as 8 in a cell and in its total balances too). A number both readings read with
+    high confidence is not reopened."""
+    if len(row) < _APPLICANTS:
+        return row
+    tail = row[-_APPLICANTS:]
+    doubtful = [i for i, c in enumerate(tail) if (c.confidence or 0.0) < min_confidence and c.text.strip()]
+    fixed = [i for i in range(_APPLICANTS) if i not in doubtful]
+    if not doubtful or len(doubtful) > _MAX_DOUBTFUL or not all(tail[i].text.strip().isdigit() for i in fixed):
+        return row
+    options = [candidates(tail[i]) for i in doubtful]
+    if not all(options):
+        return row
+    known = {i: int(tail[i].text.strip()) for i in fixed}
+    balancing = []
+    for choice in itertools.product(*options):
+        values = dict(known) | {i: int(v) for i, v in zip(doubtful, choice, strict=True)}
+        if sum(values[i] for i in range(_APPLICANTS - 1)) == values[_APPLICANTS - 1]:
+            balancing.append(choice)
+    if not balancing:
+        return row
+    out = list(tail)
+    if len(balancing) == 1:
+        for i, value in zip(doubtful, balancing[0], strict=True):
+            cell = tail[i]
+            why = f"the row's total chooses {value} among the readings ({cell.note or cell.text})"
+            out[i] = TextCell(value, cell.confidence, why, cell.readings)
+    else:
+        listed = "; ".join(", ".join(c) for c in balancing[:6]) + (" ..." if len(balancing) > 6 else "")
+        for i in doubtful:
+            cell = tail[i]
+            note = f"{cell.note or cell.text}; readings that balance: {listed}"
+            out[i] = TextCell(cell.text, cell.confidence, note, cell.readings)
+    return row[:-_APPLICANTS] + out
 
 
 def _lines(boxes: list[Box]) -> list[list[Box]]:

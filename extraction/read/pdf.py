@@ -49,7 +49,7 @@ def read(
         raise _too_long(count, max_pages)
     builder = TextBuilder(min_confidence)
     images: list[bytes] = []
-    engine = None
+    scans = ocr.PageReader(builder)
     with pdf:
         for number, page in enumerate(pdf.pages):
             try:
@@ -57,6 +57,7 @@ def read(
             except Exception as exc:
                 raise NotReadable(f"page {number + 1}: {_why(exc)}") from exc
             if chars:
+                scans.flush()  # a scanned page waiting for its next is read before this text
                 _text_page(page, builder)
             elif not (page.images or page.rects or page.lines or page.curves):
                 images.append(_EMPTY_PAGE)  # nothing drawn on it: no text to render or read
@@ -64,11 +65,10 @@ def read(
                 _check_pixels(page, number, max_megapixels)
                 image = page.to_image(resolution=DPI).original
                 images.append(ocr.png(image))
-                if not ocr.blank(image):  # a scanned blank sheet: seconds of OCR for nothing
-                    engine = engine or ocr.engine()
-                    ocr.read_page(engine, image, builder, page=number)
+                scans.add(image, number, images[-1])  # blank sheets and pages without tables: not read
             if progress:
                 progress(number + 1, count)
+        scans.finish()
     return Readout(text=builder.text(), pages=count, images=images, doubts=builder.doubts)
 
 

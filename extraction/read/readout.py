@@ -38,6 +38,7 @@ class TextCell:
     text: str
     confidence: float | None = None
     note: str | None = None  # what a reviewer should know of the reading, e.g. a second reading
+    readings: tuple[str, ...] = ()  # OCR's readings of a doubtful number (the page, the cell alone)
 
 
 @dataclass

@@ -1,0 +1,132 @@
+"""Scans of real layouts: the real PDFs rendered as image-only PDFs, read by OCR, cell by cell.
+
+    python bench/scans.py [--shared ../shared] [--dpi 150] [--worn] [--only 001]
+
+Each PDF of `shared/realfiles` is rendered page by page (pdfplumber, at --dpi) and saved as an
+image-only PDF, as a scanner or a "图片版" upload gives it; with --worn every page is also tilted
+by ±0.8° (alternating) and blurred (Gaussian, radius 0.6), as a worn photocopy. The scan goes
+through the whole pipeline (ingest with OCR, layout parser, checks) in a fresh store, and its
+tables are compared cell by cell with the same file read from its text layer (the reference:
+the text PDFs read exactly). Per file: exact or not, wrong cells, status, accepted wrong (must
+be 0), seconds per page of ingest (OCR) on this machine, wall clock and CPU (all threads: on a
+machine shared with others the CPU time is the comparable figure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from extraction import pipeline  # noqa: E402
+from extraction.read import ingest  # noqa: E402
+from extraction.storage import store  # noqa: E402
+
+SECTIONS = ("proactive", "applications", "review_litigation")
+
+
+def scan_of(pdf: Path, dpi: int, worn: bool) -> bytes:
+    """The PDF as a copier would give it back: one image per page, no text layer."""
+    import pdfplumber
+    from PIL import ImageFilter
+
+    images = []
+    with pdfplumber.open(pdf) as doc:
+        for number, page in enumerate(doc.pages):
+            image = page.to_image(resolution=dpi).original.convert("L")
+            if worn:
+                angle = 0.8 if number % 2 == 0 else -0.8
+                image = image.rotate(angle, expand=False, fillcolor=255, resample=3)
+                image = image.filter(ImageFilter.GaussianBlur(0.6))
+            images.append(image)
+    out = io.BytesIO()
+    images[0].save(out, format="PDF", save_all=True, append_images=images[1:], resolution=dpi)
+    return out.getvalue()
+
+
+def tables(db, doc_id: str) -> dict[str, dict]:
+    extraction = store.current_extraction(db, doc_id)
+    report = store.report_of(extraction) if extraction else None
+    out = {}
+    for section in SECTIONS:
+        table = report.table(section) if report else None
+        out[section] = table.values() if table else {}
+    return out
+
+
+def wrong_cells(got: dict[str, dict], want: dict[str, dict]) -> list[str]:
+    wrong = []
+    for section, rows in want.items():
+        for row, cols in rows.items():
+            for col, value in cols.items():
+                read = got[section].get(row, {}).get(col, "missing")
+                if read != value:
+                    wrong.append(f"{section}.{row}.{col}: {read!r} for {value!r}")
+    return wrong
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    parser.add_argument("--dpi", type=int, default=150)
+    parser.add_argument("--worn", action="store_true")
+    parser.add_argument("--only", default=None)
+    args = parser.parse_args()
+    totals = dict.fromkeys(("files", "exact", "wrong", "accepted", "accepted_wrong", "pages"), 0)
+    totals |= {"seconds": 0.0, "cpu": 0.0}
+    print("| scan | pages | s/page | CPU s/page | status | exact | wrong cells | accepted wrong |")
+    print("|---|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        db = store.open_db(folder / "scans.db")
+        for pdf in sorted((args.shared / "realfiles").glob("*.pdf")):
+            if args.only and args.only not in pdf.name:
+                continue
+            reference = ingest.read(pdf)
+            store.add_document(db, reference)
+            pipeline.extract_document(db, reference.id)
+            want = tables(db, reference.id)
+            path = folder / f"scan_{pdf.name}"
+            path.write_bytes(scan_of(pdf, args.dpi, args.worn))
+            started, cpu_started = time.perf_counter(), time.process_time()
+            doc = ingest.read(path)
+            seconds = time.perf_counter() - started
+            cpu = time.process_time() - cpu_started
+            store.add_document(db, doc)
+            outcome = pipeline.extract_document(db, doc.id)
+            wrong = wrong_cells(tables(db, doc.id), want)
+            accepted = outcome.status == "accepted"
+            bad = accepted and bool(wrong)
+            totals["files"] += 1
+            totals["exact"] += not wrong
+            totals["wrong"] += len(wrong)
+            totals["accepted"] += accepted
+            totals["accepted_wrong"] += bad
+            totals["pages"] += doc.pages
+            totals["seconds"] += seconds
+            totals["cpu"] += cpu
+            print(
+                f"| {pdf.stem}{' worn' if args.worn else ''} | {doc.pages} | {seconds / max(doc.pages, 1):.1f} "
+                f"| {cpu / max(doc.pages, 1):.1f} "
+                f"| {outcome.status} | {'yes' if not wrong else 'no'} | {len(wrong)} | {int(bad)} |",
+                flush=True,
+            )
+            for w in wrong:
+                print(f"    {w}", flush=True)
+    pages = max(totals["pages"], 1)
+    print(
+        f"\n{totals['files']} scans, {totals['pages']} pages: exact {totals['exact']}, wrong cells {totals['wrong']}, "
+        f"accepted {totals['accepted']}, accepted wrong {totals['accepted_wrong']}, "
+        f"{totals['seconds'] / pages:.1f} s per page ({totals['seconds']:.0f} s), "
+        f"CPU {totals['cpu'] / pages:.1f} s per page (all threads)"
+    )
+
+
+if __name__ == "__main__":
+    main()
