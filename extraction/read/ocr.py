@@ -27,10 +27,9 @@ from extraction.read.readout import Readout, TextBuilder, TextCell
 
 STRIP = 1800  # OCR shrinks an image taller than 2000 px; taller pages are read in strips
 MIN_CONFIDENCE = 0.75  # XXGK_OCR_MIN_CONFIDENCE, read by ingest.Limits.from_env
-# A number the page read gives at least this confidence is not read a second time: a second
-# reading (the cell cut out alone) costs a recogniser call per cell, most of a page's time when
-# every cell was read twice; a label cell is never read twice (the parser matches labels loosely).
-SURE = 0.99
+# Every number is read a second time, cut out alone (a label cell never is: the parser matches
+# labels loosely). The recogniser is sure of some misreads too, and section 二 has no identity to
+# catch one, so confidence alone never spares a number its second reading.
 
 
 def engine() -> Any:
@@ -322,7 +321,7 @@ def _fill(ocr: Any, gray: np.ndarray, regions: list[Region], boxes: list[Box]) -
             raw = "".join(b.text for b in found)
             cell = TextCell(_digits(raw), min(b.score for b in found))
             guessed = cell.text != raw
-            if _NUMERIC.match(cell.text) and ((cell.confidence or 0.0) < SURE or guessed):
+            if _NUMERIC.match(cell.text):
                 cell = _second_opinion(cell, _read_alone(ocr, gray, region))
             if guessed:
                 note = cell.note or f"{cell.text} (read as {raw})"
