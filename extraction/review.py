@@ -660,13 +660,22 @@ def stats(db: sqlite_utils.Database) -> dict[str, Any]:
     }
 
 
-def source_html(text: str, spans: list[tuple[int, int]], start: int = 0) -> str:
-    """The report text, escaped, with the given spans marked: shown, never interpreted."""
+EDITED_STYLE = "background:#cfe3ff;outline:2px solid #1c6dd0"  # a cell the reviewer has changed
+FAILING_STYLE = "background:#ffe08a"  # a printed cell behind an identity that fails
+
+
+def source_html(
+    text: str, spans: list[tuple[int, int]], start: int = 0, edited: list[tuple[int, int]] | None = None
+) -> str:
+    """The report text, escaped, with the failing cells' spans marked and the spans of the cells
+    under edit marked apart (an edit wins where both fall): shown, never interpreted."""
+    marked = {s: FAILING_STYLE for s in spans} | {s: EDITED_STYLE for s in edited or []}
     pieces, cursor = [], start
-    for begin, end in sorted(s for s in spans if s[0] >= start):
+    for begin, end in sorted(s for s in marked if s[0] >= start):
         if begin < cursor:
             continue
-        pieces += [html.escape(text[cursor:begin]), "<mark>", html.escape(text[begin:end]), "</mark>"]
+        style = marked[(begin, end)]
+        pieces += [html.escape(text[cursor:begin]), f"<mark style='{style}'>", html.escape(text[begin:end]), "</mark>"]
         cursor = end
     pieces.append(html.escape(text[cursor:]))
     body = "".join(pieces)

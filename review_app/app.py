@@ -496,7 +496,8 @@ def _source(db: Any, item: review.Item, failing: list[Any]) -> None:
     located = sections.locate(item.text)
     waiting = [f for f in item.findings if f.blocks_acceptance]
     # Open the text at the section the first failing cell (or waiting finding) is in.
-    first = next((f.cells[0][0] for f in failing + waiting if f.cells), None)
+    first = next(iter(drafts(item.doc_id)), (None,))[0]  # the section under edit, else the first failing one
+    first = first or next((f.cells[0][0] for f in failing + waiting if f.cells), None)
     if first is None:
         first = next((f.id.split(".")[0] for f in waiting if f.id.split(".")[0] in located), None)
     start = located[first].start if first in located else min((s.start for s in located.values()), default=0)
@@ -508,10 +509,12 @@ def _source(db: Any, item: review.Item, failing: list[Any]) -> None:
         for f in doubts:
             st.text(f"? {f.message}")
         whole = st.toggle("Whole text", key=f"whole-{item.doc_id}")
-        st.html(review.source_html(item.text, spans, 0 if whole else start))
+        edited = [s for key in drafts(item.doc_id) if (s := _span(item.original, key)) is not None]
+        st.caption("Marked: yellow, a printed cell behind a failing identity; blue outline, a cell you changed")
+        st.html(review.source_html(item.text, spans, 0 if whole else start, edited))
     with pages_tab:
         if not images:
-            st.caption("This file has a text layer: there are no scanned pages to show.")
+            st.caption("No page images are stored for this file (only scans keep theirs): read the Text tab.")
         for number, image in enumerate(images, 1):
             st.image(image, caption=f"page {number}", width="stretch")
 

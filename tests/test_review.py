@@ -178,3 +178,11 @@ def test_discard_needs_a_reason_makes_no_gold_and_survives_re_extraction(queued)
     assert store.document(queued, item.doc_id)["status"] == "discarded" and queued["gold"].count == 0
     pipeline.extract_document(queued, item.doc_id)
     assert store.document(queued, item.doc_id)["status"] == "discarded"
+
+
+def test_the_source_marks_edited_and_failing_spans_apart_and_escapes_the_text():
+    shown = review.source_html("a<b>12</b> 34 56", [(4, 6), (11, 13)], 0, edited=[(11, 13), (14, 16)])
+    assert f"<mark style='{review.FAILING_STYLE}'>12</mark>" in shown and "&lt;b&gt;" in shown and "<b>" not in shown
+    assert f"<mark style='{review.EDITED_STYLE}'>34</mark>" in shown  # an edit wins where both fall
+    assert f"<mark style='{review.EDITED_STYLE}'>56</mark>" in shown
+    assert shown.count("<mark") == 3
