@@ -102,56 +102,133 @@ def prepare(db: sqlite_utils.Database) -> None:
 
 
 _QUEUE_ORDER = "d.updated_at, d.name, d.id"  # oldest first; a tie on the clock keeps file order
+_BLOCKING = "f.extraction_id = d.current_extraction and f.status = 'fail' and f.severity = 'hard'"
+_ORDERS = {"oldest first": _QUEUE_ORDER, "fewest cells first": f"cells, {_QUEUE_ORDER}"}
+_ORDERS["most cells first"] = f"cells desc, {_QUEUE_ORDER}"
 
 
-def queue(db: sqlite_utils.Database, limit: int | None = None) -> list[QueueItem]:
-    """Queued documents, oldest first, each with why it waits and how many cells to check.
+def _unread_cells_sql() -> str:
+    """A finding's cells to check, in SQL: the cells it names, and every cell of an unread table
+    (of the document's template version, 2021 when nothing says)."""
+    cases = [
+        f"when f.check_id = '{s}.layout.unread' and d.template = '2019' then {len(template.spec(s, '2019').cells())} "
+        f"when f.check_id = '{s}.layout.unread' then {len(template.spec(s, '2021').cells())}"
+        for s in SECTION_NAMES
+    ]
+    return f"coalesce(json_array_length(f.finding, '$.cells'), 0) + case {' '.join(cases)} else 0 end"
 
-    One query over indexes: the extraction's report is never parsed here (the template version
-    is read with json_extract), and a finding's cells are counted by json_array_length.
-    """
+
+def _queued_sql(reasons: list[str] | None, agencies: list[str] | None, db: sqlite_utils.Database) -> tuple[str, list]:
+    """The queued documents with their template version, narrowed by reason and agency in SQL."""
+    where, params = ["d.status = 'queued'"], []
+    if agencies:
+        where.append(f"coalesce(d.agency, '') in ({', '.join('?' * len(agencies))})")
+        params += agencies
+    if reasons:
+        ids = [c for c in _blocking_check_ids(db) if reason_of(c) in reasons] or [""]
+        where.append(
+            f"exists (select 1 from findings f where {_BLOCKING} and f.check_id in ({', '.join('?' * len(ids))}))"
+        )
+        params += ids
+    sql = f"""select d.id, d.name, d.agency, d.year, d.updated_at, d.current_extraction, e.extractor,
+                  coalesce(json_extract(e.report, '$.proactive.version'),
+                           json_extract(e.report, '$.applications.version'), '') as template
+              from documents d join extractions e on e.id = d.current_extraction where {" and ".join(where)}"""
+    return sql, params
+
+
+def _blocking_check_ids(db: sqlite_utils.Database) -> list[str]:
+    return [
+        r[0]
+        for r in db.execute(
+            f"select distinct f.check_id from documents d join findings f on {_BLOCKING} where d.status = 'queued'"
+        )
+    ]
+
+
+def queue(
+    db: sqlite_utils.Database,
+    limit: int | None = None,
+    offset: int = 0,
+    reasons: list[str] | None = None,
+    agencies: list[str] | None = None,
+    order: str = "oldest first",
+) -> list[QueueItem]:
+    """Queued documents (one page of them with `limit`/`offset`), filtered and sorted in SQL, each
+    with why it waits and how many cells to check. Only the page's documents' findings are read:
+    a report is never parsed here (the template version comes from json_extract)."""
+    base, params = _queued_sql(reasons, agencies, db)
+    page = f" limit {int(limit)} offset {int(offset)}" if limit else ""
     docs = list(
         db.query(
-            f"""select d.id, d.name, d.agency, d.year, d.updated_at as since, e.extractor,
-                   coalesce(json_extract(e.report, '$.proactive.version'),
-                            json_extract(e.report, '$.applications.version'), '') as template
-                from documents d join extractions e on e.id = d.current_extraction
-                where d.status = 'queued' order by {_QUEUE_ORDER}"""
-            + (f" limit {int(limit)}" if limit else "")
+            f"""with t as ({base}) select d.*, d.updated_at as since,
+                   coalesce((select sum({_unread_cells_sql()}) from findings f
+                             where {_BLOCKING}), 0) as cells
+                from t d order by {_ORDERS.get(order, _QUEUE_ORDER)}{page}""",
+            params,
         )
     )
-    per_doc: dict[str, list[tuple[str, int]]] = {}
-    for row in db.query(
-        """select d.id, f.check_id, json_array_length(f.finding, '$.cells') as n
-           from documents d
-           join findings f on f.extraction_id = d.current_extraction
-           where d.status = 'queued' and f.status = 'fail' and f.severity = 'hard'"""
-    ):
-        per_doc.setdefault(row["id"], []).append((row["check_id"], row["n"] or 0))
-    out = []
-    for doc in docs:
-        found = per_doc.get(doc["id"], [])
-        counts = Counter(reason_of(check_id) for check_id, _ in found)
-        cells = sum(n for _, n in found)
-        version = doc["template"] or "2021"
-        for check_id, _ in found:
-            section = check_id.split(".")[0]
-            if check_id.endswith(".layout.unread") and section in SECTION_NAMES:
-                cells += len(template.spec(section, version).cells())  # type: ignore[arg-type]
-        out.append(
-            QueueItem(
-                doc_id=doc["id"],
-                name=doc["name"],
-                agency=doc["agency"] or "",
-                year=doc["year"],
-                template=doc["template"],
-                extractor=doc["extractor"],
-                reasons=tuple(counts.most_common()),
-                cells=cells,
-                since=doc["since"],
-            )
+    per_doc: dict[int, list[str]] = {}
+    extraction_ids = [d["current_extraction"] for d in docs]
+    for chunk in range(0, len(extraction_ids), 500):
+        ids = extraction_ids[chunk : chunk + 500]
+        for row in db.execute(
+            f"""select extraction_id, check_id from findings where status = 'fail' and severity = 'hard'
+                and extraction_id in ({", ".join("?" * len(ids))})""",
+            ids,
+        ):
+            per_doc.setdefault(row[0], []).append(row[1])
+    return [
+        QueueItem(
+            doc_id=doc["id"],
+            name=doc["name"],
+            agency=doc["agency"] or "",
+            year=doc["year"],
+            template=doc["template"],
+            extractor=doc["extractor"],
+            reasons=tuple(Counter(reason_of(c) for c in per_doc.get(doc["current_extraction"], [])).most_common()),
+            cells=doc["cells"],
+            since=doc["since"],
         )
-    return out
+        for doc in docs
+    ]
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    """The queue's totals for its page header: computed in SQL, whatever page is shown."""
+
+    queued: int  # documents the filters keep
+    cells: int  # cells to check over them
+    reasons: Counter[str]  # queued documents per reason (over the whole queue: the filter's choices)
+    agencies: list[str]
+
+
+def queue_summary(
+    db: sqlite_utils.Database, reasons: list[str] | None = None, agencies: list[str] | None = None
+) -> QueueSummary:
+    base, params = _queued_sql(reasons, agencies, db)
+    queued, cells = db.execute(
+        f"""with t as ({base}) select count(distinct d.id), coalesce(sum({_unread_cells_sql()}), 0)
+            from t d left join findings f on f.extraction_id = d.current_extraction
+            and f.status = 'fail' and f.severity = 'hard'""",
+        params,
+    ).fetchone()
+    check_ids = _blocking_check_ids(db)
+    mapping = " ".join("when ? then ?" for _ in check_ids)
+    counts: Counter[str] = Counter()
+    if check_ids:
+        for reason, n in db.execute(
+            f"""select case f.check_id {mapping} end as reason, count(distinct d.id) from documents d
+                join findings f on {_BLOCKING} where d.status = 'queued' group by reason""",
+            [x for c in check_ids for x in (c, reason_of(c))],
+        ):
+            counts[reason] = n
+    names = [
+        r[0]
+        for r in db.execute("select distinct coalesce(agency, '') from documents where status = 'queued' order by 1")
+    ]
+    return QueueSummary(queued, cells, counts, names)
 
 
 def queue_size(db: sqlite_utils.Database) -> int:
@@ -583,13 +660,22 @@ def stats(db: sqlite_utils.Database) -> dict[str, Any]:
     }
 
 
-def source_html(text: str, spans: list[tuple[int, int]], start: int = 0) -> str:
-    """The report text, escaped, with the given spans marked: shown, never interpreted."""
+EDITED_STYLE = "background:#cfe3ff;outline:2px solid #1c6dd0"  # a cell the reviewer has changed
+FAILING_STYLE = "background:#ffe08a"  # a printed cell behind an identity that fails
+
+
+def source_html(
+    text: str, spans: list[tuple[int, int]], start: int = 0, edited: list[tuple[int, int]] | None = None
+) -> str:
+    """The report text, escaped, with the failing cells' spans marked and the spans of the cells
+    under edit marked apart (an edit wins where both fall): shown, never interpreted."""
+    marked = {s: FAILING_STYLE for s in spans} | {s: EDITED_STYLE for s in edited or []}
     pieces, cursor = [], start
-    for begin, end in sorted(s for s in spans if s[0] >= start):
+    for begin, end in sorted(s for s in marked if s[0] >= start):
         if begin < cursor:
             continue
-        pieces += [html.escape(text[cursor:begin]), "<mark>", html.escape(text[begin:end]), "</mark>"]
+        style = marked[(begin, end)]
+        pieces += [html.escape(text[cursor:begin]), f"<mark style='{style}'>", html.escape(text[begin:end]), "</mark>"]
         cursor = end
     pieces.append(html.escape(text[cursor:]))
     body = "".join(pieces)

@@ -322,35 +322,38 @@ def move(doc_id: str, step: int) -> None:
 # --- Pages -----------------------------------------------------------------------------------
 
 
+PAGE_ROWS = 100  # queue rows per page: the page costs the same with 100 or 10,000 queued
+
+
 def queue_page(db: Any) -> None:
     st.header("Review queue")
-    items = review.queue(db)
+    whole = review.queue_summary(db)
     failed = db.execute("select count(*) from documents where status = 'failed'").fetchone()[0]
     left, middle, right = st.columns(3)
-    left.metric("Queued · 待审", len(items))
-    middle.metric("Cells to check · 待核格数", sum(i.cells for i in items))
+    left.metric("Queued · 待审", whole.queued)
+    middle.metric("Cells to check · 待核格数", whole.cells)
     right.metric("Failed to read · 读取失败", failed)
-    if not items:
+    if not whole.queued:
         st.success("Nothing waits for review.")
         return
-    counts = review.reason_counts(items)
+    counts = whole.reasons
     st.dataframe(
         pd.DataFrame([{"why · 原因": review.reason_text(k), "documents": n} for k, n in counts.most_common()]),
         hide_index=True,
     )
     a, b, c = st.columns(3)
     reasons = a.multiselect("Reason · 原因", sorted(counts), format_func=review.reason_text, key="f_reason")
-    agencies = b.multiselect("Agency", sorted({i.agency for i in items}), key="f_agency")
+    agencies = b.multiselect("Agency", whole.agencies, key="f_agency")
     order = c.selectbox("Sort", ("oldest first", "fewest cells first", "most cells first"), key="f_sort")
-    shown = [
-        i
-        for i in items
-        if (not reasons or set(reasons) & {k for k, _ in i.reasons}) and (not agencies or i.agency in agencies)
-    ]
-    if order != "oldest first":
-        shown.sort(key=lambda i: i.cells, reverse=order == "most cells first")
+    kept = review.queue_summary(db, reasons, agencies).queued if reasons or agencies else whole.queued
+    pages = max(1, -(-kept // PAGE_ROWS))
+    number = min(st.session_state.get("queue_page_number", 1), pages)
+    if pages > 1:
+        number = st.number_input(f"Page (of {pages}, {PAGE_ROWS} a page)", 1, pages, number, key="queue_page_number")
+    shown = review.queue(db, PAGE_ROWS, (number - 1) * PAGE_ROWS, reasons, agencies, order)
     st.session_state["queue_shown"] = [i.doc_id for i in shown]
-    st.caption("Click a row to open it · 点击一行打开")
+    first = (number - 1) * PAGE_ROWS + 1
+    st.caption(f"Click a row to open it · 点击一行打开 — {first}–{first + len(shown) - 1} of {kept}")
     st.dataframe(
         pd.DataFrame(
             [
@@ -493,7 +496,8 @@ def _source(db: Any, item: review.Item, failing: list[Any]) -> None:
     located = sections.locate(item.text)
     waiting = [f for f in item.findings if f.blocks_acceptance]
     # Open the text at the section the first failing cell (or waiting finding) is in.
-    first = next((f.cells[0][0] for f in failing + waiting if f.cells), None)
+    first = next(iter(drafts(item.doc_id)), (None,))[0]  # the section under edit, else the first failing one
+    first = first or next((f.cells[0][0] for f in failing + waiting if f.cells), None)
     if first is None:
         first = next((f.id.split(".")[0] for f in waiting if f.id.split(".")[0] in located), None)
     start = located[first].start if first in located else min((s.start for s in located.values()), default=0)
@@ -505,10 +509,12 @@ def _source(db: Any, item: review.Item, failing: list[Any]) -> None:
         for f in doubts:
             st.text(f"? {f.message}")
         whole = st.toggle("Whole text", key=f"whole-{item.doc_id}")
-        st.html(review.source_html(item.text, spans, 0 if whole else start))
+        edited = [s for key in drafts(item.doc_id) if (s := _span(item.original, key)) is not None]
+        st.caption("Marked: yellow, a printed cell behind a failing identity; blue outline, a cell you changed")
+        st.html(review.source_html(item.text, spans, 0 if whole else start, edited))
     with pages_tab:
         if not images:
-            st.caption("This file has a text layer: there are no scanned pages to show.")
+            st.caption("No page images are stored for this file (only scans keep theirs): read the Text tab.")
         for number, image in enumerate(images, 1):
             st.image(image, caption=f"page {number}", width="stretch")
 

@@ -29,6 +29,30 @@ def test_queue_lists_queued_documents_oldest_first_with_reasons(queued):
     assert review.neighbour(queued, items[1].doc_id, 1) == items[0].doc_id  # wraps round
 
 
+def test_the_queue_is_paged_filtered_and_sorted_in_sql_with_totals_over_every_page(db, tmp_path):
+    texts = [p.read_text(encoding="utf-8") for p in (SAMPLES[0], SAMPLES[4])]  # both queued
+    files = []
+    for n in range(7):  # seven queued copies, each a new document: three pages of three
+        files.append(tmp_path / f"{n:02d}.txt")
+        files[-1].write_text(texts[n % 2] + f"\ncopy {n}\n", encoding="utf-8")
+    files.append(tmp_path / "README.md")  # queued as perhaps not a report
+    files[-1].write_text("# Real files\n\nWhere the reports came from.\n", encoding="utf-8")
+    pipeline.run(db, [str(f) for f in files])
+    whole = review.queue(db)
+    assert len(whole) == 8
+    pages = [review.queue(db, 3, offset) for offset in (0, 3, 6)]  # the last page holds two
+    assert [i.doc_id for page in pages for i in page] == [i.doc_id for i in whole]
+    summary = review.queue_summary(db)
+    assert summary.queued == 8 and summary.cells == sum(i.cells for i in whole)
+    assert summary.reasons == review.reason_counts(whole)
+    [readme] = review.queue(db, reasons=["not_a_report"])
+    assert readme.name.endswith("README.md") and review.queue_summary(db, ["not_a_report"]).queued == 1
+    assert len(review.queue(db, reasons=["blank_total", "not_a_report"])) == 8
+    most = review.queue(db, 2, order="most cells first")
+    assert [i.cells for i in most] == sorted((i.cells for i in whole), reverse=True)[:2]
+    assert review.queue(db, agencies=["no such agency"]) == []
+
+
 def test_filling_derived_totals_clears_the_blank_total_findings(queued):
     item = sample_004(queued)
     fills = review.derived_totals(item.report)
@@ -154,3 +178,11 @@ def test_discard_needs_a_reason_makes_no_gold_and_survives_re_extraction(queued)
     assert store.document(queued, item.doc_id)["status"] == "discarded" and queued["gold"].count == 0
     pipeline.extract_document(queued, item.doc_id)
     assert store.document(queued, item.doc_id)["status"] == "discarded"
+
+
+def test_the_source_marks_edited_and_failing_spans_apart_and_escapes_the_text():
+    shown = review.source_html("a<b>12</b> 34 56", [(4, 6), (11, 13)], 0, edited=[(11, 13), (14, 16)])
+    assert f"<mark style='{review.FAILING_STYLE}'>12</mark>" in shown and "&lt;b&gt;" in shown and "<b>" not in shown
+    assert f"<mark style='{review.EDITED_STYLE}'>34</mark>" in shown  # an edit wins where both fall
+    assert f"<mark style='{review.EDITED_STYLE}'>56</mark>" in shown
+    assert shown.count("<mark") == 3

@@ -93,6 +93,21 @@ def test_edit_cells_in_the_form_see_the_finding_clear_and_save_the_next_opens(ap
     assert db["gold"].count == 1 and store.document(db, saved["doc_id"])["status"] == "reviewed"
 
 
+def test_the_source_marks_the_cells_under_edit_apart_from_the_failing_ones(app):
+    at, db = app
+    first_item(at, db)
+    failing_only = at.html[0].value
+    assert review.FAILING_STYLE in failing_only and review.EDITED_STYLE not in failing_only
+    item = review.open_item(db, at.session_state["doc"])
+    cell = item.original.applications.cell("new_received", "natural_person")
+    printed = item.text[cell.span[0] : cell.span[1]]
+    edit(at, "applications", {0: {"自然人": "9"}})  # 一、本年新收 自然人
+    at.button(key="check").click().run()
+    shown = at.html[0].value
+    assert f"<mark style='{review.EDITED_STYLE}'>{printed}</mark>" in shown
+    assert review.FAILING_STYLE in shown  # the identities that still fail stay marked
+
+
 def test_fill_derived_totals_is_one_action(app):
     at, db = app
     first_item(at, db)
