@@ -150,20 +150,22 @@ def _tab_rows(style: Style, version: Version, proactive: dict, apps: dict, revie
     return "\n".join(out) + "\n"
 
 
+def _pipe_line(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _pipe_table(rows: list[list[str]]) -> list[str]:
+    """A Markdown table: rows padded to the widest, the first taken for the header."""
+    width = max(len(r) for r in rows)
+    rows = [r + [""] * (width - len(r)) for r in rows]
+    return [_pipe_line(rows[0]), _pipe_line(["---"] * width), *map(_pipe_line, rows[1:]), ""]
+
+
 def _markdown(style: Style, version: Version, proactive: dict, apps: dict, review: list[str]) -> str:
     """What document converters write: pipe tables whose first row is taken for a header (even
     when it is data), merged cells as empty or repeated cells, a table cut into one small table
     per group of rows, and headers split over two rows."""
-    rng = style.rng
-
-    def line(cells: list[str]) -> str:
-        return "| " + " | ".join(cells) + " |"
-
-    def table(rows: list[list[str]]) -> list[str]:
-        width = max(len(r) for r in rows)
-        rows = [r + [""] * (width - len(r)) for r in rows]
-        return [line(rows[0]), line(["---"] * width), *map(line, rows[1:]), ""]
-
+    rng, table = style.rng, _pipe_table
     out = ["二、主动公开政府信息情况", ""]
     for block in _proactive_blocks(style.proactive_version):
         head = [f"第二十条第{_ITEMS.get(block[0].key, '（一）')}项"] + [""] * len(block[0].columns)
@@ -409,7 +411,28 @@ def _html(style: Style, version: Version, proactive: dict, apps: dict, review: l
                 + "</tr>"
             )
         out.append("</table>")
-    out.append("<h3>三、收到和处理政府信息公开申请情况</h3><table border='1'>")
+    out += _html_applications(td, style, version, apps)
+    out.append("</table><h3>四、政府信息公开行政复议、行政诉讼情况</h3><table border='1'>")
+    out.append("<tr>" + td("行政复议", colspan=5) + td("行政诉讼", colspan=10) + "</tr>")
+    out.append(
+        "<tr>"
+        + "".join(td(c.label, rowspan=2) for c in template.OUTCOME_COLUMNS)
+        + td("未经复议直接起诉", colspan=5)
+        + td("复议后起诉", colspan=5)
+        + "</tr>"
+    )
+    out.append("<tr>" + "".join(td(c.label) for c in template.OUTCOME_COLUMNS) * 2 + "</tr>")
+    out.append("<tr>" + "".join(td(cell) for cell in review) + "</tr></table>")
+    if rng.random() < 0.25:  # some sites deliver the report inside a script that writes it
+        body = "\n".join(out[2:])
+        literal = body.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("</", "<\\/")
+        out[2:] = [f"<script>document.write('{literal}');</script>"]
+    return "\n".join(out) + "\n"
+
+
+def _html_applications(td: Callable[..., str], style: Style, version: Version, apps: dict) -> list[str]:
+    """Section 三 as a web page's table: a three-row header, 办理结果 spanning the handling rows."""
+    out = ["<h3>三、收到和处理政府信息公开申请情况</h3><table border='1'>"]
     out.append(
         "<tr>"
         + td("（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", rowspan=3, colspan=2)
@@ -430,22 +453,7 @@ def _html(style: Style, version: Version, proactive: dict, apps: dict, review: l
             out.append("<tr>" + td(_label(style, row)) + cells + "</tr>")
         else:
             out.append("<tr>" + td(row.label, colspan=2) + cells + "</tr>")
-    out.append("</table><h3>四、政府信息公开行政复议、行政诉讼情况</h3><table border='1'>")
-    out.append("<tr>" + td("行政复议", colspan=5) + td("行政诉讼", colspan=10) + "</tr>")
-    out.append(
-        "<tr>"
-        + "".join(td(c.label, rowspan=2) for c in template.OUTCOME_COLUMNS)
-        + td("未经复议直接起诉", colspan=5)
-        + td("复议后起诉", colspan=5)
-        + "</tr>"
-    )
-    out.append("<tr>" + "".join(td(c.label) for c in template.OUTCOME_COLUMNS) * 2 + "</tr>")
-    out.append("<tr>" + "".join(td(cell) for cell in review) + "</tr></table>")
-    if rng.random() < 0.25:  # some sites deliver the report inside a script that writes it
-        body = "\n".join(out[2:])
-        literal = body.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("</", "<\\/")
-        out[2:] = [f"<script>document.write('{literal}');</script>"]
-    return "\n".join(out) + "\n"
+    return out
 
 
 Renderer = Callable[[Style, Version, dict, dict, list[str]], str]
