@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from extraction import checks, template
 from extraction.synth import generator
-from extraction.tables import layout, placement
+from extraction.tables import choose, layout, placement
 
 SAMPLE_IDS = [p.stem for p in SAMPLES]
 
@@ -155,7 +155,7 @@ def test_every_balanced_reading_of_a_lone_data_row_is_counted():
 
 
 def _passes_own_identities(section, row, columns, reading) -> bool:
-    values = layout._values(layout._keys(row, columns), reading)
+    values = choose._values(choose._keys(row, columns), reading)
     own = [eq for eq in checks.equations(section, "2019") if set(eq.left + eq.right) <= set(values)]
     return not any(checks.fails(eq, values) for eq in own)
 
@@ -172,7 +172,7 @@ REVIEW_COLUMNS = tuple(
     section=st.sampled_from(["applications", "review_litigation"]),
 )
 def test_where_blanks_vanish_a_rows_readings_all_pass_its_own_identities_or_none_does(digits, family, section):
-    # _choose relies on this to skip judging each reading against its own row again.
+    # choose relies on this to skip judging each reading against its own row again.
     cells = [placement.RawCell(d, 0, len(d)) for d in digits]
     if section == "applications":
         row, columns, group = "granted", template.APPLICANT_COLUMNS, 0

@@ -1,7 +1,7 @@
 """The language-model extractor: one narrow call per section through instructor, checked by the identities.
 
-Each section is sent alone with its own response model whose fields are the template's row
-keys (extra keys forbidden), so a model cannot invent a row. The hard identities run as a
+Each section is sent alone with its own response model (`shapes`) whose fields are the template's
+row keys (extra keys forbidden), so a model cannot invent a row. The hard identities run as a
 validator on that model: when they fail, instructor sends the model a short Chinese message
 naming the failing row or column, both sides and the difference, and asks again. Re-asks stop
 after `reasks`, when the token budget is spent, or as soon as the same failure repeats: a model
@@ -21,31 +21,23 @@ import re
 import time
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Annotated, Any, ClassVar
+from typing import Any
 
 import instructor
 import openai
 from instructor.core.exceptions import ResponseParsingError
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    RootModel,
-    ValidationError,
-    ValidationInfo,
-    create_model,
-    model_validator,
-)
+from pydantic import BaseModel, ValidationError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 from tenacity.stop import stop_base
 
-from extraction import checks, template
+from extraction import template
 from extraction.model import endpoint, grounding
 from extraction.model import prompts as prompt_files
 from extraction.model.prompts import PromptSet
-from extraction.schema import Cell, Finding, Report, Table
+from extraction.model.shapes import answer_model as answer_model  # bench/llm_shapes.py reads it here
+from extraction.model.shapes import to_table
+from extraction.schema import Finding, Report, Table
 from extraction.tables import sections
-from extraction.tables.normalize import parse_cell, unreadable
 from extraction.template import Section, Version
 
 MODES = ("JSON_SCHEMA", "TOOLS", "MD_JSON")
@@ -165,142 +157,6 @@ def _raise_fatal(error: openai.APIError, config: LLMConfig) -> None:
         raise fatal from error
 
 
-# --- Narrow response models ------------------------------------------------------------------
-
-
-def _identities(model: BaseModel, info: ValidationInfo) -> BaseModel:
-    """Hard identities as a validator: a failure becomes the re-ask message, in Chinese."""
-    context = info.context or {}
-    if not context.get("check"):
-        return model
-    table, _ = to_table(model)
-    failing = [f for f in checks.hard_checks(table) if f.failed]
-    if failing:
-        lines = "\n".join(f"- {f.formula}：{f.message}" for f in failing[:8])
-        raise ValueError(context["reask"].replace("{failures}", lines))
-    return model
-
-
-def _bare_schema(schema: dict[str, Any]) -> None:
-    """Drop pydantic's per-field titles: tokens the model pays for on every call, saying nothing."""
-    for prop in schema.get("properties", {}).values():
-        prop.pop("title", None)
-
-
-@cache
-def _cells(width: int, printed_text: bool) -> type[RootModel]:
-    """One row's cells as a named type, so the schema states it once and refers to it per row.
-
-    Section 二 answers with the printed text of each cell, so 增1, 3773631元 and "/" reach the
-    shared normaliser intact; sections 三 and 四 with integers, null for a blank.
-    """
-    item: Any = str if printed_text else int | None
-    name = f"{'Texts' if printed_text else 'Counts'}{width}"
-    return create_model(name, __base__=RootModel[Annotated[list[item], Field(min_length=width, max_length=width)]])
-
-
-class Answer(BaseModel):
-    """A section's answer; each generated subclass knows the section and version it answers."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_bare_schema)
-    section: ClassVar[Section]
-    version: ClassVar[Version]
-
-
-@cache
-def answer_model(section: Section, version: Version, shape: str = "keyed") -> type[Answer]:
-    """The response model for one section, in the prompt version's shape.
-
-    "keyed": a field per template row, one array of cells per row. "rows": the same cells with
-    the row keys left out, as the schema's tokens cost more than the section text itself:
-    section 三 as one array of rows (template order), sections 二 and 四 as one flat array of
-    cells (row by row, as they are printed). The template maps them back to rows either way.
-    """
-    spec = template.spec(section, version)
-    name = f"{section.title().replace('_', '')}{version}"
-    validators = {"identities": model_validator(mode="after")(_identities)}
-    if shape == "rows":
-        item: Any = str if section == "proactive" else int | None
-        if section == "applications":
-            row = Annotated[list[item], Field(min_length=7, max_length=7)]
-            fields: dict[str, Any] = {"rows": (Annotated[list[row], _exactly(len(spec.rows))], ...)}
-        else:
-            width = sum(len(r.columns) for r in spec.rows)
-            fields = {"cells": (Annotated[list[item], _exactly(width)], ...)}
-        # The docstring is the tool's description in TOOLS mode (instructor's default is 15 tokens).
-        model = create_model(name, __base__=CompactAnswer, __doc__="表格抄录", __validators__=validators, **fields)
-    else:
-        fields = {}
-        for row in spec.rows:
-            # Row labels and column order are in the prompt, beside the text; the schema stays bare.
-            fields[row.key] = (_cells(len(row.columns), section == "proactive"), ...)
-        model = create_model(name, __base__=Answer, __validators__=validators, **fields)
-    model.section, model.version = section, version
-    return model
-
-
-def _exactly(n: int) -> Any:
-    return Field(min_length=n, max_length=n)
-
-
-def _compact_schema(schema: dict[str, Any]) -> None:
-    """The schema as few tokens as say the same: no titles below the top, `["integer", "null"]`
-    for pydantic's anyOf of the two. The top title stays: it names the section and version."""
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            node.pop("title", None)
-            if node.get("anyOf") == [{"type": "integer"}, {"type": "null"}]:
-                del node["anyOf"]
-                node["type"] = ["integer", "null"]
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    for value in schema.get("properties", {}).values():
-        walk(value)
-
-
-class CompactAnswer(Answer):
-    """A section's answer as arrays in template order (the "rows" shape)."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_compact_schema)
-
-
-def row_values(answer: Answer) -> dict[str, list[Any]]:
-    """Each template row's cells, as the answer gives them, whatever its shape."""
-    rows = template.spec(answer.section, answer.version).rows
-    if not isinstance(answer, CompactAnswer):
-        return {row.key: list(getattr(answer, row.key).root) for row in rows}
-    if hasattr(answer, "rows"):
-        return {row.key: list(cells) for row, cells in zip(rows, answer.rows, strict=True)}
-    cells, out = list(answer.cells), {}
-    for row in rows:
-        out[row.key], cells = cells[: len(row.columns)], cells[len(row.columns) :]
-    return out
-
-
-def to_table(answer: Answer) -> tuple[Table, list[Finding]]:
-    """An answer as a Table; a proactive cell the normaliser cannot read is kept raw and flagged."""
-    section, version = answer.section, answer.version
-    table = Table.empty(section, version)
-    findings: list[Finding] = []
-    values = row_values(answer)
-    for row in template.spec(section, version).rows:
-        for column, value in zip(row.columns, values[row.key], strict=True):
-            if section != "proactive":
-                table.set(row.key, column.key, Cell.of(value))
-                continue
-            try:
-                table.set(row.key, column.key, parse_cell(value, column.kind))
-            except ValueError:
-                table.set(row.key, column.key, Cell(raw=value))
-                findings.append(unreadable(section, "llm", row.key, column.key, column.label, column.kind, value))
-    return table, findings
-
-
 # --- Calls -----------------------------------------------------------------------------------
 
 
@@ -379,23 +235,7 @@ def extract_section(
         {"role": "system", "content": prompts.render("system")},
         {"role": "user", "content": prompts.render(section, version=version, text=text, **hints)},
     ]
-    calls: list[Call] = []
-
-    def on_kwargs(*args: Any, **kwargs: Any) -> None:
-        calls.append(Call(section, len(calls) + 1, [dict(m) for m in kwargs.get("messages", [])]))
-
-    def on_response(response: Any) -> None:
-        calls[-1].completion = response.model_dump_json() if hasattr(response, "model_dump_json") else str(response)
-        usage = getattr(response, "usage", None)
-        if usage is not None:
-            calls[-1].usage = {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens}
-
-    def on_error(error: Exception, **_: Any) -> None:
-        calls[-1].error = f"{type(error).__name__}: {error}"
-
-    client.on("completion:kwargs", on_kwargs)
-    client.on("completion:response", on_response)
-    client.on("completion:error", on_error)
+    calls = _recorded_calls(client, section)
     same = _SameFailure()
     retrying = Retrying(
         stop=stop_after_attempt(config.reasks + 1) | same,
@@ -415,29 +255,7 @@ def extract_section(
             max_tokens=config.max_completion_tokens,
         )
     except Exception as exc:  # instructor wraps HTTP, retry and budget errors alike
-        api_error = _api_error(exc)
-        if api_error is not None:
-            findings.append(_llm_finding(section, "request_failed", f"the model endpoint failed: {_short(api_error)}"))
-            return SectionResult(section, None, findings, calls, mode)
-        answer = _last_parseable(calls, model, mode)
-        repeated = len(same.seen) >= 2 and same.seen[-1] == same.seen[-2]
-        if answer is None:
-            # instructor's message carries every attempt as XML; the attempts are in the calls.
-            last = next((c.error for c in reversed(calls) if c.error), None) or type(exc).__name__
-            message = f"no usable answer after {len(calls)} calls (last: {_short(last)})"
-            findings.append(_llm_finding(section, "unparseable", message))
-        elif repeated:
-            findings.append(
-                _llm_finding(
-                    section,
-                    "possibly_inconsistent_source",
-                    "the model gave the same numbers again after being shown the failing identities; "
-                    "the printed table may itself be inconsistent",
-                )
-            )
-        else:
-            message = f"identities still fail after {len(calls)} calls"
-            findings.append(_llm_finding(section, "reasks_exhausted", message))
+        answer, findings = _after_failure(exc, section, calls, model, mode, same)
     finally:
         for event in ("completion:kwargs", "completion:response", "completion:error"):
             client.clear(event)
@@ -447,6 +265,54 @@ def extract_section(
     source, start, end = where or (text, 0, len(text))
     guards = grounding.grounding(table, source, start, end) + grounding.coverage(table, source, start, end)
     return SectionResult(section, table, findings + doubts + guards, calls, mode)
+
+
+def _recorded_calls(client: instructor.Instructor, section: Section) -> list[Call]:
+    """The calls instructor makes for one section, filled in as its hooks report them."""
+    calls: list[Call] = []
+
+    def on_kwargs(*args: Any, **kwargs: Any) -> None:
+        calls.append(Call(section, len(calls) + 1, [dict(m) for m in kwargs.get("messages", [])]))
+
+    def on_response(response: Any) -> None:
+        calls[-1].completion = response.model_dump_json() if hasattr(response, "model_dump_json") else str(response)
+        usage = getattr(response, "usage", None)
+        if usage is not None:
+            calls[-1].usage = {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens}
+
+    def on_error(error: Exception, **_: Any) -> None:
+        calls[-1].error = f"{type(error).__name__}: {error}"
+
+    client.on("completion:kwargs", on_kwargs)
+    client.on("completion:response", on_response)
+    client.on("completion:error", on_error)
+    return calls
+
+
+def _after_failure(
+    exc: Exception, section: Section, calls: list[Call], model: type[BaseModel], mode: str, same: _SameFailure
+) -> tuple[BaseModel | None, list[Finding]]:
+    """What is left when instructor gave up: the last answer that parses, if any, and why it failed.
+
+    A failed request keeps no answer (its section gets no table).
+    """
+    api_error = _api_error(exc)
+    if api_error is not None:
+        return None, [_llm_finding(section, "request_failed", f"the model endpoint failed: {_short(api_error)}")]
+    answer = _last_parseable(calls, model, mode)
+    repeated = len(same.seen) >= 2 and same.seen[-1] == same.seen[-2]
+    if answer is None:
+        # instructor's message carries every attempt as XML; the attempts are in the calls.
+        last = next((c.error for c in reversed(calls) if c.error), None) or type(exc).__name__
+        message = f"no usable answer after {len(calls)} calls (last: {_short(last)})"
+        return None, [_llm_finding(section, "unparseable", message)]
+    if repeated:
+        message = (
+            "the model gave the same numbers again after being shown the failing identities; "
+            "the printed table may itself be inconsistent"
+        )
+        return answer, [_llm_finding(section, "possibly_inconsistent_source", message)]
+    return answer, [_llm_finding(section, "reasks_exhausted", f"identities still fail after {len(calls)} calls")]
 
 
 def _rows(section: Section, version: Version) -> dict[str, str]:
@@ -599,43 +465,9 @@ def extract(
     started = time.perf_counter()
     client = instructor.from_openai(config.openai_client(), mode=instructor.Mode[mode])
     out = LLMResult(Report(), [], [], mode, 0.0)
+    ask = _Asking(text, client, config, prompts, mode, cache, breaker, out)
     for section, cuts in section_spans(text, wanted, config.max_chars).items():
-        best: SectionResult | None = None
-        failed: list[Finding] = []
-        for start, end in cuts:
-            chunk = text[start:end]
-            key = request_key(section, chunk, config, prompts, mode)
-            if cache and key in cache:
-                result = _cached(section, cache[key], mode)
-                out.cache_hits += 1
-            else:
-                spent = out.usage["prompt_tokens"] + out.usage["completion_tokens"]
-                if spent >= config.token_budget:
-                    failed.append(
-                        _llm_finding(section, "budget_exhausted", f"token budget {config.token_budget} spent")
-                    )
-                    break
-                if breaker is not None and breaker.open:
-                    message = f"not asked: the last {breaker.failures} model requests failed"
-                    failed.append(_llm_finding(section, "model_unavailable", message))
-                    break
-                where = (text, start, end)
-                result = extract_section(
-                    client, config, prompts, section, chunk, mode, config.token_budget - spent, where
-                )
-                out.calls.extend(result.calls)
-                down = any(f.id.endswith(MODEL_FAILURES) for f in result.findings)
-                if breaker is not None:
-                    breaker.record(down)
-                if not down:
-                    out.cache_entries[key] = {
-                        "table": result.table.model_dump(mode="json") if result.table else None,
-                        "findings": [f.model_dump(mode="json") for f in result.findings],
-                    }
-            if result.table is None:
-                failed.extend(result.findings)
-            elif best is None or _filled(result.table) > _filled(best.table):
-                best = result
+        best, failed = ask.best(section, cuts)
         if best is None:
             # One finding per section: why the model gave no table (the first failure names it).
             out.findings.append(
@@ -647,6 +479,66 @@ def extract(
     out.report.align_versions()
     out.duration_ms = (time.perf_counter() - started) * 1000
     return out
+
+
+@dataclass
+class _Asking:
+    """One report's requests: its text, the client and settings, and the result they add to."""
+
+    text: str
+    client: instructor.Instructor
+    config: LLMConfig
+    prompts: PromptSet
+    mode: str
+    cache: dict[str, dict[str, Any]] | None
+    breaker: endpoint.Breaker | None
+    out: LLMResult
+
+    def best(self, section: Section, cuts: list[tuple[int, int]]) -> tuple[SectionResult | None, list[Finding]]:
+        """The answer filling most cells over a section's cuts, and the failures of the others."""
+        best: SectionResult | None = None
+        failed: list[Finding] = []
+        for start, end in cuts:
+            result = self.answer(section, start, end, failed)
+            if result is None:
+                break
+            if result.table is None:
+                failed.extend(result.findings)
+            elif best is None or _filled(result.table) > _filled(best.table):
+                best = result
+        return best, failed
+
+    def answer(self, section: Section, start: int, end: int, failed: list[Finding]) -> SectionResult | None:
+        """One cut's answer, from the cache or the model; None (with why in `failed`) when not asked."""
+        config, out, breaker = self.config, self.out, self.breaker
+        chunk = self.text[start:end]
+        key = request_key(section, chunk, config, self.prompts, self.mode)
+        if self.cache and key in self.cache:
+            result = _cached(section, self.cache[key], self.mode)
+            out.cache_hits += 1
+            return result
+        spent = out.usage["prompt_tokens"] + out.usage["completion_tokens"]
+        if spent >= config.token_budget:
+            failed.append(_llm_finding(section, "budget_exhausted", f"token budget {config.token_budget} spent"))
+            return None
+        if breaker is not None and breaker.open:
+            message = f"not asked: the last {breaker.failures} model requests failed"
+            failed.append(_llm_finding(section, "model_unavailable", message))
+            return None
+        where = (self.text, start, end)
+        result = extract_section(
+            self.client, config, self.prompts, section, chunk, self.mode, config.token_budget - spent, where
+        )
+        out.calls.extend(result.calls)
+        down = any(f.id.endswith(MODEL_FAILURES) for f in result.findings)
+        if breaker is not None:
+            breaker.record(down)
+        if not down:
+            out.cache_entries[key] = {
+                "table": result.table.model_dump(mode="json") if result.table else None,
+                "findings": [f.model_dump(mode="json") for f in result.findings],
+            }
+        return result
 
 
 # Findings of a section whose model call failed (not its answer): asked again by --retry-model-failures.

@@ -18,9 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import secrets
-import socket
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -35,16 +32,18 @@ from extraction.read.readout import Doubt
 from extraction.schema import Extraction, Finding, Report
 from extraction.storage import cells
 
+# Re-exported: callers claim through the store (`store.claim`); the rules live in `claims`.
+from extraction.storage.claims import MAX_ATTEMPTS as MAX_ATTEMPTS
+from extraction.storage.claims import claim as claim
+from extraction.storage.claims import owner as owner
+from extraction.storage.claims import release as release
+
 if TYPE_CHECKING:
     from extraction.read.ingest import Document
 
 STATUSES = ("ingested", "extracted", "accepted", "queued", "reviewed", "failed", "discarded")
 REVIEW_ACTIONS = ("fixed", "accepted_as_printed", "discarded")
 DECIDED = ("reviewed", "discarded")  # a person's decision: kept whatever is re-extracted
-# Claims never finished before a document is failed as the one killing its worker.
-MAX_ATTEMPTS = 2
-# A claim by another machine is taken as abandoned after this long (its process cannot be asked).
-_STALE_CLAIM_S = 6 * 3600
 
 
 def now() -> str:
@@ -335,63 +334,6 @@ def set_failed(db: sqlite_utils.Database, doc_id: str, error: str) -> None:
             doc_id, {"status": "failed", "error": error, "claim": None, "attempts": 0, "updated_at": now()}
         )
         cells.refresh(db, doc_id)
-
-
-# --- Claims: one run extracts a document at a time --------------------------------------------
-
-
-def owner() -> str:
-    """Who claims: this machine, this process, and a token per run (runs in one process differ)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
-
-
-def _alive(claim: str, claimed_at: str | None) -> bool:
-    host, _, rest = claim.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname():
-        stamp = datetime.fromisoformat(claimed_at) if claimed_at else None
-        return stamp is not None and (datetime.now(UTC) - stamp).total_seconds() < _STALE_CLAIM_S
-    try:
-        os.kill(int(pid), 0)
-    except (ValueError, ProcessLookupError):
-        return False
-    except PermissionError:  # alive, another user's
-        return True
-    return True
-
-
-def claim(db: sqlite_utils.Database, doc_id: str, by: str, status: str) -> str:
-    """Take a document to extract: "go", or why not.
-
-    "done": its status is no longer `status` (another run filed it); "taken": another live run
-    holds it; "killed": its extraction was started MAX_ATTEMPTS times and never finished, so it
-    is now failed saying so, instead of taking down every rerun with it.
-    """
-    with transaction(db):
-        rows = list(db.query("select status, claim, claimed_at, attempts from documents where id = ?", [doc_id]))
-        if not rows or rows[0]["status"] != status:
-            return "done"
-        row = rows[0]
-        if row["claim"] and row["claim"] != by and _alive(row["claim"], row["claimed_at"]):
-            return "taken"
-        attempts = row["attempts"] or 0
-        if attempts >= MAX_ATTEMPTS and status == "ingested":
-            set_failed(
-                db,
-                doc_id,
-                f"killed its worker: extraction started {attempts} times and never finished (the process died, "
-                "out of memory or killed); not tried again",
-            )
-            return "killed"
-        db["documents"].update(doc_id, {"claim": by, "claimed_at": now(), "attempts": attempts + 1})
-    return "go"
-
-
-def release(db: sqlite_utils.Database, doc_ids: list[str], by: str) -> None:
-    """Give back claims a run holds but did not finish (it stopped on an error)."""
-    with transaction(db):
-        for doc_id in doc_ids:
-            db.execute("update documents set claim = null where id = ? and claim = ?", [doc_id, by])
 
 
 # --- Extractions and findings ----------------------------------------------------------------
