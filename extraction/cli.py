@@ -8,6 +8,7 @@ control characters before a terminal does.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import importlib.metadata
 import os
@@ -15,7 +16,8 @@ import re
 import sqlite3
 import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,7 +25,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
 from extraction import export, pipeline, template
@@ -96,12 +98,38 @@ def _limits(max_file_mb: float, max_pages: int) -> ingest.Limits:
         raise typer.Exit(EXIT_USAGE) from exc
 
 
-def _tracked(label: str, total: int | None, work: Callable[[Callable[[str], None]], list[pipeline.Outcome]]):
-    """Run `work` with a progress bar (on a terminal) that it advances once per document."""
+@dataclass
+class _Bar:
+    """A progress bar per phase of a command (ingest, extract, score, write), each with its total.
+
+    `phase` starts a bar of its own below the last one; `tick` advances the current one.
+    """
+
+    progress: Progress
+    task: TaskID | None = None
+
+    def phase(self, label: str, total: int) -> None:
+        self.task = self.progress.add_task(label, total=total)
+
+    def tick(self, _name: str = "") -> None:
+        if self.task is not None:
+            self.progress.advance(self.task)
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[_Bar]:
+    """Progress bars on stderr when it is a terminal; gone once the command prints its result."""
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
-        task = bar.add_task(label, total=total)
-        return work(lambda _: bar.advance(task))
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
+        yield _Bar(progress)
+
+
+def _tracked(label: str, total: int | None, work: Callable[[_Bar], list[pipeline.Outcome]]):
+    """Run `work` with progress bars; with a total, one phase `label` starts here, else work starts its own."""
+    with _progress() as bar:
+        if total is not None:
+            bar.phase(label, total)
+        return work(bar)
 
 
 def _summarise(outcomes: list[pipeline.Outcome], verbose: bool = True) -> None:
@@ -138,7 +166,11 @@ def ingest_command(
     limits = _limits(max_file_mb, max_pages)
     database = store.open_db(db)
     _summarise(
-        _tracked("ingest", None, lambda tick: pipeline.ingest_paths(database, paths, progress=tick, limits=limits))
+        _tracked(
+            "ingest",
+            None,
+            lambda bar: pipeline.ingest_paths(database, paths, progress=bar.tick, limits=limits, phase=bar.phase),
+        )
     )
 
 
@@ -196,7 +228,7 @@ def extract_command(
     outcomes = _tracked(
         "extract",
         len(todo),
-        lambda tick: pipeline.extract_documents(database, todo, tick, settings, concurrency, pending_only=not force),
+        lambda bar: pipeline.extract_documents(database, todo, bar.tick, settings, concurrency, pending_only=not force),
     )
     if not outcomes:
         console.print("Nothing pending. Use [bold]xxgk ingest[/] first, or --force to re-extract.")
@@ -229,8 +261,14 @@ def run_command(
         _tracked(
             "run",
             None,
-            lambda tick: pipeline.run(
-                database, paths, progress=tick, settings=settings, concurrency=concurrency, limits=limits
+            lambda bar: pipeline.run(
+                database,
+                paths,
+                progress=bar.tick,
+                settings=settings,
+                concurrency=concurrency,
+                limits=limits,
+                phase=bar.phase,
             ),
         ),
         verbose,
@@ -493,7 +531,7 @@ def eval_command(
     if not golds:
         err.print("[red]No gold[/]: give --gold DIR (export-format files) or review some documents first.")
         raise typer.Exit(2)
-    run, missing = evaluation.evaluate(database, golds, settings, rerun=rerun, gold_dir=gold, label=label)
+    run, missing = _evaluate(database, golds, settings, rerun, gold, label)
     record = run.record()
     run_id = evaluation.save(database, run, {"rerun": rerun, "extractor": extractor, "gold": str(gold or "")})
     record.update(evaluation.load_run(database, run_id))
@@ -505,6 +543,23 @@ def eval_command(
         report.write_text(eval_html.render(record), encoding="utf-8")
         err.print(f"wrote {safe(report)}")
     console.print(f"saved as run {run_id}; compare later with [bold]xxgk eval --compare {run_id} <other run>[/]")
+
+
+def _evaluate(
+    database: Any, golds: list[evaluation.Gold], settings: cascade.Settings, rerun: bool, gold: Path | None, label: str
+) -> tuple[evaluation.Run, list[str]]:
+    """Score the gold documents one at a time, so that the bar moves per report (scoring one may
+    extract it first: the minute a batch of gold takes is not spent in silence)."""
+    scores: list[evaluation.DocScore] = []
+    missing: list[str] = []
+    with _progress() as bar:
+        bar.phase("score", len(golds))
+        for one in golds:
+            run, lost = evaluation.evaluate(database, [one], settings, rerun=rerun, gold_dir=gold, label=label)
+            scores += run.scores
+            missing += lost
+            bar.tick()
+    return evaluation.Run(label, scores), missing
 
 
 def _pct(value: float | None) -> str:
@@ -636,9 +691,19 @@ def generate_command(
     if unknown:
         err.print(f"[red]Unknown family {sorted(unknown)}[/]: use {', '.join(generator.FAMILIES)}.")
         raise typer.Exit(2)
-    texts, golds = generator.write(out, generator.batch(seed, count, families, error_rate))
+    reports = generator.batch(seed, count, families, error_rate)
+    with _progress() as bar:
+        bar.phase("write", len(reports))
+        texts, golds = generator.write(out, _ticking(reports, bar))  # type: ignore[arg-type]
     console.print(f"wrote {count} reports to {texts} and their gold to {golds}")
     console.print(f"score the parser on them: [bold]xxgk eval --gold {golds} --db {out / 'eval.db'}[/]")
+
+
+def _ticking(items: list[Any], bar: _Bar) -> Iterator[Any]:
+    """The items, advancing the bar as each is taken (generator.write takes them one by one)."""
+    for item in items:
+        yield item
+        bar.tick()
 
 
 def _emit(rows: list[dict[str, Any]], as_json: bool) -> None:

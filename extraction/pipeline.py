@@ -23,7 +23,9 @@ from extraction.schema import Extraction, Finding, Report
 from extraction.storage import agencies, store
 from extraction.tables import sections
 
-Progress = Callable[[str], None]
+Progress = Callable[[str], None]  # one item of the current phase done (its name)
+# A phase begins ("ingest", "extract") with how many items it will tick: a progress bar with a real total.
+Phase = Callable[[str, int], None]
 
 
 def tune_for_batch() -> None:
@@ -52,12 +54,16 @@ def ingest_paths(
     max_mb: float | None = None,
     progress: Progress | None = None,
     limits: ingest.Limits | None = None,
+    phase: Phase | None = None,
 ) -> list[Outcome]:
     """Record every file; unreadable, special and refused ones as failed with the reason, so a
     batch never stops on one and never drops one. Same bytes twice: no-op."""
     limits = limits or ingest.Limits.from_env(max_mb=max_mb)
     outcomes = []
-    for entry in ingest.expand(paths):
+    entries = list(ingest.expand(paths))  # listed first (names only, nothing read): the phase's total
+    if phase:
+        phase("ingest", len(entries))
+    for entry in entries:
         if entry.refused is not None:  # recorded (unless it names nothing) and reported every time
             doc = ingest.refusal(entry)
             if entry.stored:
@@ -138,6 +144,7 @@ def extract_documents(
     settings: cascade.Settings | None = None,
     concurrency: int = 1,
     pending_only: bool = False,
+    phase: Phase | None = None,
 ) -> list[Outcome]:
     """Extract, check and file documents; model calls run on up to `concurrency` threads.
 
@@ -152,6 +159,8 @@ def extract_documents(
     """
     settings = settings or cascade.Settings(kind="layout")
     ids = list(doc_ids)
+    if phase:
+        phase("extract", len(ids))
     by = store.owner()
     # The status each document has now, when it is listed: a claim later succeeds only if no
     # other run has filed it since (its text is loaded window by window, not here).
@@ -382,13 +391,18 @@ def run(
     settings: cascade.Settings | None = None,
     concurrency: int = 1,
     limits: ingest.Limits | None = None,
+    phase: Phase | None = None,
 ) -> list[Outcome]:
-    """Ingest the files, then extract and check every one that is new or still pending."""
-    ingested = ingest_paths(db, paths, max_mb=max_mb, progress=progress, limits=limits)
+    """Ingest the files, then extract and check every one that is new or still pending.
+
+    Two phases for a progress bar: ingest (one tick per file) and extract (per document to extract).
+    """
+    ingested = ingest_paths(db, paths, max_mb=max_mb, progress=progress, limits=limits, phase=phase)
     todo = {o.doc_id for o in ingested if o.status in ("ingested", "present")}
     waiting = [d for d in pending(db) if d in todo]
     extracted = {
-        o.doc_id: o for o in extract_documents(db, waiting, progress, settings, concurrency, pending_only=True)
+        o.doc_id: o
+        for o in extract_documents(db, waiting, progress, settings, concurrency, pending_only=True, phase=phase)
     }
     out = []
     for o in ingested:

@@ -116,3 +116,38 @@ def test_datasette_metadata_describes_every_view(db):
     assert set(cells.views()) <= set(tables)
     assert "NULL" in tables["cells"]["columns"]["value"]
     json.dumps(meta, ensure_ascii=False)
+
+
+def test_a_review_of_the_earlier_year_rechecks_the_next_years_cross_year_checks(db, tmp_path):
+    text = SAMPLES[3].read_text(encoding="utf-8")
+    (tmp_path / "later.txt").write_text(text, encoding="utf-8")
+    (tmp_path / "earlier.txt").write_text(text[:200].replace("2020年", "2019年") + text[200:], encoding="utf-8")
+    pipeline.run(db, [str(tmp_path / "later.txt"), str(tmp_path / "earlier.txt")])
+    docs = {d["name"].rsplit("/", 1)[-1]: d for d in store.documents(db)}
+    later, earlier = docs["later.txt"], docs["earlier.txt"]
+    check = "applications.carried_over_vs_last_year.total"
+
+    def stored(doc_id):
+        found = store.findings(db, store.current_extraction(db, doc_id)["id"])
+        return next(f.status for f in found if f.id == check)
+
+    def current(doc_id):
+        return db.execute(
+            "select status from current_findings where doc_id = ? and check_id = ?", [doc_id, check]
+        ).fetchone()[0]
+
+    carried_over = store.report_of(store.current_extraction(db, later["id"])).applications.value(
+        "carried_over", "total"
+    )
+    report = store.report_of(store.current_extraction(db, earlier["id"]))
+    report.applications.set("carried_forward", "total", Cell.of(carried_over + 7))
+    store.add_review(db, earlier["id"], "ana", "accepted_as_printed", report, [], note="改", source_inconsistent=True)
+    assert stored(later["id"]) == current(later["id"]) == "fail"  # compared with the reviewed 结转下年度
+    report.applications.set("carried_forward", "total", Cell.of(carried_over))
+    store.add_review(db, earlier["id"], "ana", "accepted_as_printed", report, [], note="改回", source_inconsistent=True)
+    assert stored(later["id"]) == current(later["id"]) == "pass"
+    later_report = store.report_of(store.current_extraction(db, later["id"]))
+    store.add_review(
+        db, later["id"], "ana", "accepted_as_printed", later_report, [], note="原样", source_inconsistent=True
+    )
+    assert current(later["id"]) == "pass"  # a reviewed year keeps its cross-year checks

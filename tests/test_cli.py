@@ -235,3 +235,45 @@ def test_the_readme_links_the_spec_inside_the_repository_and_names_every_command
         assert f"]({doc})" in readme and (ROOT / doc).is_file()
     for command in app.registered_commands:
         assert f"xxgk {command.name}" in readme, command.name
+
+
+def terminal(monkeypatch):
+    """stderr as a terminal that records what the progress bars drew (ANSI codes removed)."""
+    import io
+    import re
+
+    from rich.console import Console
+
+    from extraction import cli
+
+    buffer = io.StringIO()
+    monkeypatch.setattr(cli, "err", Console(file=buffer, force_terminal=True, width=100, soft_wrap=True))
+    return lambda: re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", buffer.getvalue())
+
+
+def test_run_shows_an_ingest_bar_per_file_and_an_extract_bar_per_document_with_totals(
+    tmp_path, samples_dir, monkeypatch
+):
+    drawn = terminal(monkeypatch)
+    db = tmp_path / "p.db"
+    files = [str(p) for p in SAMPLES[:3]]
+    assert runner.invoke(app, ["run", *files, str(SAMPLES[0]), "--db", str(db)]).exit_code == 0
+    assert "ingest" in drawn() and "3/3" in drawn() and "/?" not in drawn()  # the repeated path counted once
+    assert "extract" in drawn()
+    first = drawn()
+    assert runner.invoke(app, ["run", str(samples_dir), "--db", str(db)]).exit_code == 0
+    again = drawn()[len(first) :]
+    assert "ingest" in again and "5/5" in again  # five files listed
+    assert "extract" in again and "2/2" in again  # only the two not yet in the store are extracted
+
+
+def test_eval_and_generate_show_bars_with_their_totals(tmp_path, monkeypatch):
+    drawn = terminal(monkeypatch)
+    out = tmp_path / "gen"
+    assert runner.invoke(app, ["generate", "--out", str(out), "--count", "7"]).exit_code == 0
+    assert "write" in drawn() and "7/7" in drawn()
+    result = runner.invoke(app, ["eval", "--gold", str(out / "gold"), "--db", str(out / "eval.db")])
+    assert result.exit_code == 0, result.output
+    scored = drawn()[drawn().index("score") :]
+    assert "7/7" in scored and "/?" not in scored
+    assert "accepted but wrong" in result.output and "(7 reports" in result.output

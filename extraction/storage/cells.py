@@ -134,7 +134,7 @@ def current(db: sqlite_utils.Database, doc: dict[str, Any]) -> tuple[Report | No
         rows = list(db["reviews"].rows_where("doc_id = ?", [doc["id"]], order_by="id desc", limit=1))
         if rows:
             report = Report.model_validate_json(rows[0]["report"])
-            return report, checks.run(report), "review", True
+            return report, checks.run(report, previous=_previous_year(db, doc)), "review", True
     if doc["current_extraction"] is None:
         return None, [], None, False
     extraction = db["extractions"].get(doc["current_extraction"])
@@ -142,6 +142,16 @@ def current(db: sqlite_utils.Database, doc: dict[str, Any]) -> tuple[Report | No
     model = f":{extraction['model']}" if extraction["model"] else ""
     report = Report.model_validate_json(extraction["report"])
     return report, [Finding.model_validate_json(r["finding"]) for r in found], extraction["extractor"] + model, False
+
+
+def _previous_year(db: sqlite_utils.Database, doc: dict[str, Any]) -> Report | None:
+    """Last year's report of the same agency, for a reviewed report's cross-year checks.
+
+    Imported when called: the pipeline owns the lookup (reviewed values first) and imports the store.
+    """
+    from extraction import pipeline
+
+    return pipeline.previous_year(db, doc["id"], doc["agency"], doc["year"])
 
 
 def _number(value: int | Decimal | None) -> int | float | None:
@@ -208,6 +218,13 @@ def refresh(db: sqlite_utils.Database, doc_id: str) -> None:
         }
         for f in findings
     )
+    if reviewed:
+        # A reviewer's values are what the next year is compared with (上年结转 = last year's
+        # 结转下年度): its cross-year checks were computed against the extraction and are stale.
+        # Runs in the review's transaction; the chain stops at the first year not reviewed.
+        from extraction import pipeline
+
+        pipeline.recheck_next_year(db, doc_id)
 
 
 def forget(db: sqlite_utils.Database, doc_id: str) -> dict[str, int]:
