@@ -124,3 +124,11 @@ def test_a_kill_inside_a_write_leaves_all_of_the_document_or_none(tmp_path, tabl
     assert [d["status"] for d in store.documents(db)] == ["ingested"]
     assert [o.status for o in pipeline.run(db, [what])] == ["accepted"]
     assert db["extractions"].count == 1 and store.document(db, next(store.documents(db))["id"])["attempts"] == 0
+
+
+def test_a_new_store_links_every_record_to_its_document(db):
+    # Datasette shows these as links: a finding, call, review or gold example points at what it belongs to.
+    assert {fk.other_table for fk in db["findings"].foreign_keys} == {"documents", "extractions"}
+    assert {fk.other_table for fk in db["llm_calls"].foreign_keys} == {"documents", "extractions"}
+    assert {fk.other_table for fk in db["reviews"].foreign_keys} == {"documents", "extractions"}
+    assert {fk.other_table for fk in db["gold"].foreign_keys} == {"documents", "reviews"}

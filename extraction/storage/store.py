@@ -170,6 +170,7 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
                 "created_at": str,
             },
             pk="id",
+            foreign_keys=[("doc_id", "documents", "id"), ("extraction_id", "extractions", "id")],
             if_not_exists=True,
         )
         db["llm_cache"].create({"key": str, "entry": str, "created_at": str}, pk="key", if_not_exists=True)
@@ -191,6 +192,7 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
                 "created_at": str,
             },
             pk="id",
+            foreign_keys=[("doc_id", "documents", "id"), ("extraction_id", "extractions", "id")],
             if_not_exists=True,
         )
         db["reviews"].create(
@@ -207,6 +209,7 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
                 "created_at": str,
             },
             pk="id",
+            foreign_keys=[("doc_id", "documents", "id"), ("extraction_id", "extractions", "id")],
             if_not_exists=True,
         )
         db["gold"].create(
@@ -220,6 +223,7 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
                 "created_at": str,
             },
             pk="id",
+            foreign_keys=[("doc_id", "documents", "id"), ("review_id", "reviews", "id")],
             if_not_exists=True,
         )
         db["page_images"].create(
