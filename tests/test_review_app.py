@@ -391,16 +391,20 @@ def _type_down(page, grid, row: int, column: int, values: list[str], delay: int 
     """Click a cell of a grid (label column 130 px, value columns 64 px, rows 35 px) and type a
     value into it and each cell below, Enter after each, `delay` ms per key as a fast typist.
     The first key waits until the grid's cell editor has opened (the click has landed)."""
-    box = grid.bounding_box()
     editor = page.locator("textarea.gdg-input")
-    for _ in range(5):
+    for attempt in range(10):
+        # The grid may still be drawing after a re-run (a message above it moves it): find it
+        # again, in view, before each click; close whatever editor an earlier click opened.
+        grid.evaluate("e => e.scrollIntoView({block: 'center'})")
+        page.wait_for_timeout(150 * attempt)
+        box = grid.bounding_box()
         page.mouse.click(box["x"] + 130 + 64 * column + 32, box["y"] + 35 * (row + 1) + 17)
         page.keyboard.press("Enter")  # open the cell's editor
         try:
             editor.wait_for(timeout=1500)
             break
         except Exception:
-            box = grid.bounding_box()
+            page.keyboard.press("Escape")
     editor.fill(values[0])
     page.keyboard.press("Enter", delay=delay)
     for value in values[1:]:
