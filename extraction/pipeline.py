@@ -361,8 +361,8 @@ def prose(text: str) -> str:
 def _undecoded(text: str, notes: Sequence[dict]) -> Finding:
     """Bytes read as U+FFFD: a person checks them against the file when one falls inside a
     statistical table (it may have been a digit); in the prose it is only said."""
-    spans = sections.locate(text).values()
-    inside = [n for n in notes if any(s.start <= n["offset"] < s.end for s in spans)]
+    offsets = sections.in_tables(text, [n["offset"] for n in notes])
+    inside = [n for n in notes if n["offset"] in offsets]
     places = "; ".join(
         f"line {n['line']} column {n['column']} (bytes {n['bytes']}{', in a table' if n in inside else ''})"
         for n in notes

@@ -24,8 +24,6 @@ from extraction.tables import anchored
 from extraction.tables.normalize import FULLWIDTH, squeeze
 from extraction.template import Section
 
-# Section 四 has no row labels: its values follow the column headers.
-_OUTCOME_HEADER = re.compile(r"审\s*结|总\s*计|维\s*持")
 _KEEP = re.compile(r"[^0-9.]")
 _FRACTION_ZEROS = re.compile(r"(\.\d*?)0+$")
 
@@ -49,7 +47,9 @@ def printed_rows(text: str, start: int, end: int, section: Section) -> dict[str,
     out: dict[str, list[list[str]]] = {}
     if section == "review_litigation":
         runs = [cells for label, cells in rows if cells]
-        first = next((i for i, (label, cells) in enumerate(rows) if cells and _OUTCOME_HEADER.search(label)), None)
+        first = next(
+            (i for i, (label, cells) in enumerate(rows) if cells and anchored.OUTCOME_HEADER.search(label)), None
+        )
         if first is not None:
             data = [cells for _, cells in rows[first:] if cells]
             # The data row alone, or the data printed as three rows (one per group).

@@ -75,8 +75,7 @@ def lost_characters(text: str) -> Finding | None:
     places = [m.start() for m in re.finditer(REPLACEMENT, text)]
     if not places:
         return None
-    spans = sections.locate(text).values()
-    in_tables = sum(1 for at in places if any(span.start <= at < span.end for span in spans))
+    in_tables = len(sections.in_tables(text, places))
     where = f"{in_tables} of them inside the tables" if in_tables else "none inside the tables"
     return Finding(
         id="document.lost_characters",

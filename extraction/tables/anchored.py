@@ -54,6 +54,8 @@ _LEADING_NUMBERING = re.compile(
     rf"(?:[一二三四五六七八九十]+[、.．]|[{_D}][.．、])?\s*(?:属于)?$"
 )
 _OTHER_MISC = re.compile(rf"[{_D}3][.．、]\s*其\s*他(?!\s*(?:法|处|对))")
+# Section 四 prints no row labels: its data row is the first run of values after these headers.
+OUTCOME_HEADER = re.compile(r"审\s*结|总\s*计|维\s*持")
 _OTHER_HANDLING = re.compile(r"其\s*他\s*处\s*理")
 _TOTAL_HANDLED = re.compile(r"[(（]?\s*七\s*[)）]?\s*[、.．]?\s*总\s*计")
 

@@ -345,7 +345,9 @@ def _review(rows: list[Row], family: str, every_cell_printed: bool = False) -> t
     least = 1 if family in STREAMS else 5
     if family == "space_rows":
         # Web text: the data row is the first run of values after the column headers.
-        data = [values for label, values in map(split_row, rows) if values and _OUTCOME_HEADER.search(label)][:1]
+        data = [values for label, values in map(split_row, rows) if values and anchored.OUTCOME_HEADER.search(label)][
+            :1
+        ]
     else:
         data = [values for label, values in map(split_row, rows) if not label and len(values) >= least]
     if not data:
@@ -364,9 +366,6 @@ def _review(rows: list[Row], family: str, every_cell_printed: bool = False) -> t
     if vanished and family == "number_stream":  # -layout: where the numbers stand on their line
         options = _evenly_spaced_first(options)  # (choose keeps those passing their own identities, in this order)
     return choose(table, {"*": options}, columns, vanishing=vanished)
-
-
-_OUTCOME_HEADER = re.compile(r"审\s*结|总\s*计|维\s*持")
 
 
 def _evenly_spaced_first(options: list[tuple[int, Reading]]) -> list[tuple[int, Reading]]:

@@ -98,6 +98,12 @@ def locate(text: str) -> dict[Section, Span]:
     return spans
 
 
+def in_tables(text: str, offsets: list[int]) -> set[int]:
+    """Those of `offsets` that fall inside the spans of sections 二, 三 and 四."""
+    spans = locate(text).values()
+    return {at for at in offsets if any(span.start <= at < span.end for span in spans)}
+
+
 def looks_like_report(text: str) -> bool:
     """Whether a text is an annual report at all, read or not: a section of the template, or a
     report's title near the top. A file that is neither is "not a report"; one that is, but
