@@ -244,7 +244,7 @@ def terminal(monkeypatch):
 
     from rich.console import Console
 
-    from extraction import cli
+    from extraction.cli import ui as cli
 
     buffer = io.StringIO()
     monkeypatch.setattr(cli, "err", Console(file=buffer, force_terminal=True, width=100, soft_wrap=True))
