@@ -72,20 +72,10 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
 
 
 def render(record: dict[str, Any]) -> str:
+    """The page: the safety figure first, then the overall figures, charts, breakdowns, every wrong cell."""
     summary = record["summary"]
     overall = summary["overall"]
-    wrong_accepted = overall["accepted_but_wrong"]
-    safety_class = "ok" if wrong_accepted == 0 else "bad"
-    parts = [
-        "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>",
-        f"<title>xxgk evaluation {escape(str(record.get('id', '')))}</title><style>{_STYLE}</style></head><body>",
-        "<h1>How right are the extracted tables?</h1>",
-        f"<p class='muted'>Run {escape(str(record.get('id', '')))} {escape(record.get('label') or '')} · "
-        f"{escape(record.get('created_at', ''))} · {overall['documents']} reports, {overall['cells']} gold cells</p>",
-        f"<div class='safety {safety_class}'><b>{wrong_accepted}</b> report(s) accepted without review and wrong "
-        f"(of {overall['accepted']} accepted)</div>",
-        "<p>This is the number that matters most: a wrong table that no check stopped.</p>",
-    ]
+    parts = _headline(record, overall)
     if summary["accepted_but_wrong"]:
         parts.append(
             _table(
@@ -112,8 +102,33 @@ def render(record: dict[str, Any]) -> str:
     parts.append(
         _bars({k: float(v) for k, v in list(summary["wrong_rows"].items())[:20]}, as_percent=False, colour="#d0704a")
     )
+    parts += _breakdowns(summary["breakdowns"])
+    parts.append("<h2>Every wrong cell</h2>")
+    parts.append(_wrong_cells(record["wrong"]))
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _headline(record: dict[str, Any], overall: dict[str, Any]) -> list[str]:
+    """The page's head and the figure that matters most: wrong tables accepted without review."""
+    wrong_accepted = overall["accepted_but_wrong"]
+    safety_class = "ok" if wrong_accepted == 0 else "bad"
+    return [
+        "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>",
+        f"<title>xxgk evaluation {escape(str(record.get('id', '')))}</title><style>{_STYLE}</style></head><body>",
+        "<h1>How right are the extracted tables?</h1>",
+        f"<p class='muted'>Run {escape(str(record.get('id', '')))} {escape(record.get('label') or '')} · "
+        f"{escape(record.get('created_at', ''))} · {overall['documents']} reports, {overall['cells']} gold cells</p>",
+        f"<div class='safety {safety_class}'><b>{wrong_accepted}</b> report(s) accepted without review and wrong "
+        f"(of {overall['accepted']} accepted)</div>",
+        "<p>This is the number that matters most: a wrong table that no check stopped.</p>",
+    ]
+
+
+def _breakdowns(breakdowns: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
+    parts = []
     for by in ("extractor", "model", "prompt_version", "template"):
-        groups = summary["breakdowns"][by]
+        groups = breakdowns[by]
         parts.append(f"<h2>By {escape(by.replace('_', ' '))}</h2>")
         parts.append(
             _table(
@@ -131,29 +146,26 @@ def render(record: dict[str, Any]) -> str:
                 ],
             )
         )
-    parts.append("<h2>Every wrong cell</h2>")
-    wrong = record["wrong"]
+    return parts
+
+
+def _wrong_cells(wrong: list[dict[str, Any]]) -> str:
     if not wrong:
-        parts.append("<p>None.</p>")
-    else:
-        parts.append(
-            _table(
-                ["report", "cell", "gold", "got", "caught by", "source text around it"],
-                [
-                    [
-                        w["source"] or w["doc_id"][:12],
-                        f"{w['section']}.{w['row']}.{w['column']}",
-                        _show(w["gold"]),
-                        _show(w["got"]),
-                        ", ".join(w["caught_by"]) or "not caught",
-                        w["snippet"],
-                    ]
-                    for w in wrong
-                ],
-            )
-        )
-    parts.append("</body></html>")
-    return "\n".join(parts)
+        return "<p>None.</p>"
+    return _table(
+        ["report", "cell", "gold", "got", "caught by", "source text around it"],
+        [
+            [
+                w["source"] or w["doc_id"][:12],
+                f"{w['section']}.{w['row']}.{w['column']}",
+                _show(w["gold"]),
+                _show(w["got"]),
+                ", ".join(w["caught_by"]) or "not caught",
+                w["snippet"],
+            ]
+            for w in wrong
+        ],
+    )
 
 
 def _show(value: Any) -> str:

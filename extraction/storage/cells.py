@@ -19,39 +19,7 @@ import sqlite_utils
 
 from extraction import checks, template
 from extraction.schema import Finding, Report
-from extraction.storage import agencies
-
-_CELL_COLUMNS = {
-    "doc_id": str,
-    "section": str,
-    "row": str,
-    "column": str,
-    "value": int,  # INTEGER affinity: counts stay integers, fractional money (万元) stays REAL
-    "kind": str,
-    "raw": str,
-    "section_label": str,
-    "row_label": str,
-    "column_label": str,
-    "template": str,
-    "status": str,
-    "extractor": str,
-    "reviewed": int,
-    "span_start": int,
-    "span_end": int,
-    "agency": str,
-    "year": int,
-    "name": str,
-}
-_FINDING_COLUMNS = {
-    "doc_id": str,
-    "check_id": str,
-    "family": str,
-    "severity": str,
-    "status": str,
-    "message": str,
-    "cells": str,
-    "source": str,
-}
+from extraction.storage import agencies, shape
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
@@ -61,16 +29,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     fresh = "cells" not in db.table_names()
     if "agency_key" not in db["documents"].columns_dict:
         db["documents"].add_column("agency_key", str)
-    db["cells"].create(
-        _CELL_COLUMNS,
-        pk=("doc_id", "section", "row", "column"),
-        foreign_keys=[("doc_id", "documents", "id")],
-        if_not_exists=True,
-    )
-    db["current_findings"].create(
-        {"id": int, **_FINDING_COLUMNS}, pk="id", foreign_keys=[("doc_id", "documents", "id")], if_not_exists=True
-    )
-    db["current_findings"].create_index(["doc_id"], if_not_exists=True)
+    shape.ensure(db, shape.CURRENT_TABLES)
     db["documents"].create_index(["agency_key", "year"], if_not_exists=True)
     # Replaced only when changed: opening a store must not rewrite its schema under other writers.
     present = {r["name"]: r["sql"] for r in db.query("select name, sql from sqlite_master where type = 'view'")}
@@ -194,6 +153,19 @@ def refresh(db: sqlite_utils.Database, doc_id: str) -> None:
     report, findings, extractor, reviewed = current(db, doc)
     if report is None:
         return
+    _insert(db, "cells", _cell_rows(doc, report, extractor, reviewed))
+    _insert(db, "current_findings", _finding_rows(doc_id, findings, reviewed))
+    if reviewed:
+        # A reviewer's values are what the next year is compared with (上年结转 = last year's
+        # 结转下年度): its cross-year checks were computed against the extraction and are stale.
+        # Runs in the review's transaction; the chain stops at the first year not reviewed.
+        from extraction import pipeline
+
+        pipeline.recheck_next_year(db, doc_id)
+
+
+def _cell_rows(doc: dict[str, Any], report: Report, extractor: str | None, reviewed: bool) -> list[dict[str, Any]]:
+    """One row per cell of every table of the report, in template order, with its labels."""
     version = report.template_version()
     rows = []
     for table in report.tables():
@@ -203,7 +175,7 @@ def refresh(db: sqlite_utils.Database, doc_id: str) -> None:
                 cell = table.cell(row.key, column.key)
                 rows.append(
                     {
-                        "doc_id": doc_id,
+                        "doc_id": doc["id"],
                         "section": table.section,
                         "row": row.key,
                         "column": column.key,
@@ -224,31 +196,23 @@ def refresh(db: sqlite_utils.Database, doc_id: str) -> None:
                         "name": doc["name"],
                     }
                 )
-    _insert(db, "cells", rows)
-    _insert(
-        db,
-        "current_findings",
-        [
-            {
-                "doc_id": doc_id,
-                "check_id": f.id,
-                "family": checks.family(f.id),
-                "severity": f.severity,
-                "status": f.status,
-                "message": f.message,
-                "cells": json.dumps([list(c) for c in f.cells], ensure_ascii=False),
-                "source": "review" if reviewed else "extraction",
-            }
-            for f in findings
-        ],
-    )
-    if reviewed:
-        # A reviewer's values are what the next year is compared with (上年结转 = last year's
-        # 结转下年度): its cross-year checks were computed against the extraction and are stale.
-        # Runs in the review's transaction; the chain stops at the first year not reviewed.
-        from extraction import pipeline
+    return rows
 
-        pipeline.recheck_next_year(db, doc_id)
+
+def _finding_rows(doc_id: str, findings: list[Finding], reviewed: bool) -> list[dict[str, Any]]:
+    return [
+        {
+            "doc_id": doc_id,
+            "check_id": f.id,
+            "family": checks.family(f.id),
+            "severity": f.severity,
+            "status": f.status,
+            "message": f.message,
+            "cells": json.dumps([list(c) for c in f.cells], ensure_ascii=False),
+            "source": "review" if reviewed else "extraction",
+        }
+        for f in findings
+    ]
 
 
 def _insert(db: sqlite_utils.Database, table: str, rows: list[dict[str, Any]]) -> None:

@@ -30,7 +30,7 @@ import sqlite_utils
 from extraction.checks import family
 from extraction.read.readout import Doubt
 from extraction.schema import Extraction, Finding, Report
-from extraction.storage import cells
+from extraction.storage import cells, shape
 
 # Re-exported: callers claim through the store (`store.claim`); the rules live in `claims`.
 from extraction.storage.claims import MAX_ATTEMPTS as MAX_ATTEMPTS
@@ -111,150 +111,7 @@ def connect(path: str | Path) -> sqlite_utils.Database:
 
 def _ensure_schema(db: sqlite_utils.Database) -> None:
     with transaction(db):
-        db["documents"].create(
-            {
-                "id": str,
-                "name": str,
-                "format": str,
-                "size": int,
-                "text": str,
-                "pages": int,
-                "doubts": str,
-                "repair": str,
-                "ingested_at": str,
-                "status": str,
-                "error": str,
-                "agency": str,
-                "year": int,
-                "current_extraction": int,
-                "updated_at": str,
-            },
-            pk="id",
-            if_not_exists=True,
-        )
-        db["extractions"].create(
-            {
-                "id": int,
-                "doc_id": str,
-                "extractor": str,
-                "model": str,
-                "prompt_version": str,
-                "mode": str,
-                "report": str,
-                "agency": str,
-                "year": int,
-                "layouts": str,
-                "usage": str,
-                "duration_ms": float,
-                "error": str,
-                "accepted": int,
-                "agreement": str,
-                "created_at": str,
-            },
-            pk="id",
-            foreign_keys=[("doc_id", "documents", "id")],
-            if_not_exists=True,
-        )
-        # Every request to a model, re-asks included, with what came back.
-        db["llm_calls"].create(
-            {
-                "id": int,
-                "doc_id": str,
-                "extraction_id": int,
-                "section": str,
-                "attempt": int,
-                "messages": str,
-                "completion": str,
-                "usage": str,
-                "error": str,
-                "created_at": str,
-            },
-            pk="id",
-            foreign_keys=[("doc_id", "documents", "id"), ("extraction_id", "extractions", "id")],
-            if_not_exists=True,
-        )
-        db["llm_cache"].create({"key": str, "entry": str, "created_at": str}, pk="key", if_not_exists=True)
-        db["endpoints"].create(
-            {"endpoint": str, "base_url": str, "model": str, "mode": str, "probed_at": str},
-            pk="endpoint",
-            if_not_exists=True,
-        )
-        db["findings"].create(
-            {
-                "id": int,
-                "doc_id": str,
-                "extraction_id": int,
-                "check_id": str,
-                "severity": str,
-                "status": str,
-                "message": str,
-                "finding": str,
-                "created_at": str,
-            },
-            pk="id",
-            foreign_keys=[("doc_id", "documents", "id"), ("extraction_id", "extractions", "id")],
-            if_not_exists=True,
-        )
-        db["reviews"].create(
-            {
-                "id": int,
-                "doc_id": str,
-                "extraction_id": int,
-                "reviewer": str,
-                "action": str,
-                "report": str,
-                "diff": str,
-                "note": str,
-                "source_inconsistent": int,
-                "created_at": str,
-            },
-            pk="id",
-            foreign_keys=[("doc_id", "documents", "id"), ("extraction_id", "extractions", "id")],
-            if_not_exists=True,
-        )
-        db["gold"].create(
-            {
-                "id": int,
-                "doc_id": str,
-                "review_id": int,
-                "reviewer": str,
-                "report": str,
-                "source_inconsistent": int,
-                "created_at": str,
-            },
-            pk="id",
-            foreign_keys=[("doc_id", "documents", "id"), ("review_id", "reviews", "id")],
-            if_not_exists=True,
-        )
-        db["page_images"].create(
-            {"doc_id": str, "page": int, "png": bytes},
-            pk=("doc_id", "page"),
-            foreign_keys=[("doc_id", "documents", "id")],
-            if_not_exists=True,
-        )
-        # Stores made before scans were read (and before garbled text was repaired) lack these columns.
-        present = db["documents"].columns_dict
-        for column, kind in (
-            ("pages", int),
-            ("doubts", str),
-            ("notes", str),
-            ("repair", str),
-            ("claim", str),
-            ("claimed_at", str),
-        ):
-            if column not in present:
-                db["documents"].add_column(column, kind)
-        if "attempts" not in present:
-            db["documents"].add_column("attempts", int, not_null_default=0)
-        for table, columns in (
-            ("documents", ["status"]),
-            ("documents", ["agency", "year"]),  # last year's report, looked up for every extraction
-            ("extractions", ["doc_id"]),
-            ("findings", ["extraction_id"]),
-            ("llm_calls", ["extraction_id"]),
-            ("reviews", ["doc_id"]),
-        ):
-            db[table].create_index(columns, if_not_exists=True)
+        shape.ensure(db, shape.TABLES)
 
 
 # --- Documents -------------------------------------------------------------------------------
@@ -365,66 +222,72 @@ def add_extraction(
     """
     stamp = now()
     with transaction(db):
-        extraction_id = (
-            db["extractions"]
-            .insert(
-                {
-                    "doc_id": doc_id,
-                    "extractor": extraction.extractor,
-                    "model": model,
-                    "prompt_version": prompt_version,
-                    "mode": mode,
-                    "report": extraction.report.model_dump_json(),
-                    "agency": extraction.agency,
-                    "year": extraction.year,
-                    "layouts": dumps(extraction.layouts),
-                    "usage": dumps(usage or {}),
-                    "duration_ms": duration_ms,
-                    "error": None,
-                    "accepted": int(accepted),
-                    "agreement": dumps(agreement) if agreement else None,
-                    "created_at": stamp,
-                },
-                alter=True,
-            )
-            .last_pk
-        )
+        row = {
+            "doc_id": doc_id,
+            "extractor": extraction.extractor,
+            "model": model,
+            "prompt_version": prompt_version,
+            "mode": mode,
+            "report": extraction.report.model_dump_json(),
+            "agency": extraction.agency,
+            "year": extraction.year,
+            "layouts": dumps(extraction.layouts),
+            "usage": dumps(usage or {}),
+            "duration_ms": duration_ms,
+            "error": None,
+            "accepted": int(accepted),
+            "agreement": dumps(agreement) if agreement else None,
+            "created_at": stamp,
+        }
+        extraction_id = db["extractions"].insert(row, alter=True).last_pk
         _insert_findings(db, doc_id, extraction_id, findings, stamp)
-        db["llm_calls"].insert_all(
-            {
-                "doc_id": doc_id,
-                "extraction_id": extraction_id,
-                "section": call.section,
-                "attempt": call.attempt,
-                "messages": dumps(call.messages),
-                "completion": call.completion,
-                "usage": dumps(call.usage),
-                "error": call.error,
-                "created_at": stamp,
-            }
-            for call in calls or []
-        )
+        _insert_calls(db, doc_id, extraction_id, calls or [], stamp)
         db["llm_cache"].insert_all(
             ({"key": key, "entry": dumps(entry), "created_at": stamp} for key, entry in (cache_entries or {}).items()),
             replace=True,
         )
-        current = db["documents"].get(doc_id)
-        status = current["status"] if current["status"] in DECIDED else ("accepted" if accepted else "queued")
-        db["documents"].update(
-            doc_id,
-            {
-                "status": status,
-                "error": None,
-                "claim": None,
-                "attempts": 0,
-                "agency": extraction.agency,
-                "year": extraction.year,
-                "current_extraction": extraction_id,
-                "updated_at": stamp,
-            },
-        )
-        cells.refresh(db, doc_id)
+        _make_current(db, doc_id, extraction, extraction_id, accepted, stamp)
     return extraction_id
+
+
+def _insert_calls(db: sqlite_utils.Database, doc_id: str, extraction_id: int, calls: list[Any], stamp: str) -> None:
+    """Every request sent to a model for this extraction, with what came back."""
+    db["llm_calls"].insert_all(
+        {
+            "doc_id": doc_id,
+            "extraction_id": extraction_id,
+            "section": call.section,
+            "attempt": call.attempt,
+            "messages": dumps(call.messages),
+            "completion": call.completion,
+            "usage": dumps(call.usage),
+            "error": call.error,
+            "created_at": stamp,
+        }
+        for call in calls
+    )
+
+
+def _make_current(
+    db: sqlite_utils.Database, doc_id: str, extraction: Extraction, extraction_id: int, accepted: bool, stamp: str
+) -> None:
+    """Point the document at the new extraction and rewrite its cells; a person's decision stays."""
+    current = db["documents"].get(doc_id)
+    status = current["status"] if current["status"] in DECIDED else ("accepted" if accepted else "queued")
+    db["documents"].update(
+        doc_id,
+        {
+            "status": status,
+            "error": None,
+            "claim": None,
+            "attempts": 0,
+            "agency": extraction.agency,
+            "year": extraction.year,
+            "current_extraction": extraction_id,
+            "updated_at": stamp,
+        },
+    )
+    cells.refresh(db, doc_id)
 
 
 def _insert_findings(
@@ -536,43 +399,33 @@ def add_review(
     when there was none); if another review has been saved since, nothing is written and
     Conflict carries the other review. -1 skips the check (a script that means to append).
     """
-    if action not in REVIEW_ACTIONS:
-        raise ValueError(f"unknown review action {action!r}; expected one of {REVIEW_ACTIONS}")
-    if action == "accepted_as_printed" and not note.strip():
-        raise ValueError("accepting an inconsistent source as printed needs a note saying why")
-    if not reviewer.strip():
-        raise ValueError("a review needs the reviewer's name")
+    _check_review(reviewer, action, note)
     stamp = now()
     with transaction(db):  # the check and the write must not interleave with another reviewer's
         latest = latest_review(db, doc_id)
         if based_on != -1 and (latest["id"] if latest else None) != based_on:
             raise Conflict(latest)  # type: ignore[arg-type]
         doc = db["documents"].get(doc_id)
-        review_id = (
-            db["reviews"]
-            .insert(
-                {
-                    "doc_id": doc_id,
-                    "extraction_id": doc["current_extraction"],
-                    "reviewer": reviewer,
-                    "action": action,
-                    "report": report.model_dump_json(),
-                    "diff": dumps(diff),
-                    "note": note,
-                    "source_inconsistent": int(source_inconsistent),
-                    "created_at": stamp,
-                }
-            )
-            .last_pk
-        )
+        row = {
+            "doc_id": doc_id,
+            "extraction_id": doc["current_extraction"],
+            "reviewer": reviewer,
+            "action": action,
+            "report": report.model_dump_json(),
+            "diff": dumps(diff),
+            "note": note,
+            "source_inconsistent": int(source_inconsistent),
+            "created_at": stamp,
+        }
+        review_id = db["reviews"].insert(row).last_pk
         if action != "discarded":  # not a report: no gold example of it
             db["gold"].insert(
                 {
                     "doc_id": doc_id,
                     "review_id": review_id,
                     "reviewer": reviewer,
-                    "report": report.model_dump_json(),
-                    "source_inconsistent": int(source_inconsistent),
+                    "report": row["report"],
+                    "source_inconsistent": row["source_inconsistent"],
                     "created_at": stamp,
                 }
             )
@@ -580,6 +433,16 @@ def add_review(
         db["documents"].update(doc_id, {"status": status, "updated_at": stamp})
         cells.refresh(db, doc_id)
     return review_id
+
+
+def _check_review(reviewer: str, action: str, note: str) -> None:
+    """A review the store refuses before taking any lock: an unknown action, no reviewer, no note."""
+    if action not in REVIEW_ACTIONS:
+        raise ValueError(f"unknown review action {action!r}; expected one of {REVIEW_ACTIONS}")
+    if action == "accepted_as_printed" and not note.strip():
+        raise ValueError("accepting an inconsistent source as printed needs a note saying why")
+    if not reviewer.strip():
+        raise ValueError("a review needs the reviewer's name")
 
 
 def latest_review(db: sqlite_utils.Database, doc_id: str) -> dict[str, Any] | None:
