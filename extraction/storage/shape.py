@@ -9,11 +9,15 @@ Nothing here commits: `ensure` runs inside the transaction that opens the store.
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,43 @@ def ensure(db: sqlite_utils.Database, tables: Sequence[TableDef]) -> None:
     for table in tables:
         for columns in table.indexes:
             db[table.name].create_index(list(columns), if_not_exists=True)
+
+
+def link(db: sqlite_utils.Database, tables: Sequence[TableDef]) -> dict[str, int]:
+    """Add the declared foreign keys a store made before them lacks; returns orphan rows per table.
+
+    A store keeps the tables it was created with, so links declared later (findings, model
+    calls, reviews and gold to their document and extraction) reach an old store only here:
+    each table that lacks one is rebuilt with it (sqlite-utils' transform: every row, rowid and
+    index copied), inside the caller's transaction, so a kill leaves the old tables whole.
+
+    Rows that point at a row no longer there (a finding whose document was removed by hand or
+    by older code) are kept where they are, and counted in a warning: the store does not
+    enforce its keys (SQLite's foreign_keys pragma stays off), so such a row breaks nothing,
+    while deleting it or moving it aside could hide a person's review from the document it
+    belongs to, and skipping the table would take the links from all its other rows.
+    `PRAGMA foreign_key_check` lists them.
+    """
+    missing = []
+    for table in tables:
+        present = {(fk.column, fk.other_table, fk.other_column) for fk in db[table.name].foreign_keys}
+        columns = db[table.name].columns_dict
+        missing += [(table.name, *fk) for fk in table.foreign_keys if fk not in present and fk[0] in columns]
+    if not missing:
+        return {}
+    db.add_foreign_keys(missing)
+    orphans: Counter[str] = Counter()
+    for name in dict.fromkeys(fk[0] for fk in missing):
+        # one line per broken link: a row may break two (its document and its extraction)
+        orphans[name] += len({row[1] for row in db.execute(f"PRAGMA foreign_key_check([{name}])")})
+    if orphans.total():
+        counted = ", ".join(f"{n} in {name}" for name, n in orphans.items() if n)
+        log.warning(
+            "links added to a store made before them; rows pointing at a row that is gone were kept: %s "
+            "(PRAGMA foreign_key_check lists them)",
+            counted,
+        )
+    return {name: n for name, n in orphans.items() if n}
 
 
 _DOC = ("doc_id", "documents", "id")

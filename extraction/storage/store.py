@@ -72,6 +72,7 @@ def open_db(path: str | Path) -> sqlite_utils.Database:
     with transaction(db):
         _ensure_schema(db)
         cells.ensure_schema(db)
+        shape.link(db, shape.TABLES + shape.CURRENT_TABLES)  # a store made before its links gains them
     return db
 
 
