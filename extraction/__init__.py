@@ -14,7 +14,7 @@ The sub-packages follow the pipeline, each taking what the one before hands on:
     scoring/   extractions scored against gold, and as an HTML page
     synth/     generated reports with known answers (tests, bench)
     template, schema   the shared vocabulary: sections, rows, columns; Cell, Table, Report, Finding
-    cli        the `xxgk` command
+    cli/       the `xxgk` command: one module per stage (run, review, export, evaluate, admin)
 
 The functions below are the few a library user needs. They import their stage when called, so
 importing `extraction` (or any one module) stays light: no model client or OCR loaded unasked.
