@@ -8,7 +8,7 @@ import time
 
 from conftest import SAMPLES
 from llm_double import ScriptedServer
-from test_llm import applications_answer, proactive_answer, review_answer
+from model.test_llm import applications_answer, proactive_answer, review_answer
 
 from extraction.storage import store
 

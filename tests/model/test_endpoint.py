@@ -7,13 +7,13 @@ import time
 import pytest
 from conftest import SAMPLES
 from llm_double import ScriptedServer
-from test_llm import applications_answer, proactive_answer, review_answer
 from typer.testing import CliRunner
 
 from extraction import pipeline
 from extraction.cli import app
 from extraction.model import endpoint, llm, prompts
 from extraction.storage import store
+from model.test_llm import applications_answer, proactive_answer, review_answer
 
 TEXT = SAMPLES[2].read_text(encoding="utf-8")
 

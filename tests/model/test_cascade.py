@@ -6,13 +6,13 @@ import pytest
 from conftest import GOLD, ROOT, SAMPLES
 from gold_double import HOSTILE, SLIPS, GoldReport, GoldServer, load_reports
 from llm_double import ScriptedServer
-from test_llm import applications_answer, proactive_answer, review_answer
 from typer.testing import CliRunner
 
 from extraction import pipeline
 from extraction.cli import app
 from extraction.model import cascade, llm, prompts
 from extraction.storage import store
+from model.test_llm import applications_answer, proactive_answer, review_answer
 
 S002 = SAMPLES[2]
 S004 = SAMPLES[4]

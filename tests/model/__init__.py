@@ -1,0 +1,1 @@
+"""Tests of extraction/model/, one file per module."""

@@ -1,0 +1,1 @@
+"""Tests of extraction/read/, one file per module."""

@@ -1,0 +1,1 @@
+"""Tests of extraction/scoring/, one file per module."""

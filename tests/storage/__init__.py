@@ -1,0 +1,1 @@
+"""Tests of extraction/storage/, one file per module."""

@@ -1,0 +1,1 @@
+"""Tests of extraction/synth/, one file per module."""

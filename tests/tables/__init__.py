@@ -1,0 +1,1 @@
+"""Tests of extraction/tables/, one file per module."""
