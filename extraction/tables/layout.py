@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 from extraction import template
 from extraction.schema import CellKind, Extraction, Finding, Report, Table
-from extraction.tables import anchored, families, proactive, sections, streams
+from extraction.tables import anchored, edges, families, proactive, sections
 from extraction.tables.choose import choose
 from extraction.tables.placement import (
     DELIMITED,
@@ -241,7 +241,7 @@ def _evenly_spaced_first(options: list[tuple[int, Reading]]) -> list[tuple[int, 
 
     def unevenness(reading: Reading) -> tuple[float, float]:
         placed = [(i, cell) for i, cell in enumerate(reading) if cell is not None]
-        return streams.unevenness([float(cell.end) for _, cell in placed], tuple(i for i, _ in placed))
+        return edges.unevenness([float(cell.end) for _, cell in placed], tuple(i for i, _ in placed))
 
     ranked = sorted(options, key=lambda option: unevenness(option[1]))
     return [(rank, reading) for rank, (_, reading) in enumerate(ranked)]

@@ -1,0 +1,32 @@
+"""Columns of `pdftotext -layout` text read from where a row's numbers stand on its line."""
+
+from extraction.tables import edges
+
+
+def _layout_rows(lines: list[str]) -> tuple[str, list[list[list[tuple[str, int, int]]]]]:
+    """The text of these lines and each line's numbers as one row of (text, start, end) cells."""
+    text, block, at = "", [], 0
+    for line in lines:
+        cells, position = [], 0
+        for part in line.split():
+            position = line.index(part, position)
+            cells.append((part, at + position, at + position + len(part)))
+            position += len(part)
+        block.append(cells)
+        text += line + "\n"
+        at += len(line) + 1
+    return text, [block]
+
+
+def test_a_short_row_is_spread_over_the_columns_its_numbers_stand_under():
+    full = "   1   2   3   4   5   6  21"
+    short = "   2" + " " * 23 + "2"  # 自然人 and 总计 only, under the full rows' first and last numbers
+    text, blocks = _layout_rows([full, full, short])
+    placed, doubts = edges.by_position(blocks, text, "2019")
+    assert [c[0] for c in placed[0][2]] == ["2", "", "", "", "", "", "2"]
+    assert doubts == []
+
+
+def test_evenly_spaced_edges_are_the_evenest_assignment_to_columns():
+    assert edges.unevenness([4.0, 8.0, 12.0], (0, 1, 2))[0] == 0.0
+    assert edges.unevenness([4.0, 8.0, 12.0], (0, 1, 5))[0] > 0.0
