@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from extraction import checks, template
 from extraction.tables.normalize import parse_cell, value_of
+from extraction.tables.placement import ends_in_its_total
 from extraction.template import Version
 
 Cell = tuple[str, int, int]  # text, start, end in the document
@@ -115,9 +116,7 @@ def _or_column_by_column(
 
 def broken(row: list) -> int:
     """1 when a printed row's last number is not the sum of the ones before it."""
-    if any(value is None for value in row):
-        return 1
-    return int(sum(row[:-1]) != row[-1])
+    return int(not ends_in_its_total(row))
 
 
 _GROUP = len(template.OUTCOME_COLUMNS)
