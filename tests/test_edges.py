@@ -1,6 +1,6 @@
 """Columns of `pdftotext -layout` text read from where a row's numbers stand on its line."""
 
-from extraction.tables import edges
+from extraction.tables import edges, placement
 
 
 def _layout_rows(lines: list[str]) -> tuple[str, list[list[list[tuple[str, int, int]]]]]:
@@ -30,3 +30,11 @@ def test_a_short_row_is_spread_over_the_columns_its_numbers_stand_under():
 def test_evenly_spaced_edges_are_the_evenest_assignment_to_columns():
     assert edges.unevenness([4.0, 8.0, 12.0], (0, 1, 2))[0] == 0.0
     assert edges.unevenness([4.0, 8.0, 12.0], (0, 1, 5))[0] > 0.0
+
+
+def test_placements_of_a_layout_line_are_ranked_by_how_evenly_they_space_the_columns():
+    a, b, c = (placement.RawCell("1", end - 1, end) for end in (4, 8, 12))
+    uneven = (a, b, None, None, c)
+    even = (a, b, c, None, None)
+    ranked = edges.evenly_spaced_first([(0, uneven), (0, even)])
+    assert ranked == [(0, even), (1, uneven)]

@@ -4,7 +4,9 @@ A -layout line keeps a row's numbers right-aligned under their column, so where 
 numbers end says which columns its blanks were. The columns are seen only as the edges the
 table's one-line rows show; when some column is blank in every row nothing printed says which
 it is, and the identities weigh every assignment of the edges to columns (a doubt when several
-fit). The rows then reach `placement` with their blanks as empty cells, like any explicit row.
+fit). The rows then reach `placement` with their blanks as empty cells, like any explicit row;
+section 四's one line reaches it as it stands, and its placements are ranked by how evenly they
+space the columns (`evenly_spaced_first`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import itertools
 from extraction import checks, template
 from extraction.tables.normalize import value_of
 from extraction.tables.orders import Cell, table_values
+from extraction.tables.placement import Reading
 from extraction.template import Version
 
 Values = dict[tuple[str, str], int | None]
@@ -157,3 +160,17 @@ def unevenness(edges: list[float], columns: tuple[int, ...]) -> tuple[float, flo
     slope = sum((c - mean_c) * (e - mean_e) for c, e in zip(columns, edges, strict=True)) / spread
     residual = sum((e - mean_e - slope * (c - mean_c)) ** 2 for c, e in zip(columns, edges, strict=True))
     return round(residual, 6), slope
+
+
+def evenly_spaced_first(options: list[tuple[int, Reading]]) -> list[tuple[int, Reading]]:
+    """Placements of a `-layout` line's numbers ranked by how evenly their positions space the
+    columns they are put in. Only an order of preference for the reading kept when several
+    balance (which stays a blocking ambiguity): a PDF's columns are drawn evenly, but pdftotext
+    does not print them exactly so."""
+
+    def spacing(reading: Reading) -> tuple[float, float]:
+        placed = [(i, cell) for i, cell in enumerate(reading) if cell is not None]
+        return unevenness([float(cell.end) for _, cell in placed], tuple(i for i, _ in placed))
+
+    ranked = sorted(options, key=lambda option: spacing(option[1]))
+    return [(rank, reading) for rank, (_, reading) in enumerate(ranked)]

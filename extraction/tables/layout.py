@@ -229,19 +229,5 @@ def _review(rows: list[Row], family: str, every_cell_printed: bool = False) -> t
     table = Table.empty("review_litigation", "2019")
     vanished = family in _VANISHING or (family == "number_stream" and len(data[-1]) < width)
     if vanished and family == "number_stream":  # -layout: where the numbers stand on their line
-        options = _evenly_spaced_first(options)  # (choose keeps those passing their own identities, in this order)
+        options = edges.evenly_spaced_first(options)  # (choose keeps those passing their own identities, in this order)
     return choose(table, {"*": options}, columns, vanishing=vanished)
-
-
-def _evenly_spaced_first(options: list[tuple[int, Reading]]) -> list[tuple[int, Reading]]:
-    """Placements of a `-layout` line's numbers ranked by how evenly their positions space the
-    columns they are put in. Only an order of preference for the reading kept when several
-    balance (which stays a blocking ambiguity): a PDF's columns are drawn evenly, but pdftotext
-    does not print them exactly so."""
-
-    def unevenness(reading: Reading) -> tuple[float, float]:
-        placed = [(i, cell) for i, cell in enumerate(reading) if cell is not None]
-        return edges.unevenness([float(cell.end) for _, cell in placed], tuple(i for i, _ in placed))
-
-    ranked = sorted(options, key=lambda option: unevenness(option[1]))
-    return [(rank, reading) for rank, (_, reading) in enumerate(ranked)]
