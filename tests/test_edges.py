@@ -3,14 +3,14 @@
 from extraction.tables import edges, placement
 
 
-def _layout_rows(lines: list[str]) -> tuple[str, list[list[list[tuple[str, int, int]]]]]:
-    """The text of these lines and each line's numbers as one row of (text, start, end) cells."""
+def _layout_rows(lines: list[str]) -> tuple[str, list[list[placement.Row]]]:
+    """The text of these lines and each line's numbers as one row of cells."""
     text, block, at = "", [], 0
     for line in lines:
         cells, position = [], 0
         for part in line.split():
             position = line.index(part, position)
-            cells.append((part, at + position, at + position + len(part)))
+            cells.append(placement.RawCell(part, at + position, at + position + len(part)))
             position += len(part)
         block.append(cells)
         text += line + "\n"
@@ -23,7 +23,7 @@ def test_a_short_row_is_spread_over_the_columns_its_numbers_stand_under():
     short = "   2" + " " * 23 + "2"  # 自然人 and 总计 only, under the full rows' first and last numbers
     text, blocks = _layout_rows([full, full, short])
     placed, doubts = edges.by_position(blocks, text, "2019")
-    assert [c[0] for c in placed[0][2]] == ["2", "", "", "", "", "", "2"]
+    assert [c.text for c in placed[0][2]] == ["2", "", "", "", "", "", "2"]
     assert doubts == []
 
 

@@ -62,7 +62,7 @@ def test_interleaved_section_four_lists_every_balanced_reading():
 
 def test_value_tokens_leave_labels_page_numbers_and_years_alone():
     text = "1.属于国家秘密   12   0  3,001\n-3-\n2024年 增1 3773631元 849.39万元\n"
-    cells = [c[0] for run in streams.runs(text, 0, len(text)) for c in run.cells]
+    cells = [c.text for run in streams.runs(text, 0, len(text)) for c in run.cells]
     assert cells == ["12", "0", "3,001", "增1", "3773631元", "849.39万元"]
 
 

@@ -15,23 +15,23 @@ import itertools
 
 from extraction import checks, template
 from extraction.tables.normalize import value_of
-from extraction.tables.orders import Cell, table_values
-from extraction.tables.placement import Reading
+from extraction.tables.orders import table_values
+from extraction.tables.placement import RawCell, Reading
 from extraction.template import Version
 
 Values = dict[tuple[str, str], int | None]
 
 
-def _right_edge(cell: Cell, text: str) -> int:
+def _right_edge(cell: RawCell, text: str) -> int:
     """How far from the start of its line a cell ends: its column, in `pdftotext -layout` text."""
-    return cell[2] - (text.rfind("\n", 0, cell[1]) + 1)
+    return cell.end - (text.rfind("\n", 0, cell.start) + 1)
 
 
-def _one_line(row: list[Cell], text: str) -> bool:
-    return bool(row) and "\n" not in text[row[0][1] : row[-1][2]]
+def _one_line(row: list[RawCell], text: str) -> bool:
+    return bool(row) and "\n" not in text[row[0].start : row[-1].end]
 
 
-def _edges(blocks: list[list[list[Cell]]], text: str) -> list[float] | None:
+def _edges(blocks: list[list[list[RawCell]]], text: str) -> list[float] | None:
     """The column right edges the table shows, from where the numbers of one-line rows end.
 
     Edges cluster (numbers are right-aligned in their column). Only `-layout` text has rows
@@ -53,7 +53,7 @@ def _edges(blocks: list[list[list[Cell]]], text: str) -> list[float] | None:
     return [sum(c) / len(c) for c in clusters]
 
 
-def _nearest_edges(row: list[Cell], text: str, edges: list[float]) -> list[int] | None:
+def _nearest_edges(row: list[RawCell], text: str, edges: list[float]) -> list[int] | None:
     """For a short one-line row, the edge each number sits on; None when one sits clearly on
     none, or two share one (the row's place is then for the identities to weigh)."""
     gap = min((b - a for a, b in itertools.pairwise(edges)), default=6) / 2
@@ -67,20 +67,20 @@ def _nearest_edges(row: list[Cell], text: str, edges: list[float]) -> list[int] 
     return out
 
 
-def _aligned(row: list[Cell], on: list[int] | None, columns: tuple[int, ...]) -> list[Cell]:
+def _aligned(row: list[RawCell], on: list[int] | None, columns: tuple[int, ...]) -> list[RawCell]:
     """A short row spread over its columns (`columns` says which column each edge is); the
     blanks between become empty cells. A row not placed by position (`on` None) stays as it is."""
     if on is None:
         return row
-    slots: list[Cell | None] = [None] * 7
+    slots: list[RawCell | None] = [None] * 7
     for cell, edge in zip(row, on, strict=True):
         slots[columns[edge]] = cell
-    return [cell if cell is not None else ("", row[0][1], row[0][1]) for cell in slots]
+    return [cell if cell is not None else RawCell("", row[0].start, row[0].start) for cell in slots]
 
 
 def by_position(
-    blocks: list[list[list[Cell]]], text: str, version: Version
-) -> tuple[list[list[list[Cell]]], list[str]]:
+    blocks: list[list[list[RawCell]]], text: str, version: Version
+) -> tuple[list[list[list[RawCell]]], list[str]]:
     """Short rows placed by where their numbers stand, when positions explain every one of them.
 
     With seven edges each is its column. With fewer, some column is blank in every row and
@@ -118,7 +118,7 @@ def by_position(
 
 
 def _best_assignments(
-    blocks: list[list[list[Cell]]], on: list[list[list[int] | None]], edges: list[float], version: Version
+    blocks: list[list[list[RawCell]]], on: list[list[list[int] | None]], edges: list[float], version: Version
 ) -> tuple[list[tuple[int, tuple[float, float], tuple[int, ...], Values]], set[str]]:
     """The assignments of edges to columns failing the fewest identities, most evenly spaced
     first, each as (failures, unevenness, columns, values); and the rows placed by position."""
@@ -129,7 +129,7 @@ def _best_assignments(
     flat_on = [at for ats in on for at in ats]
     steady = table_values([[] if at is not None else row for row, at in zip(flat_rows, flat_on, strict=True)], version)
     moving = [
-        (row_spec, [(edge, value_of(cell[0])) for cell, edge in zip(row, at, strict=True)])
+        (row_spec, [(edge, value_of(cell.text)) for cell, edge in zip(row, at, strict=True)])
         for row_spec, row, at in zip(spec.rows, flat_rows, flat_on, strict=False)
         if at is not None
     ]

@@ -42,7 +42,8 @@ def printed_rows(text: str, span: sections.Span, section: Section, family: str) 
         cut, doubts, gapped = streams.rows(text, span.start, span.end, section)
         return Printed("gapped_stream" if gapped else family, _as_rows(cut, span), doubts)
     if family == "space_rows":  # web text: rows by their labels, whatever the line breaks
-        return Printed(family, _as_rows(anchored.rows(text, span.start, span.end, section), span), [])
+        found = anchored.rows(text, span.start, span.end, section)
+        return Printed(family, _as_rows([(label, [RawCell(*c) for c in cells]) for label, cells in found], span), [])
     return Printed(family, tokenize(text, span, family), [])
 
 
@@ -108,12 +109,14 @@ def tokenize(text: str, span: sections.Span, family: str) -> list[Row]:
     return rows
 
 
-def _as_rows(cut: list[tuple[str, list[tuple[str, int, int]]]], span: sections.Span) -> list[Row]:
+def _as_rows(cut: list[tuple[str, Row]], span: sections.Span) -> list[Row]:
+    """Rows given as (label, value cells) with the label as a cell of its own, where the row's
+    values begin (or the section, for a row that printed none)."""
     out = []
     for label, cells in cut:
-        at = cells[0][1] if cells else span.start
+        at = cells[0].start if cells else span.start
         head = [RawCell(label, at, at)] if label else []
-        out.append(head + [RawCell(t, a, b) for t, a, b in cells])
+        out.append(head + list(cells))
     return out
 
 

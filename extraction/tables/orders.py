@@ -15,22 +15,20 @@ from typing import NamedTuple
 
 from extraction import checks, template
 from extraction.tables.normalize import parse_cell, value_of
-from extraction.tables.placement import ends_in_its_total
+from extraction.tables.placement import RawCell, ends_in_its_total
 from extraction.template import Version
-
-Cell = tuple[str, int, int]  # text, start, end in the document
 
 _COLUMNS = len(template.APPLICANT_COLUMNS)
 _MAX_CUTS = 16
 
 
 class Cut(NamedTuple):
-    rows: list[list[Cell]]
+    rows: list[list[RawCell]]
     doubt: str | None  # several cuts fit equally
     score: tuple[int, int]  # (broken sums, empty rows)
 
 
-def cut_run(cells: list[Cell], count: int) -> Cut | None:
+def cut_run(cells: list[RawCell], count: int) -> Cut | None:
     """A run's numbers cut into `count` rows, and a doubt when several cuts fit equally.
 
     Each row ends with its 总计, the sum of the numbers before it (blank cells print nothing,
@@ -40,7 +38,7 @@ def cut_run(cells: list[Cell], count: int) -> Cut | None:
     rows (more than seven to a row).
     """
     n = len(cells)
-    values = [value_of(cell[0]) for cell in cells]
+    values = [value_of(cell.text) for cell in cells]
     if count == 1 or n > _COLUMNS * count:
         return Cut([cells], None, (broken(values), 0) if cells else (0, 1)) if n <= _COLUMNS * count else None
     best, found = _fewest_broken(values, count)
@@ -52,7 +50,7 @@ def cut_run(cells: list[Cell], count: int) -> Cut | None:
     # before them.
     front = [rows for rows in options if not any(rows[sum(map(bool, rows)) :])]
     options = front or options
-    distinct = {tuple(tuple(cell[0] for cell in row) for row in rows) for rows in options}
+    distinct = {tuple(tuple(cell.text for cell in row) for row in rows) for rows in options}
     if len(distinct) < 2:
         return Cut(options[0], None, best)
     doubt = f"{len(distinct)} ways to cut a run of {n} numbers into {count} rows fit equally; the first is kept"
@@ -99,14 +97,14 @@ def _fewest_broken(values: list, count: int) -> tuple[tuple[int, int], list[list
 
 
 def _or_column_by_column(
-    cells: list[Cell], count: int, best: tuple[int, int], options: list[list[list[Cell]]]
-) -> tuple[tuple[int, int], list[list[list[Cell]]]]:
+    cells: list[RawCell], count: int, best: tuple[int, int], options: list[list[list[RawCell]]]
+) -> tuple[tuple[int, int], list[list[list[RawCell]]]]:
     """`options` joined by the readings of full rows printed row by row for a head of them, then
     column by column, where those break no more sums."""
     block = [cells[i : i + _COLUMNS] for i in range(0, len(cells), _COLUMNS)]
     for head in range(count - 1):
         rows = block[:head] + transpose(block[head:])
-        score = (sum(broken([value_of(cell[0]) for cell in row]) for row in rows), 0)
+        score = (sum(broken([value_of(cell.text) for cell in row]) for row in rows), 0)
         if score < best:
             best, options = score, [rows]
         elif score == best:
@@ -125,7 +123,7 @@ _MAX_NODES = 200_000
 REVIEW_CELLS = _GROUP * _GROUPS
 
 
-def review_order(cells: list[Cell]) -> tuple[list[tuple[str, list[Cell]]], list[str]]:
+def review_order(cells: list[RawCell]) -> tuple[list[tuple[str, list[RawCell]]], list[str]]:
     """Section 四's fifteen numbers; when their printed order does not balance, the interleaving that does.
 
     pdftotext may print the three groups' cells interleaved (a group's parts, another group's,
@@ -177,9 +175,9 @@ def _interleavings(values: list[int]) -> list[list[int]]:
     return found
 
 
-def _number(cell: Cell) -> int:
+def _number(cell: RawCell) -> int:
     try:
-        return int(parse_cell(cell[0]).value or 0)
+        return int(parse_cell(cell.text).value or 0)
     except ValueError:
         return -1
 
@@ -190,16 +188,16 @@ def _balanced(values: list[int], order: list[int]) -> bool:
     return not any(broken([values[i] for i in order[start : start + _GROUP]]) for start in starts)
 
 
-def transpose(block: list[list[Cell]]) -> list[list[Cell]]:
+def transpose(block: list[list[RawCell]]) -> list[list[RawCell]]:
     """Cells printed column by column: the first len(block) cells are the first column, and so on."""
     cells = [cell for row in block for cell in row]
     height = len(block)
     return [cells[r::height] for r in range(height)]
 
 
-def by_orientation(blocks: list[list[list[Cell]]], version: Version) -> tuple[list[list[list[Cell]]], list[str]]:
+def by_orientation(blocks: list[list[list[RawCell]]], version: Version) -> tuple[list[list[list[RawCell]]], list[str]]:
     """For each multi-row block of full rows, the row-major or column-major reading the identities prefer."""
-    options: list[list[list[list[Cell]]]] = []
+    options: list[list[list[list[RawCell]]]] = []
     for block in blocks:
         full = len(block) > 1 and all(len(row) == 7 for row in block)
         choices = [block]
@@ -218,16 +216,16 @@ def by_orientation(blocks: list[list[list[Cell]]], version: Version) -> tuple[li
         scored.append((checks.count_failures("applications", version, values), combo))
     fewest = min(score for score, _ in scored)
     best = [combo for score, combo in scored if score == fewest]
-    distinct = {tuple(tuple(c[0] for c in row) for block in combo for row in block) for combo in best}
+    distinct = {tuple(tuple(c.text for c in row) for block in combo for row in block) for combo in best}
     doubts = [] if len(distinct) == 1 else [f"{len(distinct)} orders of the printed numbers fit equally well"]
     return list(best[0]), doubts
 
 
-def table_values(flat: list[list[Cell]], version: Version) -> dict[tuple[str, str], int | None]:
+def table_values(flat: list[list[RawCell]], version: Version) -> dict[tuple[str, str], int | None]:
     """Section 三's values when these rows fill its template rows in order, cell by cell."""
     spec = template.spec("applications", version)
     out: dict[tuple[str, str], int | None] = {}
     for row, cells in zip(spec.rows, flat, strict=False):
         for column, cell in zip(row.columns, cells, strict=False):
-            out[(row.key, column.key)] = value_of(cell[0])  # type: ignore[assignment]
+            out[(row.key, column.key)] = value_of(cell.text)  # type: ignore[assignment]
     return out

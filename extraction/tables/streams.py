@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 
 from extraction import template
 from extraction.tables.edges import by_position
-from extraction.tables.orders import REVIEW_CELLS, Cell, Cut, by_orientation, cut_run, review_order
+from extraction.tables.orders import REVIEW_CELLS, Cut, by_orientation, cut_run, review_order
+from extraction.tables.placement import RawCell
 from extraction.template import Section, Version
 
 # A whitespace-delimited value: 12, 1,234, 3773631元, 849.39万元, 增1, -3. "1.属于" and "-3-" are not.
@@ -36,7 +37,7 @@ _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789"
 @dataclass
 class Run:
     labels: list[str]  # the label lines since the previous run, nearest last
-    cells: list[Cell] = field(default_factory=list)
+    cells: list[RawCell] = field(default_factory=list)
     inline_label: str = ""  # label text on the same line as the first number: -layout's strong evidence
 
 
@@ -62,7 +63,9 @@ def runs(text: str, start: int, end: int) -> list[Run]:
                 current = Run(labels, inline_label=label)
                 out.append(current)
                 labels = []
-            current.cells.append((line[match.start() : match.end()], offset + match.start(), offset + match.end()))
+            current.cells.append(
+                RawCell(line[match.start() : match.end()], offset + match.start(), offset + match.end())
+            )
             position = match.end()
         rest = content[position:].strip()
         if rest:
@@ -78,7 +81,7 @@ def count_values(text: str, start: int, end: int) -> int:
     return sum(len(run.cells) for run in runs(text, start, end))
 
 
-def rows(text: str, start: int, end: int, section: Section) -> tuple[list[tuple[str, list[Cell]]], list[str], bool]:
+def rows(text: str, start: int, end: int, section: Section) -> tuple[list[tuple[str, list[RawCell]]], list[str], bool]:
     """Labelled rows (label, cells) for the section's reader, cut from the stream, any doubts,
     and whether blank cells vanished so that each labelled run was read as one (short) row.
 
@@ -91,13 +94,13 @@ def rows(text: str, start: int, end: int, section: Section) -> tuple[list[tuple[
     if section == "review_litigation":
         cells = [cell for run in found for cell in run.cells]
         # One number per line and fewer than fifteen: default order, where blanks vanished.
-        gapped = len(cells) < REVIEW_CELLS and all("\n" in text[a[2] : b[1]] for a, b in itertools.pairwise(cells))
+        gapped = len(cells) < REVIEW_CELLS and all("\n" in text[a.end : b.start] for a, b in itertools.pairwise(cells))
         return (*review_order(cells), gapped)
     every_label = "".join(label for run in found for label in run.labels)
     version = _version(section, every_label)
     spec = template.spec(section, version)
     widths = [len(row.columns) for row in spec.rows]
-    side_by_side = any("\n" not in text[a[2] : b[1]] for run in found for a, b in itertools.pairwise(run.cells))
+    side_by_side = any("\n" not in text[a.end : b.start] for run in found for a, b in itertools.pairwise(run.cells))
     if section == "applications" and not side_by_side and sum(len(run.cells) for run in found) < sum(widths):
         # Default order, one number per line, and fewer numbers than cells: blanks vanished.
         labelled = _labelled(found)
@@ -112,12 +115,12 @@ def rows(text: str, start: int, end: int, section: Section) -> tuple[list[tuple[
         blocks, doubts = by_position(blocks, text, version)
         blocks, more = by_orientation(blocks, version)
         doubts += more
-    out: list[tuple[str, list[Cell]]] = [(every_label, [])]  # every label first: the version words
+    out: list[tuple[str, list[RawCell]]] = [(every_label, [])]  # every label first: the version words
     flat = [row for block in blocks for row in block]
     placed = dict(zip(order.indexes, flat, strict=True))
     at = text.find("\n", start)  # a blank row has no span of its own; its cells point at the section
     for i in order.blank_rows:
-        placed[i] = [("", at, at)] * widths[i]
+        placed[i] = [RawCell("", at, at) for _ in range(widths[i])]
     out += [(spec.rows[i].label, placed[i]) for i in sorted(placed)]
     if order.leftover:
         out.append(("unread numbers", order.leftover))
@@ -139,10 +142,10 @@ class _InOrder:
     keys: list[str]
     widths: list[int]
     match: Callable[[str], str | None]
-    blocks: list[list[list[Cell]]] = field(default_factory=list)  # per run: its cells cut into rows
+    blocks: list[list[list[RawCell]]] = field(default_factory=list)  # per run: its cells cut into rows
     indexes: list[int] = field(default_factory=list)  # the template row of each row in `blocks`, in order
     blank_rows: list[int] = field(default_factory=list)
-    leftover: list[Cell] = field(default_factory=list)
+    leftover: list[RawCell] = field(default_factory=list)
     following: int = 0
 
     def skip_to(self, label: str) -> bool:
@@ -178,10 +181,10 @@ class _InOrder:
 
 
 Named = list[tuple[str, str]]  # label lines with the template row each names
-Group = tuple[Named, list[Cell]]  # the rows a run may cover, and its cells
+Group = tuple[Named, list[RawCell]]  # the rows a run may cover, and its cells
 
 
-def _labelled(found: list[Run]) -> tuple[list[tuple[str, list[Cell]]], list[str]] | None:
+def _labelled(found: list[Run]) -> tuple[list[tuple[str, list[RawCell]]], list[str]] | None:
     """Each run of numbers as the rows its labels name, when every run has one; any doubts.
 
     A PDF prints nothing for a blank cell, so fewer numbers than cells means some rows are
@@ -197,7 +200,7 @@ def _labelled(found: list[Run]) -> tuple[list[tuple[str, list[Cell]]], list[str]
     cuts = _cuts_by_totals(groups) if groups is not None else None
     if cuts is None:
         return None
-    out: list[tuple[str, list[Cell]]] = []
+    out: list[tuple[str, list[RawCell]]] = []
     doubts: list[str] = []
     for named, cut in cuts:
         out += [(label, row) for (label, _), row in zip(named, cut.rows, strict=True)]
