@@ -1,15 +1,9 @@
 """The deterministic, template-aware layout parser: free, instant, and honest about doubt.
 
-It reads the tables the way the text carries them. Layout families (`detect_family`):
-
-- ``cell_per_line`` (Word saved as text): every cell starts a line with a tab, a line without
-  a tab continues the cell above (vertical headers, wrapped labels), an empty line ends a row.
-- ``tab_rows`` (one row per line, cells split by tabs): converters drop or add empty fields,
-  so a row may have too few or too many cells and the numbers shift.
-- ``markdown`` (tables from PDF/OCR converters); HTML tables arrive as ``cell_per_line``
-  (`html.to_text` keeps them cell by cell).
-- ``space_rows`` (web text: single spaces, blanks gone, digits sometimes run together).
-- ``number_stream`` / ``gapped_stream`` (pdftotext, default order or -layout; `streams`).
+A section's text goes in; its table comes out, with findings. The layout family
+(`families.detect_family`) says only how the section's rows are printed: each family gives its
+rows in one shape (`families.printed_rows`: a label cell and the value cells after it, with
+their offsets), and from there every family goes the same way.
 
 Where the text alone does not say which column a number belongs to (a short row), every
 order-preserving placement is a candidate reading; the identities of TEMPLATE.md pick the one
@@ -20,17 +14,15 @@ finding that lists the others: never a silent guess.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from extraction import template
 from extraction.schema import CellKind, Extraction, Finding, Report, Table
-from extraction.tables import anchored, proactive, sections, streams
+from extraction.tables import anchored, edges, families, proactive, sections
 from extraction.tables.choose import choose
 from extraction.tables.placement import (
     DELIMITED,
     STREAMS,
-    RawCell,
     Reading,
     Row,
     blocking_doubt,
@@ -41,134 +33,12 @@ from extraction.tables.placement import (
     split_row,
     uncut_run,
 )
-from extraction.template import Section, Version
+from extraction.template import Version
 
 EXTRACTOR = "layout"
 # Families where a blank cell prints nothing at all: where a 0 stands is never settled by habit.
 _VANISHING = ("space_rows", "gapped_stream")
 _HEADER_WORDS = ("自然人", "商业企业", "申请人情况", "勾稽关系", "法人或其他组织")
-
-
-# --- Tokenising ------------------------------------------------------------------------------
-
-
-def _lines(text: str, start: int, end: int) -> list[tuple[int, str]]:
-    out = []
-    offset = start
-    for line in text[start:end].splitlines(keepends=True):
-        out.append((offset, line.rstrip("\r\n")))
-        offset += len(line)
-    return out
-
-
-def detect_family(text: str, span: sections.Span) -> str | None:
-    lines = [content for _, content in _lines(text, span.start, span.end)]
-    if sum(1 for c in lines if c.lstrip().startswith("|") and c.count("|") >= 3) >= 3:
-        return "markdown"
-    inner_tabs = sum(1 for c in lines if "\t" in c.lstrip("\t") and c.strip())
-    leading_tabs = sum(1 for c in lines if c.startswith("\t"))
-    if inner_tabs >= 3:
-        return "tab_rows"
-    if leading_tabs >= 3:
-        return "cell_per_line"
-    # (A row is a short line: on a whole page body in one line the row pattern backtracks for ever.)
-    if (
-        any(anchored.names_rows(c) >= 3 for c in lines)
-        or sum(1 for c in lines if len(c) < 400 and _SPACE_ROW.match(c)) >= 3
-    ):
-        return "space_rows"
-    if streams.count_values(text, span.start, span.end) >= 3:
-        return "number_stream"  # pdftotext, default order or -layout
-    return None
-
-
-def tokenize(text: str, span: sections.Span, family: str) -> list[Row]:
-    rows: list[Row] = []
-    row: Row = []
-    for offset, content in _lines(text, span.start, span.end):
-        if family == "tab_rows":
-            if content.strip():
-                rows.append(_split_tabs(content, offset))
-            continue
-        if family == "markdown":
-            if content.lstrip().startswith("|") and not _MARKDOWN_RULE.match(content):
-                rows.append(_split_pipes(content, offset))
-            elif len(content) < 400 and _SPACE_ROW.match(content) and _names_a_row(content):
-                # A converter leaves the small tables it did not recognise as plain lines: "行政许可 0".
-                rows.append(
-                    [RawCell(m.group(), offset + m.start(), offset + m.end()) for m in _TOKEN.finditer(content)]
-                )
-            continue
-        if not content.strip() and not content.startswith("\t"):
-            if row:
-                rows.append(row)
-            row = []
-        elif content.startswith("\t"):
-            row.extend(_split_tabs(content, offset)[1:])
-        elif row:
-            # A line without a tab continues the cell above it: "商\n业\n企\n业", "本年新\n制作数量".
-            last = row[-1]
-            row[-1] = RawCell(last.text + content, last.start, offset + len(content))
-    if row:
-        rows.append(row)
-    return rows
-
-
-def _stream_rows(text: str, span: sections.Span, section: Section) -> tuple[list[Row], list[str], bool]:
-    """Rows cut from a PDF text stream, as label cell + value cells like the other families,
-    the stream's doubts, and whether its blanks vanished (see `streams.rows`)."""
-    cut, doubts, gapped = streams.rows(text, span.start, span.end, section)
-    return _as_rows(cut, span), doubts, gapped
-
-
-def _as_rows(cut: list[tuple[str, list[tuple[str, int, int]]]], span: sections.Span) -> list[Row]:
-    out = []
-    for label, cells in cut:
-        at = cells[0][1] if cells else span.start
-        head = [RawCell(label, at, at)] if label else []
-        out.append(head + [RawCell(t, a, b) for t, a, b in cells])
-    return out
-
-
-# A web page's text as a browser copies it: a label, then values split by single spaces (or by
-# nothing at all); pdftotext -layout pads with runs of spaces instead.
-# A value never ends in "." or ",": "（四）无法提供 1." is a label wrapped after its item number.
-_SPACE_ROW = re.compile(r"^\S*[^\s\d０-９.,]\S*(?: \S+)*? (?:[-+增减]?[\d０-９]+(?:[.,][\d０-９]+)*(?:万?元)? ?)+$")
-
-_TOKEN = re.compile(r"\S+")
-
-
-def _names_a_row(line: str) -> bool:
-    label = split_row([RawCell(t, 0, 0) for t in line.split()])[0]
-    return bool(template.match_proactive_row(label) or template.match_application_row(label))
-
-
-# The line under a Markdown table's header: | --- | :---: | ---: |
-_MARKDOWN_RULE = re.compile(r"^\s*\|(\s*:?-{2,}:?\s*\|)+\s*$")
-
-
-def _split_pipes(content: str, offset: int) -> Row:
-    """A Markdown table row: its cells between the pipes, an empty one kept as a blank."""
-    cells = []
-    inner = content.rstrip()
-    first = inner.index("|")
-    position = offset + first + 1
-    parts = inner[first + 1 :].split("|")
-    if parts and not parts[-1].strip():
-        parts.pop()  # the closing pipe
-    for part in parts:
-        cells.append(RawCell(part.strip(), position + len(part) - len(part.lstrip()), position + len(part.rstrip())))
-        position += len(part) + 1
-    return cells
-
-
-def _split_tabs(content: str, offset: int) -> Row:
-    cells = []
-    position = offset
-    for part in content.split("\t"):
-        cells.append(RawCell(part, position, position + len(part)))
-        position += len(part) + 1
-    return cells
 
 
 # --- Sections --------------------------------------------------------------------------------
@@ -187,7 +57,7 @@ def parse(text: str) -> Extraction:
         if span is None:
             findings.append(not_read(section, "not found in the text"))
             continue
-        family = detect_family(text, span)
+        family = families.detect_family(text, span)
         if (
             family in (None, "number_stream")
             and (crawled or "space_rows" in layouts.values())
@@ -200,15 +70,10 @@ def parse(text: str) -> Extraction:
             findings.append(not_read(section, "found, but in a layout the parser does not read yet"))
             continue
         layouts[section] = family
-        if family == "number_stream":
-            rows, doubts, gapped = _stream_rows(text, span, section)
-            if gapped:
-                family = layouts[section] = "gapped_stream"
-            findings += [blocking_doubt(section, "*", doubt) for doubt in doubts]
-        elif family == "space_rows":  # web text: rows by their labels, whatever the line breaks
-            rows = _as_rows(anchored.rows(text, span.start, span.end, section), span)
-        else:
-            rows = tokenize(text, span, family)
+        printed = families.printed_rows(text, span, section, family)
+        family = layouts[section] = printed.family
+        rows = printed.rows
+        findings += [blocking_doubt(section, "*", doubt) for doubt in printed.doubts]
         if section == "proactive":
             table, doubts = proactive.read(rows, family, _outside(text, spans.values()), text[span.start : span.end])
         elif section == "applications":
@@ -364,19 +229,5 @@ def _review(rows: list[Row], family: str, every_cell_printed: bool = False) -> t
     table = Table.empty("review_litigation", "2019")
     vanished = family in _VANISHING or (family == "number_stream" and len(data[-1]) < width)
     if vanished and family == "number_stream":  # -layout: where the numbers stand on their line
-        options = _evenly_spaced_first(options)  # (choose keeps those passing their own identities, in this order)
+        options = edges.evenly_spaced_first(options)  # (choose keeps those passing their own identities, in this order)
     return choose(table, {"*": options}, columns, vanishing=vanished)
-
-
-def _evenly_spaced_first(options: list[tuple[int, Reading]]) -> list[tuple[int, Reading]]:
-    """Placements of a `-layout` line's numbers ranked by how evenly their positions space the
-    columns they are put in. Only an order of preference for the reading kept when several
-    balance (which stays a blocking ambiguity): a PDF's columns are drawn evenly, but pdftotext
-    does not print them exactly so."""
-
-    def unevenness(reading: Reading) -> tuple[float, float]:
-        placed = [(i, cell) for i, cell in enumerate(reading) if cell is not None]
-        return streams.unevenness([float(cell.end) for _, cell in placed], tuple(i for i, _ in placed))
-
-    ranked = sorted(options, key=lambda option: unevenness(option[1]))
-    return [(rank, reading) for rank, (_, reading) in enumerate(ranked)]

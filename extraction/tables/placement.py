@@ -277,7 +277,13 @@ def _can_balance(amounts: tuple[Value, ...], width: int, group: int) -> bool:
 def _balances(amounts: tuple[Value, ...] | list[Value]) -> bool:
     """A group's numbers can stand so that its 总计 is their sum: none printed, all zeros, or a
     last number (not 0) that is the sum of the others."""
-    return not any(amounts) or (bool(amounts[-1]) and sum(amounts[:-1]) == amounts[-1])  # type: ignore[arg-type]
+    return not any(amounts) or (bool(amounts[-1]) and ends_in_its_total(amounts))
+
+
+def ends_in_its_total(amounts: tuple[Value, ...] | list[Value]) -> bool:
+    """A printed row's (or group's) last number is the sum of the ones before it: the one test
+    of a total every reading of printed numbers is weighed by. A blank or unreadable cell fails it."""
+    return None not in amounts and sum(amounts[:-1]) == amounts[-1]  # type: ignore[arg-type]
 
 
 def _balanced_placements(cells: Row, width: int, group: int) -> list[Reading]:

@@ -53,68 +53,77 @@ def balanced(
     """
     if any(v is not None and v < 0 for v in _every_value(fixed, per_row)):
         return None  # the pruning below assumes counts are not negative
-    known_rows = {row for row, _ in fixed}
     equations = checks.equations(table.section, table.version)
     # Totals first: once a sum's total is read, its parts are bounded by it.
     totals = {eq.left[0][0] for eq in equations if eq.is_sum}
     order = sorted(range(len(open_rows)), key=lambda i: (open_rows[i] not in totals, len(per_row[i])))
-    # The table rows each open reading fills: itself, or section 四's three groups for its one row "*".
-    fills = [{r for r, _ in per_row[i][0]} if per_row[i] else {open_rows[i]} for i in range(len(open_rows))]
+    search = _RowSearch(equations, fixed, open_rows, per_row, order, max_steps)
+    complete = search.walk(0)
+    # Cut short, the balanced combinations found so far still stand (not counted to the end).
+    return Found(search.solutions, complete) if complete or search.solutions else None
 
-    # Running sums of each identity's two sides over the rows read so far (a blank counts 0,
-    # which is also how a blank total fails), and how much the open rows not yet read could
-    # still add to each side at most. A row neither read nor open could add anything.
-    left_sum = [sum(fixed.get(k) or 0 for k in eq.left) for eq in equations]
-    right_sum = [sum(fixed.get(k) or 0 for k in eq.right) for eq in equations]
-    unknown = {r for eq in equations for r in eq.rows} - known_rows - {r for f in fills for r in f}
-    left_room = [math.inf if {r for r, _ in eq.left} & unknown else 0 for eq in equations]
-    right_room = [math.inf if {r for r, _ in eq.right} & unknown else 0 for eq in equations]
-    # Per open row: the identities it touches, per reading the non-zero amounts it adds to
-    # either side, and the most any of its readings adds.
-    touching: list[list[int]] = []
-    adds = []
-    most: list[list[tuple[int, int, int]]] = []
-    for i in range(len(open_rows)):
-        touched = [e for e, eq in enumerate(equations) if fills[i] & eq.rows]
-        touching.append(touched)
-        per_pick = []
-        for values in per_row[i]:
-            amounts = []
-            for e in touched:
-                left = sum(values.get(k) or 0 for k in equations[e].left if k[0] in fills[i])
-                right = sum(values.get(k) or 0 for k in equations[e].right if k[0] in fills[i])
-                if left or right:
-                    amounts.append((e, left, right))
-            per_pick.append(amounts)
-        adds.append(per_pick)
-        largest: dict[int, list[int]] = {}
-        for amounts in per_pick:
-            for e, left, right in amounts:
-                bound = largest.setdefault(e, [0, 0])
-                bound[0], bound[1] = max(bound[0], left), max(bound[1], right)
-        most.append([(e, left, right) for e, (left, right) in largest.items()])
-        for e, left, right in most[-1]:
-            left_room[e] += left
-            right_room[e] += right
-    solutions: list[tuple[int, ...]] = []
-    picks: list[int] = [0] * len(open_rows)
-    steps = 0
 
-    def walk(depth: int) -> bool:
-        nonlocal steps
-        if depth == len(order):
-            solutions.append(tuple(picks))
-            return len(solutions) < MAX_SOLUTIONS
-        index = order[depth]
-        for e, left, right in most[index]:
+class _RowSearch:
+    """The state of `balanced`'s search, row by row.
+
+    Running sums of each identity's two sides over the rows read so far (a blank counts 0,
+    which is also how a blank total fails), and how much the open rows not yet read could
+    still add to each side at most. A row neither read nor open could add anything.
+    """
+
+    def __init__(
+        self,
+        equations: tuple[checks.Equation, ...],
+        fixed: dict[Key, Value],
+        open_rows: list[str],
+        per_row: list[list[dict[Key, Value]]],
+        order: list[int],
+        max_steps: int,
+    ) -> None:
+        # The table rows each open reading fills: itself, or section 四's three groups for its one row "*".
+        fills = [{r for r, _ in per_row[i][0]} if per_row[i] else {open_rows[i]} for i in range(len(open_rows))]
+        self.left_sum = [sum(fixed.get(k) or 0 for k in eq.left) for eq in equations]
+        self.right_sum = [sum(fixed.get(k) or 0 for k in eq.right) for eq in equations]
+        unknown = {r for eq in equations for r in eq.rows} - {row for row, _ in fixed} - {r for f in fills for r in f}
+        self.left_room = [math.inf if {r for r, _ in eq.left} & unknown else 0 for eq in equations]
+        self.right_room = [math.inf if {r for r, _ in eq.right} & unknown else 0 for eq in equations]
+        # Per open row: the identities it touches, per reading the non-zero amounts it adds to
+        # either side, and the most any of its readings adds.
+        self.touching = [[e for e, eq in enumerate(equations) if fills[i] & eq.rows] for i in range(len(open_rows))]
+        self.adds = [_amounts(equations, touched, fills[i], per_row[i]) for i, touched in enumerate(self.touching)]
+        self.most: list[list[tuple[int, int, int]]] = []
+        for per_pick in self.adds:
+            largest: dict[int, list[int]] = {}
+            for amounts in per_pick:
+                for e, left, right in amounts:
+                    bound = largest.setdefault(e, [0, 0])
+                    bound[0], bound[1] = max(bound[0], left), max(bound[1], right)
+            self.most.append([(e, left, right) for e, (left, right) in largest.items()])
+            for e, left, right in self.most[-1]:
+                self.left_room[e] += left
+                self.right_room[e] += right
+        self.order = order
+        self.max_steps = max_steps
+        self.solutions: list[tuple[int, ...]] = []
+        self.picks: list[int] = [0] * len(open_rows)
+        self.steps = 0
+
+    def walk(self, depth: int) -> bool:
+        """Read the row at `depth` of the order each way that can still balance; False to stop."""
+        if depth == len(self.order):
+            self.solutions.append(tuple(self.picks))
+            return len(self.solutions) < MAX_SOLUTIONS
+        index = self.order[depth]
+        left_sum, right_sum, left_room, right_room = self.left_sum, self.right_sum, self.left_room, self.right_room
+        for e, left, right in self.most[index]:
             left_room[e] -= left
             right_room[e] -= right
         try:
-            for pick, amounts in enumerate(adds[index]):
-                steps += 1
-                if steps > max_steps:
+            for pick, amounts in enumerate(self.adds[index]):
+                self.steps += 1
+                if self.steps > self.max_steps:
                     return False
-                picks[index] = pick
+                self.picks[index] = pick
                 for e, left, right in amounts:
                     left_sum[e] += left
                     right_sum[e] += right
@@ -122,23 +131,36 @@ def balanced(
                 # identity can only hold while the two ranges meet.
                 holds = all(
                     left_sum[e] <= right_sum[e] + right_room[e] and right_sum[e] <= left_sum[e] + left_room[e]
-                    for e in touching[index]
+                    for e in self.touching[index]
                 )
-                go_on = walk(depth + 1) if holds else True
+                go_on = self.walk(depth + 1) if holds else True
                 for e, left, right in amounts:
                     left_sum[e] -= left
                     right_sum[e] -= right
                 if not go_on:
                     return False
         finally:
-            for e, left, right in most[index]:
+            for e, left, right in self.most[index]:
                 left_room[e] += left
                 right_room[e] += right
         return True
 
-    complete = walk(0)
-    # Cut short, the balanced combinations found so far still stand (not counted to the end).
-    return Found(solutions, complete) if complete or solutions else None
+
+def _amounts(
+    equations: tuple[checks.Equation, ...], touched: list[int], fills: set[str], readings: list[dict[Key, Value]]
+) -> list[list[tuple[int, int, int]]]:
+    """Per reading of an open row, the non-zero amounts (identity, left, right) it adds to the
+    sides of the identities it touches."""
+    per_pick = []
+    for values in readings:
+        amounts = []
+        for e in touched:
+            left = sum(values.get(k) or 0 for k in equations[e].left if k[0] in fills)
+            right = sum(values.get(k) or 0 for k in equations[e].right if k[0] in fills)
+            if left or right:
+                amounts.append((e, left, right))
+        per_pick.append(amounts)
+    return per_pick
 
 
 def _every_value(fixed: dict[Key, Value], per_row: list[list[dict[Key, Value]]]) -> Iterator[Value]:
@@ -171,23 +193,10 @@ def by_columns(
     few, and sums over mostly empty columns close after a few choices, where the crowded 自然人
     column, taken first, branches on every row.
     """
+    if any(v is not None and v < 0 for v in _every_value(fixed, per_row)):
+        return None  # the bounds below assume counts are not negative
     columns = (columns[-1], *reversed(columns[:-1]))
-    equations = checks.equations(table.section, table.version)
-    known = {row for row, _ in fixed} | set(open_rows)
-    in_column: dict[str, list[checks.Equation]] = {column: [] for column in columns}
-    across: list[checks.Equation] = []
-    for eq in equations:
-        cells = eq.left + eq.right
-        judged = {r for r, _ in cells} <= known
-        if len({c for _, c in cells}) == 1 and cells[0][1] in in_column:
-            if judged:
-                in_column[cells[0][1]].append(eq)
-        else:
-            across.append(eq)
-    # A row's own 总计 usually holds in every reading left to it (the caller leaves a row only
-    # readings passing it, when any do): such identities cannot fail at the end and are not
-    # judged there.
-    across = [eq for eq in across if not _holds_in_every_reading(eq, fixed, open_rows, per_row)]
+    in_column, across = _by_column_and_across(table, fixed, open_rows, per_row, columns)
     # Per column: where each open row stands in its identities ((identity, side) pairs, side 0
     # the left), the sums the fixed rows give each side, and whether the row is some sum's total.
     layout = []
@@ -200,102 +209,153 @@ def by_columns(
         base = [[sum(fixed.get(k) or 0 for k in keys) for keys in (eq.left, eq.right)] for eq in eqs]
         parts_only = [not any(s == 0 for _, s in touched) for touched in sides]
         layout.append((sides, base, parts_only))
-    alive = [_Alive(list(range(len(opts)))) for opts in per_row]
-    solutions: list[tuple[int, ...]] = []
-    counted = 0  # solutions up to where a 0 stands
-    steps = 0
+    search = _ColumnSearch(fixed, open_rows, per_row, columns, across, layout, max_steps)
+    complete = search.column(0)
+    # Cut short, the balanced combinations found so far still stand (not counted to the end).
+    return Found(search.solutions, complete) if complete or search.solutions else None
 
-    def finish() -> bool:
-        # The readings still alive in a row differ at most in where a 0 stands, which no sum
-        # sees: one combination of them is a solution, the next one that also passes (if
-        # any) shows that the 0s could stand elsewhere; only the first counts toward the limit.
-        # (A row's readings failing its own 总计 are left out by the caller, when any pass it.)
-        nonlocal steps, counted
+
+def _by_column_and_across(
+    table: Table, fixed: dict[Key, Value], open_rows: list[str], per_row: list[list[dict[Key, Value]]], columns: tuple
+) -> tuple[dict[str, list[checks.Equation]], list[checks.Equation]]:
+    """The identities held within one column (only those reading known rows), by column, and
+    those across columns that some combination of readings could fail."""
+    known = {row for row, _ in fixed} | set(open_rows)
+    in_column: dict[str, list[checks.Equation]] = {column: [] for column in columns}
+    across: list[checks.Equation] = []
+    for eq in checks.equations(table.section, table.version):
+        cells = eq.left + eq.right
+        judged = {r for r, _ in cells} <= known
+        if len({c for _, c in cells}) == 1 and cells[0][1] in in_column:
+            if judged:
+                in_column[cells[0][1]].append(eq)
+        else:
+            across.append(eq)
+    # A row's own 总计 usually holds in every reading left to it (the caller leaves a row only
+    # readings passing it, when any do): such identities cannot fail at the end and are not
+    # judged there.
+    return in_column, [eq for eq in across if not _holds_in_every_reading(eq, fixed, open_rows, per_row)]
+
+
+_Layout = list[tuple[list[list[tuple[int, int]]], list[list[int]], list[bool]]]
+
+
+@dataclass(slots=True)
+class _Column:
+    """One column's place in `by_columns`' search: each identity's sums so far (left, right),
+    the most the rows still open here could add to each side, and the rows to branch on."""
+
+    at: int
+    sides: list[list[tuple[int, int]]]
+    sums: list[list[int]]
+    room: list[list[int]]
+    kept: list[_Alive]
+    order: list[int]
+
+
+class _ColumnSearch:
+    """The state of `by_columns`' search: the readings alive in each row, and what it found."""
+
+    def __init__(
+        self,
+        fixed: dict[Key, Value],
+        open_rows: list[str],
+        per_row: list[list[dict[Key, Value]]],
+        columns: tuple[str, ...],
+        across: list[checks.Equation],
+        layout: _Layout,
+        max_steps: int,
+    ) -> None:
+        self.fixed, self.open_rows, self.per_row, self.columns = fixed, open_rows, per_row, columns
+        self.across, self.layout, self.max_steps = across, layout, max_steps
+        self.alive = [_Alive(list(range(len(opts)))) for opts in per_row]
+        self.solutions: list[tuple[int, ...]] = []
+        self.counted = 0  # solutions up to where a 0 stands
+        self.steps = 0
+
+    def finish(self) -> bool:
+        """The readings still alive in a row differ at most in where a 0 stands, which no sum
+        sees: one combination of them is a solution, the next one that also passes (if any)
+        shows that the 0s could stand elsewhere; only the first counts toward the limit.
+        (A row's readings failing its own 总计 are left out by the caller, when any pass it.)"""
         shown = 0
-        for picks in itertools.product(*(node.indexes for node in alive)):
-            steps += 1
-            if steps > max_steps:
+        for picks in itertools.product(*(node.indexes for node in self.alive)):
+            self.steps += 1
+            if self.steps > self.max_steps:
                 return False
-            values = dict(fixed)
-            for opts, pick in zip(per_row, picks, strict=True):
+            values = dict(self.fixed)
+            for opts, pick in zip(self.per_row, picks, strict=True):
                 values.update(opts[pick])
-            if not any(checks.fails(eq, values) for eq in across):
-                solutions.append(picks)
+            if not any(checks.fails(eq, values) for eq in self.across):
+                self.solutions.append(picks)
                 shown += 1
                 if shown == 2:
                     break
-        counted += shown > 0
-        return counted < MAX_SOLUTIONS
+        self.counted += shown > 0
+        return self.counted < MAX_SOLUTIONS
 
-    def column(at: int) -> bool:
-        if at == len(columns):
-            return finish()
-        sides, base, parts_only = layout[at]
-        sums = [list(pair) for pair in base]  # left, right
-        room = [[0, 0] for _ in base]
-        kept = list(alive)
+    def column(self, at: int) -> bool:
+        """Decide column `at` for every open row, then the columns after it; False to stop."""
+        if at == len(self.columns):
+            return self.finish()
+        sides, base, parts_only = self.layout[at]
+        here = _Column(at, sides, [list(pair) for pair in base], [[0, 0] for _ in base], list(self.alive), [])
         # A row whose alive readings all put the same amount here adds it at once; the others
         # are branched on, totals first, then the largest numbers: sums close early.
         open_here: list[int] = []
-        for i, node in enumerate(kept):
-            ahead = node.split(per_row[i], (open_rows[i], columns[at]))
+        for i, node in enumerate(here.kept):
+            ahead = node.split(self.per_row[i], (self.open_rows[i], self.columns[at]))
             if len(ahead) == 1:
                 for e, s in sides[i]:
-                    sums[e][s] += ahead[0][0]
-                alive[i] = ahead[0][1]
+                    here.sums[e][s] += ahead[0][0]
+                self.alive[i] = ahead[0][1]
             else:
                 open_here.append(i)
                 for e, s in sides[i]:
-                    room[e][s] += node.largest
-        order = sorted(open_here, key=lambda i: (parts_only[i], -kept[i].largest))
-
-        def meets(e: int) -> bool:  # each side ends between its sum so far and that plus its room
-            left, right = sums[e]
-            return left <= right + room[e][1] and right <= left + room[e][0]
-
-        def row(depth: int) -> bool:
-            nonlocal steps
-            if depth == len(order):
-                return column(at + 1)
-            i = order[depth]
-            touched = sides[i]
-            largest = kept[i].largest
-            for e, s in touched:
-                room[e][s] -= largest
-            try:
-                for amount, node in kept[i].ahead:
-                    steps += 1
-                    if steps > max_steps:
-                        return False
-                    for e, s in touched:
-                        sums[e][s] += amount
-                    alive[i] = node
-                    holds = True
-                    for e, _ in touched:  # inline `meets`: the search's innermost loop
-                        left, right = sums[e]
-                        if left > right + room[e][1] or right > left + room[e][0]:
-                            holds = False
-                            break
-                    go_on = row(depth + 1) if holds else True
-                    for e, s in touched:
-                        sums[e][s] -= amount
-                    if not go_on:
-                        return False
-            finally:
-                for e, s in touched:
-                    room[e][s] += largest
-            return True
-
+                    here.room[e][s] += node.largest
+        here.order = sorted(open_here, key=lambda i: (parts_only[i], -here.kept[i].largest))
+        sums, room = here.sums, here.room
+        # Each side ends between its sum so far and that plus its room.
+        meets = all(
+            sums[e][0] <= sums[e][1] + room[e][1] and sums[e][1] <= sums[e][0] + room[e][0] for e in range(len(base))
+        )
         try:
-            return row(0) if all(meets(e) for e in range(len(base))) else True
+            return self.row(here, 0) if meets else True
         finally:
-            alive[:] = kept
+            self.alive[:] = here.kept
 
-    if any(v is not None and v < 0 for v in _every_value(fixed, per_row)):
-        return None  # the bounds above assume counts are not negative
-    complete = column(0)
-    # Cut short, the balanced combinations found so far still stand (not counted to the end).
-    return Found(solutions, complete) if complete or solutions else None
+    def row(self, here: _Column, depth: int) -> bool:
+        """Put the next number of the row at `depth` of the column's order here, or not."""
+        if depth == len(here.order):
+            return self.column(here.at + 1)
+        i = here.order[depth]
+        touched, sums, room = here.sides[i], here.sums, here.room
+        largest = here.kept[i].largest
+        for e, s in touched:
+            room[e][s] -= largest
+        try:
+            for amount, node in here.kept[i].ahead:  # type: ignore[union-attr]
+                self.steps += 1
+                if self.steps > self.max_steps:
+                    return False
+                for e, s in touched:
+                    sums[e][s] += amount
+                self.alive[i] = node
+                holds = True
+                for e, _ in touched:  # the search's innermost loop
+                    left, right = sums[e]
+                    if left > right + room[e][1] or right > left + room[e][0]:
+                        holds = False
+                        break
+                go_on = self.row(here, depth + 1) if holds else True
+                for e, s in touched:
+                    sums[e][s] -= amount
+                if not go_on:
+                    return False
+        finally:
+            for e, s in touched:
+                room[e][s] += largest
+        return True
 
 
 def _holds_in_every_reading(

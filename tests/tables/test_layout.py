@@ -125,14 +125,6 @@ def test_unreadable_value_is_kept_raw_and_flagged():
     assert any(f.id == "applications.layout.unreadable_value" for f in extraction.findings)
 
 
-def test_markdown_rows_keep_empty_cells_and_their_spans():
-    text = "| 规章 |  | ０ | 12 |\n| --- | :---: | --- | ---: |\n"
-    cells = layout._split_pipes(text.splitlines()[0], 0)
-    assert [c.text for c in cells] == ["规章", "", "０", "12"]
-    assert [text[c.start : c.end] for c in cells] == ["规章", "", "０", "12"]
-    assert layout._MARKDOWN_RULE.match(text.splitlines()[1])
-
-
 def test_every_balanced_reading_of_a_lone_data_row_is_counted():
     # Section 四 prints one data row. Where its blanks vanished, each group's parts may stand in
     # several of its columns; every placement is counted (here by brute force over the

@@ -71,3 +71,10 @@ def test_a_run_of_digits_too_long_to_cut_is_read_as_printed_and_named():
     assert placement._ways(run.text, 7) == ((((0, 34),), (int(run.text),)),)  # not cut: 34 digits have ~1.3M cuts
     assert placement.uncut_run([placement.RawCell("12", 0, 2), run]) is run
     assert placement.uncut_run([placement.RawCell("1" * 20, 0, 20)]) is None
+
+
+def test_a_total_holds_only_when_the_last_number_is_the_sum_of_the_printed_ones_before_it():
+    assert placement.ends_in_its_total([2, 3, 0, 5])
+    assert placement.ends_in_its_total([0, 0, 0])
+    assert not placement.ends_in_its_total([2, 3, 6])
+    assert not placement.ends_in_its_total([2, None, 2])  # a blank part is not a printed 0
