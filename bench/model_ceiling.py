@@ -176,6 +176,11 @@ def main() -> None:
                             "accepted_wrong": sum(r["status"] == "accepted" and not r["exact"] for r in rows),
                             "max_requests": max((r["requests"] for r in rows), default=0),
                             "mean_prompt": round(statistics.mean(r["prompt"] for r in model_rows)) if model_rows else 0,
+                            "prompt_over_section_texts_overall": round(
+                                sum(r["prompt"] for r in model_rows) / sum(texts[r["report"]] for r in model_rows), 2
+                            )
+                            if model_rows
+                            else None,
                             "median_prompt_over_section_texts": round(
                                 statistics.median(r["prompt"] / texts[r["report"]] for r in model_rows), 2
                             )

@@ -205,17 +205,7 @@ def extract_parts(
     span of `text`, row by row.
     """
     sections_asked = [p.section for p in parts]
-    if prompts.shape == "report":
-        model: type[BaseModel] = shapes.report_model(tuple((p.section, p.version) for p in parts))
-        asks = [prompts.render(p.section, version=p.version, **_outline(p.section, p.version, True)) for p in parts]
-        user = prompts.render("report", parts="\n".join(asks), text=_quoted(text, parts))
-    else:
-        (part,) = parts
-        model = answer_model(part.section, part.version, prompts.shape)
-        outline = _outline if prompts.shape == "rows" else _rows
-        chunk = text[part.start : part.end]
-        user = prompts.render(part.section, version=part.version, text=chunk, **outline(part.section, part.version))
-    messages = [{"role": "system", "content": prompts.render("system")}, {"role": "user", "content": user}]
+    messages, model = request_of(prompts, text, parts)
     calls = attempts.recorded_calls(client, "+".join(sections_asked))
     same = attempts.SameFailure()
     retrying = Retrying(
@@ -253,6 +243,21 @@ def extract_parts(
         guards += grounding.coverage(table, text, part.start, part.end)
         results.append(SectionResult(part.section, table, own + doubts + guards, [], mode))
     return results, calls
+
+
+def request_of(prompts: PromptSet, text: str, parts: list[Part]) -> tuple[list[dict[str, str]], type[BaseModel]]:
+    """The messages and the response model of one call for `parts` (bench/llm_shapes.py counts them)."""
+    if prompts.shape == "report":
+        model: type[BaseModel] = shapes.report_model(tuple((p.section, p.version) for p in parts))
+        asks = [prompts.render(p.section, version=p.version, **_outline(p.section, p.version, True)) for p in parts]
+        user = prompts.render("report", parts="\n".join(asks), text=_quoted(text, parts))
+    else:
+        (part,) = parts
+        model = answer_model(part.section, part.version, prompts.shape)
+        outline = _outline if prompts.shape == "rows" else _rows
+        chunk = text[part.start : part.end]
+        user = prompts.render(part.section, version=part.version, text=chunk, **outline(part.section, part.version))
+    return [{"role": "system", "content": prompts.render("system")}, {"role": "user", "content": user}], model
 
 
 def _per_section(answer: BaseModel | None) -> dict[Section, shapes.Answer]:
