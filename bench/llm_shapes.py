@@ -26,6 +26,7 @@ from typing import Any, Literal
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import instructor  # noqa: E402
 from pydantic import BaseModel, ConfigDict, create_model  # noqa: E402
 
 from extraction import template  # noqa: E402
@@ -109,30 +110,41 @@ def main() -> None:
         prompt, completion = entry["prompt"] / len(samples), entry["completion"] / len(samples)
         print(f"  {shape:8} prompt {prompt:7.0f}   completion {completion:6.0f}")
 
-    print("\nwhole report with the shipped shapes (3 requests: 二, 三, 四), mean over the samples:")
-    prompt_total = completion_total = 0
-    for path in samples:
-        text = path.read_text(encoding="utf-8")
-        parsed = layout.parse(text)
-        for section, chunks in llm.section_texts(text, template.SECTIONS, 24_000).items():
-            version = llm.section_version(section, chunks[0])
-            user = prompt_set.render(section, version=version, text=chunks[0], **llm._rows(section, version))
-            schema = llm.answer_model(section, version).model_json_schema()
-            prompt_total += count(prompt_set.render("system")) + count(user) + count(schema)
-            table = parsed.report.table(section)
-            if section == "proactive":
-                answer = {r: [c.raw.strip() for c in cols.values()] for r, cols in table.cells.items()}
-            else:
-                answer = {r: list(cols.values()) for r, cols in table.values().items()}
-            completion_total += count(answer)
-    mean_prompt, mean_completion = prompt_total / len(samples), completion_total / len(samples)
-    print(f"  prompt {mean_prompt:.0f} tokens, completion {mean_completion:.0f} tokens, 3 requests")
+    whole_report(count, samples)
     needed = [len(cascade.needs_model(layout.parse(p.read_text(encoding="utf-8")))) for p in samples]
     mean = sum(needed) / len(samples)
     print(f"  cascade: {mean:.1f} requests per report on the samples (sections left to the model: {needed})")
     config = llm.LLMConfig.from_env()
     if config.configured:
         live(config, prompt_set, samples)
+
+
+def whole_report(count: Any, samples: list[Path]) -> None:
+    """Prompt tokens of every call a whole report needs (TOOLS: messages + the tool instructor
+    sends), per prompt version, against the tokens of the three section texts alone; the
+    samples and, where `../shared` is checked out, the real corpus texts."""
+    corpus = sorted((ROOT.parent / "shared" / "corpus" / "texts").glob("*.txt"))
+    print(f"\nwhole report ({len(samples)} samples + {len(corpus)} corpus texts), first asks only, TOOLS:")
+    print("prompt tokens per report (messages + tool), ratio to the tokens of the three section texts alone")
+    print(f"{'version':8} {'requests':>8} {'prompt':>7} {'sections':>8} {'ratio':>6} {'max ratio':>9}")
+    for version in ("v1", "v2", "v3"):
+        prompt_set = prompts.load(version)
+        sent = texts = requests = 0
+        ratios = []
+        for path in samples + corpus:
+            text = path.read_text(encoding="utf-8")
+            own = sum(count(c) for cs in llm.section_texts(text, template.SECTIONS, 24_000).values() for c in cs)
+            prompt = 0
+            for parts in llm.requests(text, template.SECTIONS, 24_000, prompt_set.shape):
+                messages, model = llm.request_of(prompt_set, text, parts)
+                tool = [{"type": "function", "function": instructor.openai_schema(model).openai_schema}]
+                prompt += sum(count(m["content"]) for m in messages) + count(tool)
+                requests += 1
+            sent, texts = sent + prompt, texts + own
+            ratios.append(prompt / own)
+        n = len(samples + corpus)
+        mean, ratio = f"{sent / n:7.0f} {texts / n:8.0f}", f"{sent / texts:6.2f} {max(ratios):9.2f}"
+        print(f"{version:8} {requests / n:8.1f} {mean} {ratio}")
 
 
 def live(config: llm.LLMConfig, prompt_set: prompts.PromptSet, samples: list[Path]) -> None:

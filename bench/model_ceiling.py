@@ -1,7 +1,7 @@
 """The model path's ceiling on real reports: a perfect model, and models that slip or lie.
 
     python bench/model_ceiling.py [--shared ../shared] [--kinds llm,cascade,both] [--mode TOOLS]
-                                  [--slips all|none|digit,...] [--per-report]
+                                  [--slips all|none|digit,...] [--per-report] [--prompt-version v3]
 
 Every real report with verified gold (`shared/corpus/texts` and the bundled seed samples) goes
 through the whole pipeline (ingest, extractor, checks, store) in a fresh store, against the gold
@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from gold_double import HOSTILE, SLIPS, GoldReport, GoldServer, load_reports  # noqa: E402
 
 from extraction import pipeline, template  # noqa: E402
-from extraction.model import llm  # noqa: E402
+from extraction.model import attempts, llm, prompts  # noqa: E402
 from extraction.scoring import evaluation  # noqa: E402
 from extraction.storage import store  # noqa: E402
 
@@ -75,11 +75,15 @@ def caught_by(findings: list, status: str, exact: bool) -> str:
     return "identity" if blocking else "queued"
 
 
-def run(reports: list[GoldReport], kind: str, slip: str | None, mode: str, count: Callable[[str], int]) -> list[dict]:
+def run(
+    reports: list[GoldReport], kind: str, slip: str | None, mode: str, count: Callable[[str], int], version: str
+) -> list[dict]:
     rows = []
     with GoldServer(reports, slip=slip) as server, tempfile.TemporaryDirectory() as tmp:
         db = store.open_db(Path(tmp) / "ceiling.db")
-        config = llm.LLMConfig(base_url=server.base_url, model="double", mode=mode, timeout=30, http_retries=0)
+        config = llm.LLMConfig(
+            base_url=server.base_url, model="double", mode=mode, timeout=30, http_retries=0, prompt_version=version
+        )
         settings = pipeline.prepare(db, kind, config)  # type: ignore[arg-type]
         for report in reports:
             path = Path(tmp) / report.name.replace("/", "_")
@@ -113,7 +117,7 @@ def run(reports: list[GoldReport], kind: str, slip: str | None, mode: str, count
 
 
 def _answer(completion: str) -> str:
-    text = llm._output_text(completion, "TOOLS")
+    text = attempts.output_text(completion, "TOOLS")
     return text or ""
 
 
@@ -133,6 +137,7 @@ def main() -> None:
     parser.add_argument("--mode", default="TOOLS", choices=llm.MODES)
     parser.add_argument("--slips", default="all")
     parser.add_argument("--per-report", action="store_true")
+    parser.add_argument("--prompt-version", default=prompts.DEFAULT, help="a folder of prompts/ (default: %(default)s)")
     args = parser.parse_args()
     pipeline.tune_for_batch()
     reports = load_reports(args.shared, ROOT)
@@ -146,10 +151,11 @@ def main() -> None:
     table: list[tuple[str, str, Counter, int, int]] = []
     for kind in args.kinds.split(","):
         for slip in slips:
-            rows = run(reports, kind, slip, args.mode, count)
+            rows = run(reports, kind, slip, args.mode, count, args.prompt_version)
             name = slip or "perfect"
             if slip is None or args.per_report:
-                print(f"\n## --extractor {kind}, {name} model ({args.mode}); tokens in {unit}")
+                setup = f"{args.mode}, prompt {args.prompt_version}"
+                print(f"\n## --extractor {kind}, {name} model ({setup}); tokens in {unit}")
                 print("| report | status | exact | wrong | requests | prompt | completion | prompt / section texts |")
                 print("|---|---|---|---|---|---|---|---|")
                 for r in rows:
@@ -170,6 +176,11 @@ def main() -> None:
                             "accepted_wrong": sum(r["status"] == "accepted" and not r["exact"] for r in rows),
                             "max_requests": max((r["requests"] for r in rows), default=0),
                             "mean_prompt": round(statistics.mean(r["prompt"] for r in model_rows)) if model_rows else 0,
+                            "prompt_over_section_texts_overall": round(
+                                sum(r["prompt"] for r in model_rows) / sum(texts[r["report"]] for r in model_rows), 2
+                            )
+                            if model_rows
+                            else None,
                             "median_prompt_over_section_texts": round(
                                 statistics.median(r["prompt"] / texts[r["report"]] for r in model_rows), 2
                             )

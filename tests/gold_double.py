@@ -89,14 +89,26 @@ class GoldServer(ScriptedServer):
         if report is None or schema is None:
             self.unknown += 1
             return {"status": 500, "error": "gold double: the request quotes no known report"}
-        section, version = _section_of(schema, body)
+        parts = _parts_of(schema)
+        if parts is None:
+            section, version = _section_of(schema, body)
+            return {"json": self.section_answer(report, section, version)}
+        # A report call (prompt shape "report"): each section under its numeral, in the "rows" shape.
+        out: dict[str, Any] = {}
+        for key, (section, version) in parts.items():
+            rows = list(self.section_answer(report, section, version).values())
+            out[key] = rows if section == "applications" else [v for cells in rows for v in cells]
+        return {"json": out}
+
+    def section_answer(self, report: GoldReport, section: str, version: str) -> dict[str, list[Any]]:
+        """One section's gold rows, with the slip applied (and recorded) when there is one."""
         answer = rows_of(report.gold, section, version)
         if self.slip:
             other = next((r for r in self.reports if r is not report and r.gold.get(section)), None)
             what = apply(self.slip, answer, section, version, other.gold if other else None)
             with self.lock:
                 self.changes.append((report.name, section, what))
-        return {"json": answer}
+        return answer
 
     def quoting(self, quoted: str) -> GoldReport | None:
         """The report a quoted text was cut from. Lines are compared without their trailing
@@ -116,6 +128,28 @@ def _trimmed(text: str) -> str:
 
 def _texts(body: dict[str, Any]) -> list[str]:
     return [m.get("content") or "" for m in body.get("messages", []) if isinstance(m.get("content"), str)]
+
+
+_NUMERALS = {"二": "proactive", "三": "applications", "四": "review_litigation"}
+
+
+def _parts_of(schema: dict[str, Any]) -> dict[str, tuple[str, str]] | None:
+    """The sections (and template versions) a report call's schema asks for, by numeral; the
+    version is the one whose size the array's length bounds state. None for a one-section schema."""
+    properties = schema.get("properties", {})
+    if not properties or not set(properties) <= set(_NUMERALS):
+        return None
+    out = {}
+    for key, prop in properties.items():
+        section = _NUMERALS[key]
+        sizes = {
+            v: len(spec.rows) if section == "applications" else sum(len(r.columns) for r in spec.rows)
+            for v in ("2019", "2021")
+            for spec in [template.spec(section, v)]  # type: ignore[arg-type]
+        }
+        version = next((v for v, n in sizes.items() if n == prop.get("maxItems")), "2021")
+        out[key] = (section, version)
+    return out
 
 
 _NAMED = re.compile(r"(Proactive|Applications|ReviewLitigation)(2019|2021)")

@@ -14,14 +14,16 @@ can assert what the client sent (a re-ask message, a schema). A script entry is 
 A ``json`` answer is written with the template's row keys ({"new_received": [...], ...}); when
 the request's schema asks for the "rows" shape (prompt v2: ``{"rows": [[...]]}`` or
 ``{"cells": [...]}``, template order), the double sends the same values in that shape, so one
-script serves both shapes. The pre-batch mode check (`endpoint.MODE_CHECK`) is answered by the
-double itself, as any server would, outside the script and `requests` (kept in `checks`); with
-`rejects_tools` it answers 400 to any request offering tools, as servers without tool calling
-do; with `stalls` every completion request waits that long first (a server that never
-answers). Usage numbers are fixed per answer so token accounting is checkable. Not a model: it only
-replays what the test scripted. ``GET /v1/models`` lists `models`; with `api_key` set, a request
-carrying another key gets 401, as a hosted API answers. `gold_double.GoldServer` builds on it to
-answer like a model that reads the report it was sent.
+script serves both shapes; a report call (prompt v3, a field per section numeral 二 三 四) is
+scripted per section, ``{"applications": {keyed rows}, ...}``. The pre-batch mode check
+(`endpoint.MODE_CHECK`) is answered by the double itself, as any server would, outside the
+script and `requests` (kept in `checks`); with `rejects_tools` it answers 400 to any request
+offering tools, as servers without tool calling do; with `stalls` every completion request
+waits that long first (a server that never answers). Usage numbers are fixed per answer so
+token accounting is checkable. Not a model: it only replays what the test scripted.
+``GET /v1/models`` lists `models`; with `api_key` set, a request carrying another key gets
+401, as a hosted API answers. `gold_double.GoldServer` builds on it to answer like a model
+that reads the report it was sent.
 """
 
 from __future__ import annotations
@@ -220,15 +222,35 @@ def keyed_section(keys: set[str]) -> tuple[str, str] | None:
     return None
 
 
+_NUMERALS = {"proactive": "二", "applications": "三", "review_litigation": "四"}
+
+
 def shaped(answer: Any, body: dict[str, Any]) -> Any:
-    """A keyed answer in the shape the request's schema asks for (unchanged when keyed)."""
+    """A keyed answer in the shape the request's schema asks for (unchanged when keyed).
+
+    For a report call (prompt shape "report": a field per section numeral, 二 三 四) the answer
+    is given per section, ``{"applications": {keyed rows}, ...}``, and each part is shaped alike.
+    """
     schema = request_schema(body) or {}
     wanted = set(schema.get("properties", {}))
+    if wanted and wanted <= set(_NUMERALS.values()) and isinstance(answer, dict) and set(answer) <= set(_NUMERALS):
+        return {_NUMERALS[s]: _rows_shape(s, part) for s, part in answer.items()}
     found = keyed_section(set(answer)) if isinstance(answer, dict) else None
     if found is None or not wanted & {"rows", "cells"}:
         return answer
     rows = [answer[r.key] for r in template.spec(*found).rows]  # type: ignore[arg-type]
     return {"rows": rows} if "rows" in wanted else {"cells": [v for cells in rows for v in cells]}
+
+
+def _rows_shape(section: str, keyed: dict[str, list[Any]]) -> list[Any]:
+    """One section's keyed rows as its part of a report answer: 三 as rows, 二 and 四 flat."""
+    rows = [keyed[r.key] for r in template.spec(section, _version(section, keyed)).rows]  # type: ignore[arg-type]
+    return rows if section == "applications" else [v for cells in rows for v in cells]
+
+
+def _version(section: str, keyed: dict[str, list[Any]]) -> str:
+    found = keyed_section(set(keyed))
+    return found[1] if found else "2021"
 
 
 def _completion(request: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:

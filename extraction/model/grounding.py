@@ -22,7 +22,7 @@ from extraction import template
 from extraction.schema import Cell, Finding, Table
 from extraction.tables import anchored
 from extraction.tables.normalize import FULLWIDTH, squeeze
-from extraction.template import Section
+from extraction.template import Section, Version
 
 _KEEP = re.compile(r"[^0-9.]")
 _FRACTION_ZEROS = re.compile(r"(\.\d*?)0+$")
@@ -38,7 +38,9 @@ def digits_of(printed: str) -> str:
     return _FRACTION_ZEROS.sub(r"\1", kept).replace(".", "")
 
 
-def printed_rows(text: str, start: int, end: int, section: Section) -> dict[str, list[list[str]]]:
+def printed_rows(
+    text: str, start: int, end: int, section: Section, version: Version = "2021"
+) -> dict[str, list[list[str]]]:
     """For each row key, the printed values after each place its label is printed (digits only).
 
     Section 四 comes back under the key "*": the runs of values after its column headers.
@@ -58,13 +60,54 @@ def printed_rows(text: str, start: int, end: int, section: Section) -> dict[str,
             out["*"] = [[v for cells in runs for v in _values(cells)]]
         return out
     previous: str | None = None
+    printed: list[tuple[str | None, list[str]]] = []  # in text order; None: values under no row's label
     for label, cells in rows:
         key = _row_key(section, label, previous)
         if key is None:
+            if _values(cells, text):
+                printed.append((None, _values(cells, text)))
             continue
         previous = key
-        out.setdefault(key, []).append(_values(cells))
+        printed.append((key, _values(cells, text)))
+        out.setdefault(key, []).append(_values(cells, text))
+    _place_unlabelled(out, printed, template.spec(section, version))
     return out
+
+
+def _place_unlabelled(
+    out: dict[str, list[list[str]]], printed: list[tuple[str | None, list[str]]], spec: template.TableSpec
+) -> None:
+    """Rows printed without their label, placed by order as the parser places them.
+
+    A conversion can lose a row's label (or print it far from its values), so a named row is
+    followed by more values than it has columns, then by the next named row. When the rows the
+    template has between the two print nothing after any label of theirs, and the values are
+    exactly as many as those rows and the first have cells, they are those rows' values, in
+    template order. Anything else (another count, a row between that prints values of its own,
+    the next named row out of template order) places nothing, so a row moved or copied from
+    another row still does not reproduce what its place prints.
+    """
+    order = [r.key for r in spec.rows]
+    widths = {r.key: len(r.columns) for r in spec.rows}
+    named = [i for i, (key, _) in enumerate(printed) if key is not None]
+    for at, i in enumerate(named):
+        key = printed[i][0]
+        assert key is not None
+        end = named[at + 1] if at + 1 < len(named) else len(printed)
+        run = printed[i][1] + [v for _, values in printed[i + 1 : end] for v in values]
+        following = printed[end][0] if end < len(printed) else None
+        if key not in widths or len(run) <= widths[key]:
+            continue
+        stop = order.index(following) if following in widths else len(order)
+        between = order[order.index(key) + 1 : stop]
+        if not between or any(any(option) for r in between for option in out.get(r, [])):
+            continue
+        if len(run) != widths[key] + sum(widths[r] for r in between):
+            continue
+        out[key][-1], run = run[: widths[key]], run[widths[key] :]
+        for row in between:
+            out[row] = [run[: widths[row]]]
+            run = run[widths[row] :]
 
 
 def _row_key(section: Section, label: str, previous: str | None) -> str | None:
@@ -74,14 +117,23 @@ def _row_key(section: Section, label: str, previous: str | None) -> str | None:
     return template.match_proactive_row(label)
 
 
-def _values(cells: anchored.Cells) -> list[str]:
-    """Printed values as the digits (and decimal point) they show; "/" and dashes show none."""
+def _values(cells: anchored.Cells, text: str = "") -> list[str]:
+    """Printed values as the digits (and decimal point) they show; "/" and dashes show none, and
+    neither does a page folio (a line of its own such as ``— 4 —`` where a PDF's page broke)."""
     out = []
-    for printed, _, _ in cells:
+    for printed, start, end in cells:
         digits = digits_of(printed)
-        if digits:
+        if digits and not (text and _FOLIO.fullmatch(_line_at(text, start, end))):
             out.append(digits)
     return out
+
+
+_FOLIO = re.compile(r"\s*[—－-]\s*\d{1,4}\s*[—－-]\s*")
+
+
+def _line_at(text: str, start: int, end: int) -> str:
+    newline = text.find("\n", end)
+    return text[text.rfind("\n", 0, start) + 1 : len(text) if newline < 0 else newline]
 
 
 def _cell_digits(cell: Cell) -> str | None:
@@ -107,7 +159,7 @@ def reproduces(cells: list[str], printed: list[str]) -> bool:
 
 def grounding(table: Table, text: str, start: int, end: int) -> list[Finding]:
     """One blocking finding per model row that does not reproduce what its label prints."""
-    printed = printed_rows(text, start, end, table.section)
+    printed = printed_rows(text, start, end, table.section, table.version)
     spec = template.spec(table.section, table.version)
     if table.section == "review_litigation":
         cells = [table.cell(g.key, c.key) for g in spec.rows for c in g.columns]
@@ -148,7 +200,7 @@ def coverage(table: Table, text: str, start: int, end: int, minimum: float = 0.5
     rows (prose counts such as 467条 and postcodes are not cells); where no row is found, every
     value printed in the section.
     """
-    found_rows = printed_rows(text, start, end, table.section)
+    found_rows = printed_rows(text, start, end, table.section, table.version)
     values = [v for options in found_rows.values() for v in options[-1]] or [
         d for d in _values(anchored.tokens(text, start, end))
     ]

@@ -15,6 +15,7 @@ exponential backoff and jitter; what still fails becomes a finding, never a cras
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -28,11 +29,11 @@ import openai
 from instructor.core.exceptions import ResponseParsingError
 from pydantic import BaseModel, ValidationError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
-from tenacity.stop import stop_base
 
-from extraction import template
-from extraction.model import endpoint, grounding
+from extraction import checks, template
+from extraction.model import attempts, endpoint, grounding, shapes
 from extraction.model import prompts as prompt_files
+from extraction.model.attempts import Call as Call  # pipeline and the store read it here
 from extraction.model.prompts import PromptSet
 from extraction.model.shapes import answer_model as answer_model  # bench/llm_shapes.py reads it here
 from extraction.model.shapes import to_table
@@ -161,47 +162,12 @@ def _raise_fatal(error: openai.APIError, config: LLMConfig) -> None:
 
 
 @dataclass
-class Call:
-    """One HTTP request to the model and what came back."""
-
-    section: str
-    attempt: int
-    messages: list[dict[str, Any]]
-    completion: str | None = None  # the raw completion JSON
-    usage: dict[str, int] = field(default_factory=dict)
-    error: str | None = None
-
-
-@dataclass
 class SectionResult:
     section: Section
     table: Table | None
     findings: list[Finding]
-    calls: list[Call]
+    calls: list[attempts.Call]
     mode: str
-
-
-@dataclass
-class _SameFailure(stop_base):
-    """Stop re-asking when an attempt fails exactly like the one before it."""
-
-    seen: list[str] = field(default_factory=list)
-
-    def __call__(self, retry_state: Any) -> bool:
-        outcome = retry_state.outcome
-        error = outcome.exception() if outcome is not None and outcome.failed else None
-        if error is None:
-            return False
-        text = _failure_text(error)
-        repeated = bool(self.seen) and self.seen[-1] == text
-        self.seen.append(text)
-        return repeated
-
-
-def _failure_text(error: BaseException) -> str:
-    """The identity part of a validation error, without pydantic's per-call decoration."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip().startswith("-")]
-    return "\n".join(lines) or str(error)
 
 
 def section_version(section: Section, text: str) -> Version:
@@ -213,36 +179,41 @@ def section_version(section: Section, text: str) -> Version:
     return "2021"
 
 
-def extract_section(
+@dataclass(frozen=True)
+class Part:
+    """One section asked in a call: the span of the document it is read from, and its template version."""
+
+    section: Section
+    start: int
+    end: int
+    version: Version
+
+
+def extract_parts(
     client: instructor.Instructor,
     config: LLMConfig,
     prompts: PromptSet,
-    section: Section,
     text: str,
+    parts: list[Part],
     mode: str,
     budget: int,
-    where: tuple[str, int, int] | None = None,
-) -> SectionResult:
-    """Ask the model for one section's table, re-asking on identity failures.
+) -> tuple[list[SectionResult], list[attempts.Call]]:
+    """Ask the model for the parts' tables in one call, re-asking on identity failures.
 
-    `where` is the document and the span `text` was cut from: the answer is grounded there,
-    row by row (the whole `text` when not given).
+    With a "report" prompt version the parts share the call (one schema, one set of rules, the
+    quoted text once); otherwise there is one part. Each table is grounded in its own part's
+    span of `text`, row by row.
     """
-    version = section_version(section, text)
-    model = answer_model(section, version, prompts.shape)
-    hints = _outline(section, version) if prompts.shape == "rows" else _rows(section, version)
-    messages = [
-        {"role": "system", "content": prompts.render("system")},
-        {"role": "user", "content": prompts.render(section, version=version, text=text, **hints)},
-    ]
-    calls = _recorded_calls(client, section)
-    same = _SameFailure()
+    sections_asked = [p.section for p in parts]
+    messages, model = request_of(prompts, text, parts)
+    calls = attempts.recorded_calls(client, "+".join(sections_asked))
+    same = attempts.SameFailure()
     retrying = Retrying(
         stop=stop_after_attempt(config.reasks + 1) | same,
         retry=retry_if_exception_type(_PARSE_ERRORS),
         reraise=True,
     )
-    findings: list[Finding] = []
+    failures: list[Finding] = []
     answer: BaseModel | None = None
     try:
         answer = client.chat.completions.create(
@@ -255,64 +226,98 @@ def extract_section(
             max_tokens=config.max_completion_tokens,
         )
     except Exception as exc:  # instructor wraps HTTP, retry and budget errors alike
-        answer, findings = _after_failure(exc, section, calls, model, mode, same)
+        answer, failures = _after_failure(exc, sections_asked, calls, model, mode, same)
     finally:
         for event in ("completion:kwargs", "completion:response", "completion:error"):
             client.clear(event)
+    answers = _per_section(answer)
+    results = []
+    for part in parts:
+        own = [f for f in failures if f.id.startswith(part.section + ".")]
+        one = answers.get(part.section)
+        if one is None:
+            results.append(SectionResult(part.section, None, own, [], mode))
+            continue
+        table, doubts = to_table(one)
+        guards = grounding.grounding(table, text, part.start, part.end)
+        guards += grounding.coverage(table, text, part.start, part.end)
+        results.append(SectionResult(part.section, table, own + doubts + guards, [], mode))
+    return results, calls
+
+
+def request_of(prompts: PromptSet, text: str, parts: list[Part]) -> tuple[list[dict[str, str]], type[BaseModel]]:
+    """The messages and the response model of one call for `parts` (bench/llm_shapes.py counts them)."""
+    if prompts.shape == "report":
+        model: type[BaseModel] = shapes.report_model(tuple((p.section, p.version) for p in parts))
+        asks = [prompts.render(p.section, version=p.version, **_outline(p.section, p.version, True)) for p in parts]
+        user = prompts.render("report", parts="\n".join(asks), text=_quoted(text, parts))
+    else:
+        (part,) = parts
+        model = answer_model(part.section, part.version, prompts.shape)
+        outline = _outline if prompts.shape == "rows" else _rows
+        chunk = text[part.start : part.end]
+        user = prompts.render(part.section, version=part.version, text=chunk, **outline(part.section, part.version))
+    return [{"role": "system", "content": prompts.render("system")}, {"role": "user", "content": user}], model
+
+
+def _per_section(answer: BaseModel | None) -> dict[Section, shapes.Answer]:
     if answer is None:
-        return SectionResult(section, None, findings, calls, mode)
-    table, doubts = to_table(answer)
-    source, start, end = where or (text, 0, len(text))
-    guards = grounding.grounding(table, source, start, end) + grounding.coverage(table, source, start, end)
-    return SectionResult(section, table, findings + doubts + guards, calls, mode)
+        return {}
+    if isinstance(answer, shapes.ReportAnswer):
+        return shapes.parts_of(answer)
+    assert isinstance(answer, shapes.Answer)
+    return {answer.section: answer}
 
 
-def _recorded_calls(client: instructor.Instructor, section: Section) -> list[Call]:
-    """The calls instructor makes for one section, filled in as its hooks report them."""
-    calls: list[Call] = []
-
-    def on_kwargs(*args: Any, **kwargs: Any) -> None:
-        calls.append(Call(section, len(calls) + 1, [dict(m) for m in kwargs.get("messages", [])]))
-
-    def on_response(response: Any) -> None:
-        calls[-1].completion = response.model_dump_json() if hasattr(response, "model_dump_json") else str(response)
-        usage = getattr(response, "usage", None)
-        if usage is not None:
-            calls[-1].usage = {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens}
-
-    def on_error(error: Exception, **_: Any) -> None:
-        calls[-1].error = f"{type(error).__name__}: {error}"
-
-    client.on("completion:kwargs", on_kwargs)
-    client.on("completion:response", on_response)
-    client.on("completion:error", on_error)
-    return calls
+def _quoted(text: str, parts: list[Part]) -> str:
+    """The parts' text, quoted once: spans that touch or overlap are one stretch (the sections of
+    a report follow each other); stretches apart are separate <report> blocks."""
+    stretches: list[list[int]] = []
+    for part in sorted(parts, key=lambda p: p.start):
+        if stretches and part.start <= stretches[-1][1]:
+            stretches[-1][1] = max(stretches[-1][1], part.end)
+        else:
+            stretches.append([part.start, part.end])
+    return "\n</report>\n<report>\n".join(text[a:b] for a, b in stretches)
 
 
 def _after_failure(
-    exc: Exception, section: Section, calls: list[Call], model: type[BaseModel], mode: str, same: _SameFailure
+    exc: Exception,
+    sections_asked: list[Section],
+    calls: list[attempts.Call],
+    model: type[BaseModel],
+    mode: str,
+    same: attempts.SameFailure,
 ) -> tuple[BaseModel | None, list[Finding]]:
     """What is left when instructor gave up: the last answer that parses, if any, and why it failed.
 
-    A failed request keeps no answer (its section gets no table).
+    A failed request keeps no answer (its sections get no table). When the identities still fail,
+    only the sections whose tables fail them are told so.
     """
-    api_error = _api_error(exc)
+    api_error = attempts.api_error(exc)
     if api_error is not None:
-        return None, [_llm_finding(section, "request_failed", f"the model endpoint failed: {_short(api_error)}")]
-    answer = _last_parseable(calls, model, mode)
+        message = f"the model endpoint failed: {attempts.short(api_error)}"
+        return None, [attempts.llm_finding(s, "request_failed", message) for s in sections_asked]
+    answer = attempts.last_parseable(calls, model, mode)
     repeated = len(same.seen) >= 2 and same.seen[-1] == same.seen[-2]
     if answer is None:
         # instructor's message carries every attempt as XML; the attempts are in the calls.
         last = next((c.error for c in reversed(calls) if c.error), None) or type(exc).__name__
-        message = f"no usable answer after {len(calls)} calls (last: {_short(last)})"
-        return None, [_llm_finding(section, "unparseable", message)]
+        message = f"no usable answer after {len(calls)} calls (last: {attempts.short(last)})"
+        return None, [attempts.llm_finding(s, "unparseable", message) for s in sections_asked]
+    failing = [
+        section
+        for section, one in _per_section(answer).items()
+        if any(f.failed for f in checks.hard_checks(to_table(one)[0]))
+    ] or sections_asked
     if repeated:
         message = (
             "the model gave the same numbers again after being shown the failing identities; "
             "the printed table may itself be inconsistent"
         )
-        return answer, [_llm_finding(section, "possibly_inconsistent_source", message)]
-    return answer, [_llm_finding(section, "reasks_exhausted", f"identities still fail after {len(calls)} calls")]
+        return answer, [attempts.llm_finding(s, "possibly_inconsistent_source", message) for s in failing]
+    message = f"identities still fail after {len(calls)} calls"
+    return answer, [attempts.llm_finding(s, "reasks_exhausted", message) for s in failing]
 
 
 def _rows(section: Section, version: Version) -> dict[str, str]:
@@ -327,67 +332,33 @@ def _rows(section: Section, version: Version) -> dict[str, str]:
 _ENUMERATION = re.compile(r"[一二三四]、|（[一二三四五六七]）|\d+\.")
 
 
-def _outline(section: Section, version: Version) -> dict[str, str]:
+def _outline(section: Section, version: Version, compact: bool = False) -> dict[str, str]:
     """What a "rows" prompt says of the template: section 三's rows by their printed numbering
     (一 二 三（一）…（三）1 2 … 四), section 二's rows with their cell counts. The labels themselves
-    are printed in the text beside the numbers; this says which rows the answer holds, in order."""
+    are printed in the text beside the numbers; this says which rows the answer holds, in order.
+
+    `compact` (the "report" shape) writes a run of numbered sub-rows as its range (（三）1-8).
+    """
     spec = template.spec(section, version)
+    if section == "proactive" and compact:  # rows of the same width named together: 规章、行政规范性文件各3格
+        groups = [list(g) for _, g in itertools.groupby(spec.rows, key=lambda r: len(r.columns))]
+        named = (
+            "、".join(r.label for r in g) + ("各" if len(g) > 1 else "") + f"{len(g[0].columns)}格" for g in groups
+        )
+        return {"cells": "，".join(named)}
     if section == "proactive":
         return {"cells": "、".join(f"{r.label}{len(r.columns)}格" for r in spec.rows)}
     if section == "applications":
         marks = ["".join(_ENUMERATION.findall(r.label)).rstrip(".") or r.label for r in spec.rows]
-        return {"rows": " ".join(marks), "count": str(len(spec.rows))}
+        outline = " ".join(marks)
+        if compact:
+            outline = _SUB_ROWS.sub(lambda m: f"1-{m.group(0).split()[-1]}", outline.replace("、", ""))
+            outline = re.sub(r" (?=[（\d])|(?<=[）\d]) ", "", outline)
+        return {"rows": outline, "count": str(len(spec.rows))}
     return {}
 
 
-def _api_error(error: BaseException) -> openai.APIError | None:
-    """The HTTP failure behind an exception, once the openai client's own retries gave up."""
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, openai.APIError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
-
-
-def _last_parseable(calls: list[Call], model: type[BaseModel], mode: str) -> BaseModel | None:
-    """The latest completion that parses, read without the identities: the numbers as the model read them."""
-    for call in reversed(calls):
-        raw = _output_text(call.completion, mode)
-        if raw is None:
-            continue
-        try:
-            return model.model_validate_json(raw, context={"check": False})
-        except ValueError:
-            continue
-    return None
-
-
-_FENCE = re.compile(r"```(?:json)?\s*(\{.*?\})\s*```", re.S)
-
-
-def _output_text(completion: str | None, mode: str) -> str | None:
-    if not completion:
-        return None
-    try:
-        message = json.loads(completion)["choices"][0]["message"]
-    except (ValueError, KeyError, IndexError, TypeError):
-        return None
-    if message.get("tool_calls"):
-        return message["tool_calls"][0]["function"]["arguments"]
-    content = message.get("content") or ""
-    fenced = _FENCE.search(content)
-    return fenced.group(1) if fenced else content
-
-
-def _short(error: object, limit: int = 200) -> str:
-    """One line of an error: the first line, cut (a finding is read in a list, not a log)."""
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _llm_finding(section: Section, kind: str, message: str) -> Finding:
-    return Finding.blocking(f"{section}.llm.{kind}", "the model returns a table that satisfies the identities", message)
+_SUB_ROWS = re.compile(r"\b1(?: \d+)+")
 
 
 # --- A whole report --------------------------------------------------------------------------
@@ -397,7 +368,7 @@ def _llm_finding(section: Section, kind: str, message: str) -> Finding:
 class LLMResult:
     report: Report
     findings: list[Finding]
-    calls: list[Call]
+    calls: list[attempts.Call]
     mode: str
     duration_ms: float
     cache_entries: dict[str, dict[str, Any]] = field(default_factory=dict)  # new answers, by request key
@@ -448,6 +419,26 @@ def _cached(section: Section, entry: dict[str, Any], mode: str) -> SectionResult
     return SectionResult(section, table, findings, [], mode)
 
 
+def requests(text: str, wanted: tuple[Section, ...], max_chars: int, shape: str) -> list[list[Part]]:
+    """The calls one report needs, each a list of parts.
+
+    Per section (and chunk) one call, except in the "report" shape: there the sections that fit
+    one cut (located, or a short text) share one call, and a section cut in chunks shares each
+    chunk's call with the others cut the same way.
+    """
+    cuts = section_spans(text, wanted, max_chars)
+    parts = {s: [Part(s, a, b, section_version(s, text[a:b])) for a, b in spans] for s, spans in cuts.items()}
+    if shape != "report":
+        return [[part] for section_parts in parts.values() for part in section_parts]
+    whole = [ps[0] for ps in parts.values() if len(ps) == 1]
+    chunked: dict[tuple[int, int], list[Part]] = {}
+    for section_parts in parts.values():
+        if len(section_parts) > 1:
+            for part in section_parts:
+                chunked.setdefault((part.start, part.end), []).append(part)
+    return ([whole] if whole else []) + list(chunked.values())
+
+
 def extract(
     text: str,
     config: LLMConfig,
@@ -461,21 +452,28 @@ def extract(
 
     A section whose call failed gets one finding saying why (the attempts are in the calls);
     once `breaker` is open, sections are not asked and are queued as "model unavailable".
+    Where a section was asked in several chunks, the answer filling most cells is kept.
     """
     started = time.perf_counter()
     client = instructor.from_openai(config.openai_client(), mode=instructor.Mode[mode])
     out = LLMResult(Report(), [], [], mode, 0.0)
     ask = _Asking(text, client, config, prompts, mode, cache, breaker, out)
-    for section, cuts in section_spans(text, wanted, config.max_chars).items():
-        best, failed = ask.best(section, cuts)
-        if best is None:
+    best: dict[Section, SectionResult] = {}
+    failed: dict[Section, list[Finding]] = {s: [] for s in wanted}
+    for parts in requests(text, wanted, config.max_chars, prompts.shape):
+        for result in ask.answer(parts, failed):
+            if result.table is None:
+                failed[result.section].extend(result.findings)
+            elif result.section not in best or _filled(result.table) > _filled(best[result.section].table):
+                best[result.section] = result
+    for section in wanted:
+        if section not in best:
             # One finding per section: why the model gave no table (the first failure names it).
-            out.findings.append(
-                failed[0] if failed else _llm_finding(section, "no_table", f"the model returned no {section} table")
-            )
+            none = attempts.llm_finding(section, "no_table", f"the model returned no {section} table")
+            out.findings.append(failed[section][0] if failed[section] else none)
             continue
-        setattr(out.report, section, best.table)
-        out.findings.extend(best.findings)
+        setattr(out.report, section, best[section].table)
+        out.findings.extend(best[section].findings)
     out.report.align_versions()
     out.duration_ms = (time.perf_counter() - started) * 1000
     return out
@@ -494,51 +492,46 @@ class _Asking:
     breaker: endpoint.Breaker | None
     out: LLMResult
 
-    def best(self, section: Section, cuts: list[tuple[int, int]]) -> tuple[SectionResult | None, list[Finding]]:
-        """The answer filling most cells over a section's cuts, and the failures of the others."""
-        best: SectionResult | None = None
-        failed: list[Finding] = []
-        for start, end in cuts:
-            result = self.answer(section, start, end, failed)
-            if result is None:
-                break
-            if result.table is None:
-                failed.extend(result.findings)
-            elif best is None or _filled(result.table) > _filled(best.table):
-                best = result
-        return best, failed
-
-    def answer(self, section: Section, start: int, end: int, failed: list[Finding]) -> SectionResult | None:
-        """One cut's answer, from the cache or the model; None (with why in `failed`) when not asked."""
+    def answer(self, parts: list[Part], failed: dict[Section, list[Finding]]) -> list[SectionResult]:
+        """One call's answers, each part from the cache or the model; a part not asked (budget
+        spent, breaker open) gets no result and says why in `failed`."""
         config, out, breaker = self.config, self.out, self.breaker
-        chunk = self.text[start:end]
-        key = request_key(section, chunk, config, self.prompts, self.mode)
-        if self.cache and key in self.cache:
-            result = _cached(section, self.cache[key], self.mode)
-            out.cache_hits += 1
-            return result
+        keys = {
+            p.section: request_key(p.section, self.text[p.start : p.end], config, self.prompts, self.mode)
+            for p in parts
+        }
+        results = []
+        for part in parts:
+            if self.cache and keys[part.section] in self.cache:
+                results.append(_cached(part.section, self.cache[keys[part.section]], self.mode))
+                out.cache_hits += 1
+        asked = [p for p in parts if not (self.cache and keys[p.section] in self.cache)]
+        if not asked:
+            return results
         spent = out.usage["prompt_tokens"] + out.usage["completion_tokens"]
+        refusal = None
         if spent >= config.token_budget:
-            failed.append(_llm_finding(section, "budget_exhausted", f"token budget {config.token_budget} spent"))
-            return None
-        if breaker is not None and breaker.open:
-            message = f"not asked: the last {breaker.failures} model requests failed"
-            failed.append(_llm_finding(section, "model_unavailable", message))
-            return None
-        where = (self.text, start, end)
-        result = extract_section(
-            self.client, config, self.prompts, section, chunk, self.mode, config.token_budget - spent, where
+            refusal = ("budget_exhausted", f"token budget {config.token_budget} spent")
+        elif breaker is not None and breaker.open:
+            refusal = ("model_unavailable", f"not asked: the last {breaker.failures} model requests failed")
+        if refusal is not None:
+            for part in asked:
+                failed[part.section].append(attempts.llm_finding(part.section, *refusal))
+            return results
+        fresh, calls = extract_parts(
+            self.client, config, self.prompts, self.text, asked, self.mode, config.token_budget - spent
         )
-        out.calls.extend(result.calls)
-        down = any(f.id.endswith(MODEL_FAILURES) for f in result.findings)
+        out.calls.extend(calls)
+        down = any(f.id.endswith(MODEL_FAILURES) for r in fresh for f in r.findings)
         if breaker is not None:
             breaker.record(down)
         if not down:
-            out.cache_entries[key] = {
-                "table": result.table.model_dump(mode="json") if result.table else None,
-                "findings": [f.model_dump(mode="json") for f in result.findings],
-            }
-        return result
+            for result in fresh:
+                out.cache_entries[keys[result.section]] = {
+                    "table": result.table.model_dump(mode="json") if result.table else None,
+                    "findings": [f.model_dump(mode="json") for f in result.findings],
+                }
+        return results + fresh
 
 
 # Findings of a section whose model call failed (not its answer): asked again by --retry-model-failures.

@@ -11,9 +11,12 @@ DEFAULT = "v2"
 DEFAULT_VERSION = os.environ.get("XXGK_PROMPT_VERSION", DEFAULT)
 _FILES = ("system", "proactive", "applications", "review_litigation", "reask")
 # How the answer is shaped, which the prompt's words describe: "keyed" (a field per template row,
-# v1) or "rows" (the section's rows or cells as arrays in template order, v2: a schema of a few
-# dozen tokens instead of several hundred). Read from the folder's shape.txt, "keyed" without one.
-SHAPES = ("keyed", "rows")
+# v1), "rows" (the section's rows or cells as arrays in template order, v2: a schema of a few
+# dozen tokens instead of several hundred) or "report" (the located sections in one call, each
+# part in the "rows" shape, v3: one schema and one set of rules per report instead of per
+# section; the section files then hold only what one part asks, and `report.md` frames the call
+# around them). Read from the folder's shape.txt, "keyed" without one.
+SHAPES = ("keyed", "rows", "report")
 
 
 def prompts_dir() -> Path:
@@ -39,11 +42,12 @@ def load(version: str = DEFAULT_VERSION) -> PromptSet:
     if not folder.is_dir():
         known = sorted(p.name for p in prompts_dir().iterdir() if p.is_dir())
         raise FileNotFoundError(f"no prompt version {version!r} in {prompts_dir()}; known: {known}")
-    texts = {name: (folder / f"{name}.md").read_text(encoding="utf-8").strip() for name in _FILES}
     shape_file = folder / "shape.txt"
     shape = shape_file.read_text(encoding="utf-8").strip() if shape_file.exists() else "keyed"
     if shape not in SHAPES:
         raise ValueError(f"prompt version {version!r}: shape.txt says {shape!r}; known shapes: {SHAPES}")
-    material = [texts[n] for n in _FILES] + ([shape] if shape != "keyed" else [])
+    files = (*_FILES, "report") if shape == "report" else _FILES
+    texts = {name: (folder / f"{name}.md").read_text(encoding="utf-8").strip() for name in files}
+    material = [texts[n] for n in files] + ([shape] if shape != "keyed" else [])
     digest = hashlib.sha256("\0".join(material).encode()).hexdigest()[:8]
     return PromptSet(f"{version}@{digest}", texts, shape)

@@ -1,7 +1,11 @@
 """The shapes a model answers a section in: in goes a section and template version (and the
-prompt version's shape, "keyed" or "rows"); out comes the pydantic response model instructor
-sends as the schema, with the hard identities as its validator, and the answer read back as a
-Table (`to_table`). Extra keys are forbidden, so a model cannot invent a row.
+prompt version's shape, "keyed", "rows" or "report"); out comes the pydantic response model
+instructor sends as the schema, with the hard identities as its validator, and the answer read
+back as a Table (`to_table`). Extra keys are forbidden, so a model cannot invent a row.
+
+The "report" shape asks for several sections in one call (`report_model`): one field per
+section, named by its printed numeral (二 三 四), each holding that section's "rows" arrays.
+One schema and one set of rules then serve the whole report instead of one per section.
 """
 
 from __future__ import annotations
@@ -68,14 +72,9 @@ def answer_model(section: Section, version: Version, shape: str = "keyed") -> ty
     spec = template.spec(section, version)
     name = f"{section.title().replace('_', '')}{version}"
     validators = {"identities": model_validator(mode="after")(_identities)}
-    if shape == "rows":
-        item: Any = str if section == "proactive" else int | None
-        if section == "applications":
-            row = Annotated[list[item], Field(min_length=7, max_length=7)]
-            fields: dict[str, Any] = {"rows": (Annotated[list[row], _exactly(len(spec.rows))], ...)}
-        else:
-            width = sum(len(r.columns) for r in spec.rows)
-            fields = {"cells": (Annotated[list[item], _exactly(width)], ...)}
+    if shape in ("rows", "report"):  # a report call's parts are read back as "rows" answers
+        key = "rows" if section == "applications" else "cells"
+        fields: dict[str, Any] = {key: (_rows_type(section, version), ...)}
         # The docstring is the tool's description in TOOLS mode (instructor's default is 15 tokens).
         model = create_model(name, __base__=CompactAnswer, __doc__="表格抄录", __validators__=validators, **fields)
     else:
@@ -90,6 +89,16 @@ def answer_model(section: Section, version: Version, shape: str = "keyed") -> ty
 
 def _exactly(n: int) -> Any:
     return Field(min_length=n, max_length=n)
+
+
+def _rows_type(section: Section, version: Version) -> Any:
+    """A section's cells in the "rows" shape: 三 as rows of 7, 二 and 四 as one flat array."""
+    spec = template.spec(section, version)
+    item: Any = str if section == "proactive" else int | None
+    if section == "applications":
+        row = Annotated[list[item], Field(min_length=7, max_length=7)]
+        return Annotated[list[row], _exactly(len(spec.rows))]
+    return Annotated[list[item], _exactly(sum(len(r.columns) for r in spec.rows))]
 
 
 def _compact_schema(schema: dict[str, Any]) -> None:
@@ -148,3 +157,52 @@ def to_table(answer: Answer) -> tuple[Table, list[Finding]]:
                 table.set(row.key, column.key, Cell(raw=value))
                 findings.append(unreadable(section, "llm", row.key, column.key, column.label, column.kind, value))
     return table, findings
+
+
+# --- Several sections in one call -------------------------------------------------------------
+
+# A report answer's field per section: the numeral the report prints before the section's heading.
+PART_KEYS: dict[Section, str] = {"proactive": "二", "applications": "三", "review_litigation": "四"}
+Parts = tuple[tuple[Section, Version], ...]
+
+
+def _report_identities(model: BaseModel, info: ValidationInfo) -> BaseModel:
+    """Every part's hard identities; the failures of all parts make one re-ask, each line under
+    its section's numeral."""
+    context = info.context or {}
+    if not context.get("check"):
+        return model
+    lines = []
+    for section, answer in parts_of(model).items():  # type: ignore[arg-type]
+        table, _ = to_table(answer)
+        lines += [f"- {PART_KEYS[section]} {f.formula}：{f.message}" for f in checks.hard_checks(table) if f.failed]
+    if lines:
+        raise ValueError(context["reask"].replace("{failures}", "\n".join(lines[:8])))
+    return model
+
+
+class ReportAnswer(BaseModel):
+    """Several sections' answers in one: a field per section (二 三 四), in the "rows" shape."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_compact_schema)
+    parts: ClassVar[Parts]
+
+
+@cache
+def report_model(parts: Parts) -> type[ReportAnswer]:
+    """The response model of one call for the sections `parts` names (each with its template version)."""
+    fields = {PART_KEYS[section]: (_rows_type(section, version), ...) for section, version in parts}
+    validators = {"identities": model_validator(mode="after")(_report_identities)}
+    model = create_model("Report", __base__=ReportAnswer, __doc__="表格抄录", __validators__=validators, **fields)
+    model.parts = parts
+    return model
+
+
+def parts_of(answer: ReportAnswer) -> dict[Section, Answer]:
+    """A report answer as one "rows" answer per section (identities not checked here)."""
+    out: dict[Section, Answer] = {}
+    for section, version in answer.parts:
+        key = "rows" if section == "applications" else "cells"
+        value = getattr(answer, PART_KEYS[section])
+        out[section] = answer_model(section, version, "rows").model_validate({key: value}, context={"check": False})
+    return out

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from extraction import template
 from extraction.model import grounding
 from extraction.schema import Table
 from extraction.tables import sections
@@ -113,3 +114,67 @@ def test_coverage_catches_an_all_zero_answer():
     span = SPANS["applications"]
     zeros = {key: [0] * 7 for key in GOOD}
     assert grounding.coverage(table(zeros), ONE_LINE, span.start, span.end)[0].blocks_acceptance
+
+
+# --- Rows printed without their label (a PDF converted to Markdown) -------------------------
+
+COLUMNS = ("natural_person", "commercial", "research", "social_welfare", "legal_service", "other_org", "total")
+TEMPLATE_ROWS = template.spec("applications", "2021").rows
+UNLABELLED = {"not_processed_confirmation", "other_overdue_correction"}
+DISTINCT = {r.key: [n, 0, 0, 0, 0, 0, n] for n, r in enumerate(TEMPLATE_ROWS, start=1)}
+
+
+def markdown_three(values, unlabelled=UNLABELLED, extra=""):
+    """Section 三 as a Markdown table whose `unlabelled` rows lost their label cell."""
+    lines = [
+        "三、收到和处理政府信息公开申请情况",
+        "| 申请人情况 | 自然人 | 商业企业 | 科研机构 | 社会公益组织 | 法律服务机构 | 其他 | 总计 |",
+    ]
+    for row in TEMPLATE_ROWS:
+        cells = " | ".join(str(v) for v in values[row.key])
+        lines.append(f"| {cells} |" if row.key in unlabelled else f"| {row.label} | {cells} |")
+        if row.key == "not_processed_mass_requests" and extra:
+            lines.append(extra)
+    return "\n".join([*lines, "", "四、政府信息公开行政复议、行政诉讼情况", "| 0 | 0 | 0 | 0 | 0 |"])
+
+
+def ungrounded(text, values):
+    span = sections.locate(text)["applications"]
+    found = grounding.grounding(
+        Table.from_values("applications", "2021", {k: dict(zip(COLUMNS, v, strict=True)) for k, v in values.items()}),
+        text,
+        span.start,
+        span.end,
+    )
+    return rows_named(found)
+
+
+def test_rows_printed_without_their_label_are_grounded_by_their_place_between_named_rows():
+    assert ungrounded(markdown_three(DISTINCT), DISTINCT) == set()
+
+
+def test_a_row_copied_or_swapped_into_an_unlabelled_place_is_not_grounded():
+    text = markdown_three(DISTINCT)
+    copied = dict(DISTINCT, not_processed_confirmation=DISTINCT["not_processed_mass_requests"])
+    assert ungrounded(text, copied) == {"not_processed_confirmation"}
+    swapped = dict(
+        DISTINCT,
+        not_processed_confirmation=DISTINCT["other_overdue_correction"],
+        other_overdue_correction=DISTINCT["not_processed_confirmation"],
+    )
+    assert ungrounded(text, swapped) == {"not_processed_confirmation", "other_overdue_correction"}
+
+
+def test_unlabelled_values_are_placed_only_when_exactly_as_many_as_the_rows_between():
+    one_more = markdown_three(DISTINCT, extra="| 9 |")  # a stray value: which row it belongs to is not known
+    assert ungrounded(one_more, DISTINCT) >= {"not_processed_confirmation", "other_overdue_correction"}
+    only_one_lost = markdown_three(DISTINCT, unlabelled={"not_processed_confirmation"})
+    assert ungrounded(only_one_lost, DISTINCT) == set()
+
+
+def test_a_page_folio_between_a_rows_values_is_not_a_printed_value():
+    text = "二、主动公开政府信息情况\n行政事业性收费 0\n— 4 —\n三、收到和处理政府信息公开申请情况"
+    span = sections.locate(text)["proactive"]
+    fees = grounding.printed_rows(text, span.start, span.end, "proactive")["fees"]
+    assert fees == [["0"]]
+    assert grounding.printed_rows("行政事业性收费 0 — 4 —", 0, 22, "proactive")["fees"] == [["0", "4"]]  # not a line

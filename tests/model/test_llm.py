@@ -264,3 +264,97 @@ def test_a_probe_answered_with_garbage_falls_back_to_plain_json_without_a_traceb
     with ScriptedServer([{"body": body}] * 4) as s:
         config = llm.LLMConfig(base_url=s.base_url, model="double", timeout=5.0, http_retries=0)
         assert llm.probe_mode(config) == "MD_JSON"
+
+
+# --- Prompt v3: the located sections of a report in one call ---------------------------------
+
+REPORT_PROMPTS = prompts.load("v3")
+WHOLE = {"proactive": proactive_answer(), "applications": applications_answer(), "review_litigation": review_answer()}
+
+
+def extract_report(server, text=TEXT, cache=None, **overrides):
+    return llm.extract(text, config(server, **overrides), REPORT_PROMPTS, "TOOLS", cache=cache)
+
+
+@pytest.mark.parametrize("mode", ["TOOLS", "JSON_SCHEMA", "MD_JSON"])
+def test_a_report_prompt_asks_for_every_located_section_in_one_call_with_one_schema(mode):
+    with GoldServer([GoldReport(SAMPLE.name, TEXT, GOLD_002)]) as s:
+        result = llm.extract(TEXT, config(s), REPORT_PROMPTS, mode)
+    assert len(s.requests) == 1 and s.unknown == 0
+    for section in ("proactive", "applications", "review_litigation"):
+        assert result.report.table(section).values() == GOLD_002[section], section
+    assert not [f for f in result.findings if f.blocks_acceptance]
+    body = s.requests[0]
+    user = body["messages"][-1]["content"]
+    assert [m["role"] for m in body["messages"]].count("system") == 1
+    # The three sections' text quoted once, one instruction line per section before it.
+    assert user.count("本年新收") == 1 and user.count("<report>") == 1
+    assert user.index("二逐格") < user.index("三行序") < user.index("四：") < user.index("<report>")
+
+
+def test_a_report_call_schema_holds_each_section_once_with_its_exact_size():
+    with ScriptedServer([{"json": WHOLE}]) as s:
+        extract_report(s)
+    schema = s.requests[0]["tools"][0]["function"]["parameters"]
+    assert set(schema["properties"]) == {"二", "三", "四"} and schema["additionalProperties"] is False
+    three = schema["properties"]["三"]
+    assert three["minItems"] == three["maxItems"] == 23 and three["items"]["maxItems"] == 7  # 002: the 2019 template
+    assert schema["properties"]["四"]["maxItems"] == 15 and schema["properties"]["二"]["maxItems"] == 22
+
+
+def test_a_report_call_reasks_naming_the_failing_section_and_keeps_the_balanced_ones():
+    wrong = {**WHOLE, "applications": applications_answer()}
+    wrong["applications"]["total_handled"][6] = 7  # printed 8
+    with ScriptedServer([{"json": wrong}, {"json": WHOLE}]) as s:
+        result = extract_report(s)
+    reask = s.user_messages(1)[-1]
+    assert "勾稽关系" in reask and "- 三 " in reask and "- 四 " not in reask
+    assert result.report.applications.value("total_handled", "total") == 8 and result.findings == []
+
+
+def test_identities_still_failing_after_the_reasks_are_told_only_of_their_section():
+    wrong = {**WHOLE, "applications": applications_answer()}
+    wrong["applications"]["total_handled"][6] = 7
+    with ScriptedServer([{"json": wrong}] * 3) as s:
+        result = extract_report(s)
+    assert len(s.requests) == 2  # the same failure twice: the source may be inconsistent
+    assert [f.id for f in result.findings if ".llm." in f.id] == ["applications.llm.possibly_inconsistent_source"]
+    assert {f.id.split(".")[0] for f in result.findings} == {"applications"}  # (its total is not as printed either)
+    assert result.report.proactive.values() == layout.parse(TEXT).report.proactive.values()
+
+
+def test_a_failed_report_call_gives_each_section_one_finding_of_its_own():
+    with ScriptedServer([{"status": 503}] * 2) as s:
+        result = extract_report(s, http_retries=1)
+    assert len(s.requests) == 2
+    assert sorted(f.id for f in result.findings) == [
+        "applications.llm.request_failed",
+        "proactive.llm.request_failed",
+        "review_litigation.llm.request_failed",
+    ]
+
+
+def test_sections_already_answered_are_not_asked_again_in_the_report_call():
+    with GoldServer([GoldReport(SAMPLE.name, TEXT, GOLD_002)]) as s:
+        first = extract_report(s)
+        cut = llm.section_texts(TEXT, ("proactive",), 24_000)["proactive"][0]
+        key = llm.request_key("proactive", cut, config(s), REPORT_PROMPTS, "TOOLS")
+    assert len(first.cache_entries) == 3  # each section's answer filed under its own request key
+    proactive_only = {key: first.cache_entries[key]}
+    with GoldServer([GoldReport(SAMPLE.name, TEXT, GOLD_002)]) as s:
+        again = extract_report(s, cache=proactive_only)
+    schema = s.requests[0]["tools"][0]["function"]["parameters"]
+    assert len(s.requests) == 1 and set(schema["properties"]) == {"三", "四"}
+    assert again.cache_hits == 1 and again.report.proactive.values() == GOLD_002["proactive"]
+
+
+def test_sections_cut_in_chunks_share_each_chunk_call():
+    text = "没有标题的报告。" * 500  # no section located: each section is asked over the same chunks
+    with ScriptedServer([{"status": 500}] * 3) as s:
+        result = extract_report(s, text=text, max_chars=1_500, http_retries=0)
+    assert len(s.requests) == 3  # one per chunk, not one per chunk and section
+    assert sorted(f.id for f in result.findings) == [
+        "applications.llm.request_failed",
+        "proactive.llm.request_failed",
+        "review_litigation.llm.request_failed",
+    ]

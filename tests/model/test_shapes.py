@@ -37,3 +37,42 @@ def test_failing_identities_become_the_reask_message_only_when_checking():
     assert model.model_validate(cells)  # not checking: kept as printed
     with pytest.raises(pydantic.ValidationError, match="REASK"):
         model.model_validate(cells, context={"check": True, "reask": "REASK {failures}"})
+
+
+PARTS = (("proactive", "2021"), ("applications", "2021"), ("review_litigation", "2021"))
+
+
+def _report_data(cells_by_section):
+    data = {}
+    for section, cells in cells_by_section.items():
+        rows = list(cells.values())
+        data[shapes.PART_KEYS[section]] = rows if section == "applications" else [v for row in rows for v in row]
+    return data
+
+
+def test_a_report_answer_reads_back_to_the_same_tables_as_one_answer_per_section():
+    cells = {s: _cells(s, v) for s, v in PARTS}
+    cells["proactive"] = {row: [str(v) for v in values] for row, values in cells["proactive"].items()}
+    answer = shapes.report_model(PARTS).model_validate(_report_data(cells))
+    for section, one in shapes.parts_of(answer).items():
+        assert shapes.row_values(one) == cells[section], section
+    assert set(shapes.report_model(PARTS).model_json_schema()["properties"]) == {"二", "三", "四"}
+
+
+def test_a_report_answer_missing_a_section_or_adding_one_is_refused():
+    cells = {s: _cells(s, v) for s, v in PARTS[1:]}
+    model = shapes.report_model(PARTS[1:])
+    with pytest.raises(pydantic.ValidationError, match="二"):
+        model.model_validate({**_report_data(cells), "二": ["1"] * 10})
+    with pytest.raises(pydantic.ValidationError, match="四"):
+        model.model_validate({"三": _report_data(cells)["三"]})
+
+
+def test_a_report_answer_reasks_with_each_failing_line_under_its_sections_numeral():
+    cells = {s: _cells(s, v) for s, v in PARTS[1:]}  # distinct numbers: no total balances
+    model = shapes.report_model(PARTS[1:])
+    assert model.model_validate(_report_data(cells))  # not checking: kept as read
+    with pytest.raises(pydantic.ValidationError) as failure:
+        model.model_validate(_report_data(cells), context={"check": True, "reask": "REASK {failures}"})
+    lines = [line.strip() for line in str(failure.value).splitlines() if line.strip().startswith("- ")]
+    assert lines and all(line.startswith(("- 三 ", "- 四 ")) for line in lines)
