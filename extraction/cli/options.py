@@ -39,7 +39,14 @@ BaseUrl = Annotated[str | None, typer.Option("--llm-base-url", help="OpenAI-comp
 Model = Annotated[str | None, typer.Option("--llm-model", help="Model name (XXGK_LLM_MODEL).")]
 ApiKey = Annotated[str | None, typer.Option("--llm-api-key", help="Key (XXGK_LLM_API_KEY, else OPENAI_API_KEY).")]
 Mode = Annotated[str | None, typer.Option("--llm-mode", help="JSON_SCHEMA | TOOLS | MD_JSON; default: probe once.")]
-PromptVersion = Annotated[str | None, typer.Option("--prompt-version", help="Folder under prompts/ (default v1).")]
+PromptVersion = Annotated[
+    str | None,
+    typer.Option(
+        "--prompt-version",
+        help="Folder under prompts/: v2 (default, a call per section), v3 (a call per report), v1."
+        " Default from XXGK_PROMPT_VERSION.",
+    ),
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print rows as JSON, for scripts.")]
 AsCsv = Annotated[bool, typer.Option("--csv", help="Print rows as CSV, for scripts.")]
 
