@@ -36,8 +36,8 @@ from extraction.review.item import (
     with_changes,
     with_values,
 )
-from extraction.review.offers import Choice, balances, choices, section_from_text, splits
-from extraction.review.source import EDITED_STYLE, FAILING_STYLE, source_html
+from extraction.review.offers import Choice, Repair, balances, choices, repair, section_from_text, splits
+from extraction.review.source import EDITED_STYLE, FAILING_STYLE, printed_row, row_html, source_html
 from extraction.review.waiting import (
     REASONS,
     SECTION_NAMES,
@@ -74,6 +74,7 @@ __all__ = [
     "QueueItem",
     "QueueSummary",
     "Refused",
+    "Repair",
     "Report",
     "Table",
     "Value",
@@ -93,6 +94,7 @@ __all__ = [
     "objections",
     "open_item",
     "prepare",
+    "printed_row",
     "queue",
     "queue_position",
     "queue_size",
@@ -101,6 +103,8 @@ __all__ = [
     "reason_of",
     "reason_text",
     "recheck",
+    "repair",
+    "row_html",
     "save_fix",
     "section_from_text",
     "source_html",

@@ -103,6 +103,7 @@ WHY = {
     "split": "a split of pasted digits that satisfies the identities",
     "pasted": "read from pasted section text",
     "derived": "a blank total filled with the sum of its printed parts",
+    "confirmed": "reviewer confirmed against the source: parser misread",  # a one-cell repair, taken
 }
 
 

@@ -1,14 +1,16 @@
 """What the app offers a reviewer to take in one click: the parser's readings of an ambiguous
-cell, the splits of pasted digits that satisfy the identities, a section read from pasted text."""
+cell, the splits of pasted digits that satisfy the identities, a section read from pasted text,
+and the one cell whose value would settle every failing identity (a repair, taken only once the
+reviewer has compared it with the printed row: see `repair`)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from extraction import template
-from extraction.review.item import Change, Key, complete, recheck, with_changes
-from extraction.schema import Finding, Report, Table
+from extraction import checks, template
+from extraction.review.item import Change, Key, _cells, complete, recheck, text_of, with_changes, with_values
+from extraction.schema import CellKind, Finding, Report, Table, Value
 from extraction.tables import layout, placement
 
 # --- Offering readings -----------------------------------------------------------------------
@@ -72,3 +74,69 @@ def section_from_text(section: str, text: str) -> Table | None:
     title = template.SECTION_TITLES[section]  # type: ignore[index]
     body = text if title[:2] in text[:40] else f"{title}\n{text}"
     return layout.parse(body).report.table(section)  # type: ignore[arg-type]
+
+
+# --- One cell that settles every failing identity ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Repair:
+    """The only printed cell whose value alone makes every hard identity hold: a digit the reading
+    lost or misread. Offered beside the cell with its printed row; taking it records that the
+    reviewer confirmed the value against the source. When the source itself prints the value
+    as read, the report does not balance and the reviewer accepts it as printed instead."""
+
+    cell: Key
+    before: str  # the value as read
+    after: str  # the value the identities need
+    settles: tuple[str, ...]  # the failing identities it settles
+
+
+def repair(report: Report) -> Repair | None:
+    """The single-cell repair of a report whose hard identities fail, or None when no printed
+    cell, or more than one, would settle them all.
+
+    A cell can settle every failing identity only if each names it; each identity is a sum
+    (left = right), so it fixes the cell's value; the value is kept when every identity gives
+    the same one and the whole report, re-checked with it, fails nothing. One misread cell of
+    三 breaks its row's total and its column's identities, whose only common cell is that one;
+    an identity failing alone (a row of 四) names many cells, so nothing is offered."""
+    failing = [f for f in recheck(report) if f.blocks_acceptance]
+    if not failing or not all(f.cells for f in failing) or any(f.id.endswith(".blank_total") for f in failing):
+        return None  # a blank total is filled from its parts (derived totals), never a part changed to fit it
+    common = set.intersection(*(set(f.cells) for f in failing))
+    cells = _cells(report)
+    found: list[tuple[Key, Value]] = []
+    for key in sorted(common):
+        if key not in cells or cells[key].kind == CellKind.blank:
+            continue  # nothing printed there to have been misread
+        needed = {_needed(report, key, f) for f in failing}
+        if len(needed) != 1 or None in needed:
+            continue
+        value = needed.pop()
+        if not any(f.blocks_acceptance for f in recheck(with_values(report, {key: value}))):
+            found.append((key, value))
+    if len(found) != 1:
+        return None
+    key, value = found[0]
+    return Repair(key, text_of(cells[key]), str(value), tuple(f.id for f in failing))
+
+
+def _needed(report: Report, key: Key, finding: Finding) -> Value:
+    """The value `key` must hold for the identity behind `finding` to hold (None when the finding
+    is no sum identity, e.g. a negative count: then no value is offered)."""
+    section, row, column = key
+    table = report.table(section)  # type: ignore[arg-type]
+    if table is None:
+        return None
+    by_id = {eq.id: eq for eq in checks.equations(table.section, table.version)}
+    equation = by_id.get(finding.id)
+    if equation is None:
+        return None
+
+    def total(keys: tuple[tuple[str, str], ...]) -> Value:
+        return sum((v for k in keys if k != (row, column) and (v := table.value(*k)) is not None), 0)
+
+    if (row, column) in equation.left:
+        return total(equation.right) - total(equation.left)
+    return total(equation.left) - total(equation.right)
