@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -22,7 +23,10 @@ from extraction import export, review, template
 from extraction.review import Change, Key
 from extraction.schema import Report, Table
 from extraction.storage import store
-from extraction.tables import sections
+
+if str(Path(__file__).parent) not in sys.path:  # `streamlit run` puts it there; streamlit's AppTest does not
+    sys.path.insert(0, str(Path(__file__).parent))
+import source_pane
 
 PAGES = ("Queue", "Item", "Failed", "Gold", "Stats")
 NOTE_PRESETS = {
@@ -411,12 +415,13 @@ def item_page(db: Any) -> None:
         _form(db, item, current, failing)
         _comparison(item)
     with source:
-        _source(db, item, failing)
+        source_pane.source(db, item, failing, draft)
 
 
 def _form(db: Any, item: review.Item, current: Report, failing: list[Any]) -> None:
     doc_id = item.doc_id
     draft = drafts(doc_id)
+    repair = review.repair(current)
     with st.form(f"form-{doc_id[:12]}", enter_to_submit=False, border=False):
         st.caption("Edits stay in this page until you press a button below: blank = empty, 0 = zero, / = 不适用")
         if item.report.template_version() is None:
@@ -434,6 +439,8 @@ def _form(db: Any, item: review.Item, current: Report, failing: list[Any]) -> No
                 width="stretch",
                 height=35 * (len(frame) + 1) + 3,  # no inner scrolling: every row on the page
             )
+            if repair is not None and repair.cell[0] == table.section:
+                _offer_repair(item, table, repair)
         if failing:
             st.warning(f"{len(failing)} identity check(s) fail on the values above:")
             for f in failing[:12]:
@@ -473,6 +480,29 @@ def _form(db: Any, item: review.Item, current: Report, failing: list[Any]) -> No
     q.button("Note: no such table", on_click=preset, args=(doc_id, "absent"), key="preset-absent")
 
 
+def _offer_repair(item: review.Item, table: Table, repair: review.Repair) -> None:
+    """The one cell that would settle every failing identity, beside its grid, with the row as
+    printed: taken only if the source shows that value (else the source does not balance)."""
+    _, row, column = repair.cell
+    spec = template.spec(table.section, table.version).row(row)
+    label = next(c.label for c in spec.columns if c.key == column)
+    st.text(
+        f"One cell settles every failing identity · 一格即可平衡: {spec.name} · {label} was read as "
+        f"{repair.before or '(blank)'}, the identities need {repair.after}. Compare with the printed row:"
+    )
+    st.html(review.row_html(item.text, item.original, repair.cell))
+    st.form_submit_button(
+        plain(f"Source prints {repair.after}: take it (parser misread) · 原文为{repair.after}"),
+        on_click=act,
+        args=(item.doc_id, "choose", "confirmed", {repair.cell: repair.after}),
+        key="repair",
+    )
+    st.caption(
+        f"If the page prints {repair.before or 'nothing'} there, the source itself does not balance: "
+        "accept it as printed instead, with a note."
+    )
+
+
 def _paste(db: Any, item: review.Item, current: Report) -> None:
     doc_id = item.doc_id
     targets: dict[str, str] = {}
@@ -489,41 +519,6 @@ def _paste(db: Any, item: review.Item, current: Report) -> None:
         st.form_submit_button(
             plain(f"Take {label}"), on_click=act, args=(doc_id, "choose", why, values), key=f"take-{n}"
         )
-
-
-def _source(db: Any, item: review.Item, failing: list[Any]) -> None:
-    spans = [s for f in failing for cell in f.cells if (s := _span(item.original, cell)) is not None]
-    located = sections.locate(item.text)
-    waiting = [f for f in item.findings if f.blocks_acceptance]
-    # Open the text at the section the first failing cell (or waiting finding) is in.
-    first = next(iter(drafts(item.doc_id)), (None,))[0]  # the section under edit, else the first failing one
-    first = first or next((f.cells[0][0] for f in failing + waiting if f.cells), None)
-    if first is None:
-        first = next((f.id.split(".")[0] for f in waiting if f.id.split(".")[0] in located), None)
-    start = located[first].start if first in located else min((s.start for s in located.values()), default=0)
-    doubts = [f for f in item.findings if ".ocr_confidence." in f.id]
-    spans += [s for f in doubts for cell in f.cells if (s := _span(item.original, cell)) is not None]
-    images = store.page_images(db, item.doc_id)
-    text_tab, pages_tab = st.tabs(["Text", f"Page images ({len(images)})"])
-    with text_tab:
-        for f in doubts:
-            st.text(f"? {f.message}")
-        whole = st.toggle("Whole text", key=f"whole-{item.doc_id}")
-        edited = [s for key in drafts(item.doc_id) if (s := _span(item.original, key)) is not None]
-        st.caption("Marked: yellow, a printed cell behind a failing identity; blue outline, a cell you changed")
-        st.html(review.source_html(item.text, spans, 0 if whole else start, edited))
-    with pages_tab:
-        if not images:
-            st.caption("No page images are stored for this file (only scans keep theirs): read the Text tab.")
-        for number, image in enumerate(images, 1):
-            st.image(image, caption=f"page {number}", width="stretch")
-
-
-def _span(report: Report, cell: tuple[str, str, str]) -> tuple[int, int] | None:
-    table = report.table(cell[0])  # type: ignore[arg-type]
-    if table is None or cell[1] not in table.cells or cell[2] not in table.cells[cell[1]]:
-        return None
-    return table.cell(cell[1], cell[2]).span
 
 
 def _navigation(db: Any, doc_id: str) -> None:
