@@ -27,6 +27,7 @@ from extraction.storage import store
 if str(Path(__file__).parent) not in sys.path:  # `streamlit run` puts it there; streamlit's AppTest does not
     sys.path.insert(0, str(Path(__file__).parent))
 import source_pane
+from grids import column_config, grid, grid_keys
 
 PAGES = ("Queue", "Item", "Failed", "Gold", "Stats")
 NOTE_PRESETS = {
@@ -69,47 +70,6 @@ def notice(doc_id: str, kind: str, text: str) -> None:
 def show_notices(doc_id: str) -> None:
     for kind, text in st.session_state.get("notices", {}).get(doc_id, []):
         getattr(st, kind)(plain(text))
-
-
-# --- Tables as grids -------------------------------------------------------------------------
-
-
-def grid(table: Table) -> pd.DataFrame:
-    """A table as text cells: "" blank, "0", "/" not applicable; one row per template row."""
-    spec = template.spec(table.section, table.version)
-    if table.section == "proactive":  # rows of 二 have different columns: one line per cell
-        records = [
-            {"项目": row.label, "列": column.label, "值": review.text_of(table.cell(row.key, column.key))}
-            for row in spec.rows
-            for column in row.columns
-        ]
-        return pd.DataFrame(records)
-    columns = spec.rows[0].columns
-    data: dict[str, list[str]] = {"行": [r.name for r in spec.rows]}
-    for column in columns:
-        data[column.label] = [review.text_of(table.cell(r.key, column.key)) for r in spec.rows]
-    return pd.DataFrame(data)
-
-
-def grid_keys(table: Table) -> list[list[Key | None]]:
-    """For each grid line, the cell key of each grid column (None for a label column)."""
-    spec = template.spec(table.section, table.version)
-    if table.section == "proactive":
-        return [[None, None, (table.section, r.key, c.key)] for r in spec.rows for c in r.columns]
-    return [[None] + [(table.section, r.key, c.key) for c in spec.rows[0].columns] for r in spec.rows]
-
-
-LABEL_WIDTH, VALUE_WIDTH = 130, 64  # pixels: the 总计 column of 三 stays on screen
-
-
-def column_config(frame: pd.DataFrame) -> dict[str, Any]:
-    config: dict[str, Any] = {}
-    for name in frame.columns:
-        if name in ("行", "项目", "列"):
-            config[name] = st.column_config.TextColumn(name, disabled=True, width=LABEL_WIDTH, pinned=True)
-        else:
-            config[name] = st.column_config.TextColumn(name, width=VALUE_WIDTH if name != "值" else 2 * VALUE_WIDTH)
-    return config
 
 
 # --- Session state: drafts, the review each item started from, editor generations ------------
@@ -429,6 +389,8 @@ def _form(db: Any, item: review.Item, current: Report, failing: list[Any]) -> No
             st.form_submit_button("Use this version", on_click=act, args=(doc_id, "version"))
         for table in current.tables():
             st.text(f"{template.SECTION_TITLES[table.section]} ({table.version})")
+            if repair is not None and repair.cell[0] == table.section:
+                _offer_repair(item, table, repair)  # above its grid: the first thing read on opening
             frame = grid(table)
             st.data_editor(
                 frame,
@@ -439,8 +401,6 @@ def _form(db: Any, item: review.Item, current: Report, failing: list[Any]) -> No
                 width="stretch",
                 height=35 * (len(frame) + 1) + 3,  # no inner scrolling: every row on the page
             )
-            if repair is not None and repair.cell[0] == table.section:
-                _offer_repair(item, table, repair)
         if failing:
             st.warning(f"{len(failing)} identity check(s) fail on the values above:")
             for f in failing[:12]:

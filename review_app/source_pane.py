@@ -41,7 +41,9 @@ def source(db: Any, item: review.Item, failing: list[Any], draft: dict[review.Ke
         st.html(review.source_html(item.text, spans, 0 if whole else start, edited))
     with pages_tab:
         if pdf is not None:
-            _pdf_pages(item, pdf, count, _snippets(item, first, located, draft))
+            _pdf_pages(
+                item, pdf, count, _snippets(item, first, located, [*draft, *(c for f in failing for c in f.cells)])
+            )
         elif not images:
             why = "its file is no longer where it was read, with the same bytes" if doc["format"] == "PDF" else ""
             st.caption(f"No page images for this file{': ' + why if why else ' (it has no pages)'}: read the Text tab.")
@@ -49,13 +51,11 @@ def source(db: Any, item: review.Item, failing: list[Any], draft: dict[review.Ke
             st.image(image, caption=f"page {number}", width="stretch")
 
 
-def _snippets(item: review.Item, section: str | None, located: dict, draft: dict) -> list[str]:
-    """Text to find the page by: the printed row of the cell under edit, then the section's heading."""
-    out = []
-    for key in draft:
-        where = review.printed_row(item.text, item.original, key)
-        if where:
-            out.append(item.text[where[0] : where[1]].strip().split("\n")[0][:40])
+def _snippets(item: review.Item, section: str | None, located: dict, keys: list[review.Key]) -> list[str]:
+    """Text to find the page by, most telling first: the printed rows of the cells under edit and
+    then of the failing cells (whole, then their first line), then the section's heading."""
+    rows = [where for key in keys if (where := review.printed_row(item.text, item.original, key))]
+    out = [item.text[a:b][:80] for a, b in rows] + [item.text[a:b].strip().split("\n")[0][:40] for a, b in rows]
     if section in located:
         out.append(item.text[located[section].start :].strip().split("\n")[0][:40])
     return out

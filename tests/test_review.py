@@ -245,3 +245,28 @@ def test_a_typed_balancing_overwrite_or_a_forged_confirmation_still_needs_a_note
     with pytest.raises(review.Refused, match="one-cell repair"):
         review.save_fix(db, item, review.with_changes(item.report, forged), "ana", "", forged)
     assert db["reviews"].count == 0
+
+
+def test_a_text_pdf_s_pages_are_rendered_from_its_file_only_while_it_holds_the_same_bytes(db, tmp_path):
+    import random
+
+    from extraction.review import pages
+    from extraction.synth import generator, render
+
+    made = generator.generate(random.Random(3), "html", error="wrong_total")
+    path = tmp_path / "report.pdf"
+    path.write_bytes(render.pdf_bytes(made.text))
+    pipeline.run(db, [str(path)])
+    doc = store.find_document(db, str(path))
+    assert store.page_images(db, doc["id"]) == []  # a text layer: nothing stored
+    assert pages.source_pdf(doc) == path
+    texts = pages.page_texts(path)
+    assert len(texts) == doc["pages"] >= 2
+    assert pages.page_of(texts, ["四、政府信息公开行政复议、行政诉讼情况"]) == len(texts)  # 四 is on the last page
+    assert pages.page_of(texts, ["no such words", "二、主动公开政府信息情况"]) == 1
+    png = pages.render(path, 1)
+    assert png.startswith(b"\x89PNG")
+    with pytest.raises(ValueError, match="page"):
+        pages.render(path, len(texts) + 1)
+    path.write_bytes(render.pdf_bytes(made.text + "\n另一份文件"))  # replaced at the same path
+    assert pages.source_pdf(doc) is None
