@@ -27,7 +27,7 @@ from extraction.storage import store
 if str(Path(__file__).parent) not in sys.path:  # `streamlit run` puts it there; streamlit's AppTest does not
     sys.path.insert(0, str(Path(__file__).parent))
 import source_pane
-from grids import column_config, grid, grid_keys
+from grids import column_config, grid, grid_keys, marked
 
 PAGES = ("Queue", "Item", "Failed", "Gold", "Stats")
 NOTE_PRESETS = {
@@ -382,8 +382,12 @@ def _form(db: Any, item: review.Item, current: Report, failing: list[Any]) -> No
     doc_id = item.doc_id
     draft = drafts(doc_id)
     repair = review.repair(current)
+    failing_cells = {cell for f in failing for cell in f.cells}
     with st.form(f"form-{doc_id[:12]}", enter_to_submit=False, border=False):
-        st.caption("Edits stay in this page until you press a button below: blank = empty, 0 = zero, / = 不适用")
+        st.caption(
+            "Edits stay in this page until you press a button below: blank = empty, 0 = zero, / = 不适用. "
+            "Row labels: yellow, the row holds a cell behind a failing identity; blue, a cell you changed."
+        )
         if item.report.template_version() is None:
             st.selectbox("Template version", ("2021", "2019"), key=f"version-{doc_id}")
             st.form_submit_button("Use this version", on_click=act, args=(doc_id, "version"))
@@ -393,7 +397,7 @@ def _form(db: Any, item: review.Item, current: Report, failing: list[Any]) -> No
                 _offer_repair(item, table, repair)  # above its grid: the first thing read on opening
             frame = grid(table)
             st.data_editor(
-                frame,
+                marked(frame, table, failing_cells, set(draft)),
                 key=editor_key(table.section, doc_id),
                 column_config=column_config(frame),
                 num_rows="fixed",

@@ -49,3 +49,23 @@ def column_config(frame: pd.DataFrame) -> dict[str, Any]:
         else:
             config[name] = st.column_config.TextColumn(name, width=VALUE_WIDTH if name != "值" else 2 * VALUE_WIDTH)
     return config
+
+
+FAILING_LABEL = "background-color:#ffe08a"  # a line holding a cell behind a failing identity
+EDITED_LABEL = "background-color:#cfe3ff;font-weight:600"  # a line holding a cell you changed
+
+
+def marked(frame: pd.DataFrame, table: Table, failing: set[Key], edited: set[Key]) -> Any:
+    """The grid with the label of each line that holds a failing cell or a cell under edit
+    coloured as the source marks them (streamlit styles only a grid's read-only columns)."""
+    lines = grid_keys(table)
+
+    def style(column: pd.Series) -> list[str]:
+        out = []
+        for keys in lines:
+            inside = {k for k in keys if k is not None}
+            out.append(EDITED_LABEL if inside & edited else FAILING_LABEL if inside & failing else "")
+        return out
+
+    label = "项目" if table.section == "proactive" else "行"
+    return frame.style.apply(style, subset=[label])

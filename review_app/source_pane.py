@@ -28,7 +28,7 @@ def source(db: Any, item: review.Item, failing: list[Any], draft: dict[review.Ke
     doubts = [f for f in item.findings if ".ocr_confidence." in f.id]
     spans += [s for f in doubts for cell in f.cells if (s := span(item.original, cell)) is not None]
     doc = store.document(db, item.doc_id)
-    pdf = pages.source_pdf(doc)
+    pdf = _source_pdf(doc["id"], doc["name"], doc["format"] or "", _stamp(doc["name"]))
     images = [] if pdf else store.page_images(db, item.doc_id)
     count = (doc.get("pages") or 0) if pdf else len(images)
     text_tab, pages_tab = st.tabs(["Text", f"Page images ({count})"])
@@ -59,6 +59,20 @@ def _snippets(item: review.Item, section: str | None, located: dict, keys: list[
     if section in located:
         out.append(item.text[located[section].start :].strip().split("\n")[0][:40])
     return out
+
+
+def _stamp(name: str) -> tuple[int, int] | None:
+    try:
+        info = Path(name).stat()
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _source_pdf(doc_id: str, name: str, fmt: str, stamp: tuple[int, int] | None) -> Path | None:
+    """pages.source_pdf hashes the file: once per file as it stands (its time and size), not per re-run."""
+    return pages.source_pdf({"id": doc_id, "name": name, "format": fmt}) if stamp else None
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

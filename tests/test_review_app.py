@@ -15,6 +15,7 @@ from conftest import ROOT, SAMPLES
 from streamlit.testing.v1 import AppTest
 
 sys.path.insert(0, str(ROOT / "review_app"))
+import grids
 import scripted  # the counted reviewer the bench uses too
 
 from extraction import pipeline, review, template
@@ -109,6 +110,18 @@ def test_the_source_marks_the_cells_under_edit_apart_from_the_failing_ones(app):
     shown = at.html[0].value
     assert f"<mark style='{review.EDITED_STYLE}'>{printed}</mark>" in shown
     assert review.FAILING_STYLE in shown  # the identities that still fail stay marked
+
+
+def test_the_grid_colours_the_rows_holding_failing_cells_and_cells_under_edit():
+    table = review.complete(review.Report(), "2021").applications
+    frame = grids.grid(table)
+    failing = {("applications", "granted", "total")}
+    edited = {("applications", "new_received", "natural_person")}
+    styles = grids.marked(frame, table, failing, edited)._compute().ctx  # (line, column) -> css
+    rows = [r.key for r in template.spec("applications", "2021").rows]
+    assert styles[(rows.index("granted"), 0)] == [("background-color", "#ffe08a")]
+    assert ("background-color", "#cfe3ff") in styles[(rows.index("new_received"), 0)]
+    assert not any(styles.get((rows.index("carried_over"), c)) for c in range(len(frame.columns)))
 
 
 def test_fill_derived_totals_is_one_action(app):
