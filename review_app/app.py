@@ -7,6 +7,8 @@ Start it with `xxgk review [--db FILE] [--port N] [--host ADDR]`. Three rules sh
 - a report is data, never markup: every report-supplied string (file name, agency, text) is
   shown through st.text, st.dataframe or escaped HTML, never handed to the Markdown renderer;
 - a re-run does no whole-queue work: the item page asks SQL for its neighbours and position.
+Beside it: grids.py (tables as editable grids, rows marked), source_pane.py (the text and page
+images), scripted.py (a reviewer's browser work, scripted and counted, for tests and the bench).
 """
 
 from __future__ import annotations
@@ -413,23 +415,7 @@ def _form(db: Any, item: review.Item, current: Report, failing: list[Any]) -> No
             st.success("All hard identities hold on the values above.")
         if draft:
             st.text("Your changes: " + "; ".join(f"{k[1]}.{k[2]} = {c.text or '(blank)'}" for k, c in draft.items()))
-        fills = review.derived_totals(current)
-        if fills:
-            st.text(
-                "Blank totals whose parts are printed: " + "; ".join(f"{r}.{c} = {v}" for (_, r, c), v in fills.items())
-            )
-            st.form_submit_button("Fill derived totals", on_click=act, args=(doc_id, "fill"), key="fill")
-        for n, choice in enumerate(review.choices(item.findings)):
-            _, row, column = choice.cell
-            st.text(f"The parser's readings of {row}.{column}:")
-            cols = st.columns(min(len(choice.options), 6))
-            for i, option in enumerate(choice.options[:6]):
-                cols[i].form_submit_button(
-                    plain(option or "(blank)"),
-                    on_click=act,
-                    args=(doc_id, "choose", "reading", {choice.cell: option}),
-                    key=f"reading-{n}-{i}",
-                )
+        _fills_and_readings(item, current)
         _paste(db, item, current)
         st.text_area("Note (why: needed for a guarded save, accepting as printed, or discarding)", key=f"note-{doc_id}")
         a, b, c, d = st.columns(4)
@@ -442,6 +428,28 @@ def _form(db: Any, item: review.Item, current: Report, failing: list[Any]) -> No
     p, q, _ = st.columns(3)
     p.button("Note: parser misread", on_click=preset, args=(doc_id, "misread"), key="preset-misread")
     q.button("Note: no such table", on_click=preset, args=(doc_id, "absent"), key="preset-absent")
+
+
+def _fills_and_readings(item: review.Item, current: Report) -> None:
+    """One-click offers: blank totals filled from their parts, the parser's readings of a cell."""
+    doc_id = item.doc_id
+    fills = review.derived_totals(current)
+    if fills:
+        st.text(
+            "Blank totals whose parts are printed: " + "; ".join(f"{r}.{c} = {v}" for (_, r, c), v in fills.items())
+        )
+        st.form_submit_button("Fill derived totals", on_click=act, args=(doc_id, "fill"), key="fill")
+    for n, choice in enumerate(review.choices(item.findings)):
+        _, row, column = choice.cell
+        st.text(f"The parser's readings of {row}.{column}:")
+        cols = st.columns(min(len(choice.options), 6))
+        for i, option in enumerate(choice.options[:6]):
+            cols[i].form_submit_button(
+                plain(option or "(blank)"),
+                on_click=act,
+                args=(doc_id, "choose", "reading", {choice.cell: option}),
+                key=f"reading-{n}-{i}",
+            )
 
 
 def _offer_repair(item: review.Item, table: Table, repair: review.Repair) -> None:
