@@ -374,16 +374,16 @@ def item_page(db: Any) -> None:
     failing = [f for f in review.recheck(current) if f.blocks_acceptance]
     source, work = st.columns([5, 6])
     with work:
-        _form(db, item, current, failing)
+        repair = review.repair(current)
+        _form(db, item, current, failing, repair)
         _comparison(item)
     with source:
-        source_pane.source(db, item, failing, draft)
+        source_pane.source(db, item, failing, draft, repair.cell if repair else None)
 
 
-def _form(db: Any, item: review.Item, current: Report, failing: list[Any]) -> None:
+def _form(db: Any, item: review.Item, current: Report, failing: list[Any], repair: review.Repair | None) -> None:
     doc_id = item.doc_id
     draft = drafts(doc_id)
-    repair = review.repair(current)
     failing_cells = {cell for f in failing for cell in f.cells}
     with st.form(f"form-{doc_id[:12]}", enter_to_submit=False, border=False):
         st.caption(

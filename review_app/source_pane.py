@@ -16,7 +16,14 @@ from extraction.storage import store
 from extraction.tables import sections
 
 
-def source(db: Any, item: review.Item, failing: list[Any], draft: dict[review.Key, review.Change]) -> None:
+def source(
+    db: Any,
+    item: review.Item,
+    failing: list[Any],
+    draft: dict[review.Key, review.Change],
+    repair: review.Key | None = None,
+) -> None:
+    """`repair`: the cell a one-cell repair is offered for, whose printed row the page opens at."""
     spans = [s for f in failing for cell in f.cells if (s := span(item.original, cell)) is not None]
     located = sections.locate(item.text)
     waiting = [f for f in item.findings if f.blocks_acceptance]
@@ -42,7 +49,15 @@ def source(db: Any, item: review.Item, failing: list[Any], draft: dict[review.Ke
     with pages_tab:
         if pdf is not None:
             _pdf_pages(
-                item, pdf, count, _snippets(item, first, located, [*draft, *(c for f in failing for c in f.cells)])
+                item,
+                pdf,
+                count,
+                _snippets(
+                    item,
+                    first,
+                    located,
+                    [*draft, *([repair] if repair else []), *(c for f in failing for c in f.cells)],
+                ),
             )
         elif not images:
             why = "its file is no longer where it was read, with the same bytes" if doc["format"] == "PDF" else ""
