@@ -57,8 +57,24 @@ def build(folder: Path, generated: int, db_path: Path | None = None) -> Path:
         paths.append(str(path))
     db_path = db_path or folder / "bench.db"
     started = time.perf_counter()
-    pipeline.run(store.open_db(db_path), paths)
-    print(f"store: {len(real)} real + {generated} generated documents, built in {time.perf_counter() - started:.0f} s")
+    db = store.open_db(db_path)
+    left_out: list[str] = []
+    while True:
+        try:
+            pipeline.run(db, paths)
+            break
+        except OverflowError:
+            # A report whose run-together digits are read as one count past SQLite's 64-bit
+            # integer stops the whole run (storage, reported); leave it out and go on.
+            stuck = [r[0] for r in db.execute("select name from documents where status = 'ingested' and attempts > 0")]
+            if not stuck:
+                raise
+            left_out += stuck
+            paths = [p for p in paths if p not in stuck]
+    print(
+        f"store: {len(real)} real + {generated} generated documents, built in {time.perf_counter() - started:.0f} s"
+        + (f"; left out, as they stop pipeline.run: {', '.join(left_out)}" if left_out else "")
+    )
     return db_path
 
 

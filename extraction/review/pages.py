@@ -13,7 +13,7 @@ import pdfplumber
 
 from extraction.read import ingest, ocr
 
-RESOLUTION = 110  # dpi: digits legible beside the grid, a page in a few hundred kB
+RESOLUTION = 150  # dpi, as scans are rendered: digits legible when the image is opened full screen
 MAX_MEGAPIXELS = 40.0  # a page is refused rather than rendered beyond this (a hostile page size)
 
 
