@@ -7,12 +7,15 @@ Start it with `xxgk review [--db FILE] [--port N] [--host ADDR]`. Three rules sh
 - a report is data, never markup: every report-supplied string (file name, agency, text) is
   shown through st.text, st.dataframe or escaped HTML, never handed to the Markdown renderer;
 - a re-run does no whole-queue work: the item page asks SQL for its neighbours and position.
+Beside it: grids.py (tables as editable grids, rows marked), source_pane.py (the text and page
+images), scripted.py (a reviewer's browser work, scripted and counted, for tests and the bench).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -22,7 +25,11 @@ from extraction import export, review, template
 from extraction.review import Change, Key
 from extraction.schema import Report, Table
 from extraction.storage import store
-from extraction.tables import sections
+
+if str(Path(__file__).parent) not in sys.path:  # `streamlit run` puts it there; streamlit's AppTest does not
+    sys.path.insert(0, str(Path(__file__).parent))
+import source_pane
+from grids import column_config, grid, grid_keys, marked
 
 PAGES = ("Queue", "Item", "Failed", "Gold", "Stats")
 NOTE_PRESETS = {
@@ -65,47 +72,6 @@ def notice(doc_id: str, kind: str, text: str) -> None:
 def show_notices(doc_id: str) -> None:
     for kind, text in st.session_state.get("notices", {}).get(doc_id, []):
         getattr(st, kind)(plain(text))
-
-
-# --- Tables as grids -------------------------------------------------------------------------
-
-
-def grid(table: Table) -> pd.DataFrame:
-    """A table as text cells: "" blank, "0", "/" not applicable; one row per template row."""
-    spec = template.spec(table.section, table.version)
-    if table.section == "proactive":  # rows of 二 have different columns: one line per cell
-        records = [
-            {"项目": row.label, "列": column.label, "值": review.text_of(table.cell(row.key, column.key))}
-            for row in spec.rows
-            for column in row.columns
-        ]
-        return pd.DataFrame(records)
-    columns = spec.rows[0].columns
-    data: dict[str, list[str]] = {"行": [r.name for r in spec.rows]}
-    for column in columns:
-        data[column.label] = [review.text_of(table.cell(r.key, column.key)) for r in spec.rows]
-    return pd.DataFrame(data)
-
-
-def grid_keys(table: Table) -> list[list[Key | None]]:
-    """For each grid line, the cell key of each grid column (None for a label column)."""
-    spec = template.spec(table.section, table.version)
-    if table.section == "proactive":
-        return [[None, None, (table.section, r.key, c.key)] for r in spec.rows for c in r.columns]
-    return [[None] + [(table.section, r.key, c.key) for c in spec.rows[0].columns] for r in spec.rows]
-
-
-LABEL_WIDTH, VALUE_WIDTH = 130, 64  # pixels: the 总计 column of 三 stays on screen
-
-
-def column_config(frame: pd.DataFrame) -> dict[str, Any]:
-    config: dict[str, Any] = {}
-    for name in frame.columns:
-        if name in ("行", "项目", "列"):
-            config[name] = st.column_config.TextColumn(name, disabled=True, width=LABEL_WIDTH, pinned=True)
-        else:
-            config[name] = st.column_config.TextColumn(name, width=VALUE_WIDTH if name != "值" else 2 * VALUE_WIDTH)
-    return config
 
 
 # --- Session state: drafts, the review each item started from, editor generations ------------
@@ -408,25 +374,32 @@ def item_page(db: Any) -> None:
     failing = [f for f in review.recheck(current) if f.blocks_acceptance]
     source, work = st.columns([5, 6])
     with work:
-        _form(db, item, current, failing)
+        repair = review.repair(current)
+        _form(db, item, current, failing, repair)
         _comparison(item)
     with source:
-        _source(db, item, failing)
+        source_pane.source(db, item, failing, draft, repair.cell if repair else None)
 
 
-def _form(db: Any, item: review.Item, current: Report, failing: list[Any]) -> None:
+def _form(db: Any, item: review.Item, current: Report, failing: list[Any], repair: review.Repair | None) -> None:
     doc_id = item.doc_id
     draft = drafts(doc_id)
+    failing_cells = {cell for f in failing for cell in f.cells}
     with st.form(f"form-{doc_id[:12]}", enter_to_submit=False, border=False):
-        st.caption("Edits stay in this page until you press a button below: blank = empty, 0 = zero, / = 不适用")
+        st.caption(
+            "Edits stay in this page until you press a button below: blank = empty, 0 = zero, / = 不适用. "
+            "Row labels: yellow, the row holds a cell behind a failing identity; blue, a cell you changed."
+        )
         if item.report.template_version() is None:
             st.selectbox("Template version", ("2021", "2019"), key=f"version-{doc_id}")
             st.form_submit_button("Use this version", on_click=act, args=(doc_id, "version"))
         for table in current.tables():
             st.text(f"{template.SECTION_TITLES[table.section]} ({table.version})")
+            if repair is not None and repair.cell[0] == table.section:
+                _offer_repair(item, table, repair)  # above its grid: the first thing read on opening
             frame = grid(table)
             st.data_editor(
-                frame,
+                marked(frame, table, failing_cells, set(draft)),
                 key=editor_key(table.section, doc_id),
                 column_config=column_config(frame),
                 num_rows="fixed",
@@ -442,23 +415,7 @@ def _form(db: Any, item: review.Item, current: Report, failing: list[Any]) -> No
             st.success("All hard identities hold on the values above.")
         if draft:
             st.text("Your changes: " + "; ".join(f"{k[1]}.{k[2]} = {c.text or '(blank)'}" for k, c in draft.items()))
-        fills = review.derived_totals(current)
-        if fills:
-            st.text(
-                "Blank totals whose parts are printed: " + "; ".join(f"{r}.{c} = {v}" for (_, r, c), v in fills.items())
-            )
-            st.form_submit_button("Fill derived totals", on_click=act, args=(doc_id, "fill"), key="fill")
-        for n, choice in enumerate(review.choices(item.findings)):
-            _, row, column = choice.cell
-            st.text(f"The parser's readings of {row}.{column}:")
-            cols = st.columns(min(len(choice.options), 6))
-            for i, option in enumerate(choice.options[:6]):
-                cols[i].form_submit_button(
-                    plain(option or "(blank)"),
-                    on_click=act,
-                    args=(doc_id, "choose", "reading", {choice.cell: option}),
-                    key=f"reading-{n}-{i}",
-                )
+        _fills_and_readings(item, current)
         _paste(db, item, current)
         st.text_area("Note (why: needed for a guarded save, accepting as printed, or discarding)", key=f"note-{doc_id}")
         a, b, c, d = st.columns(4)
@@ -471,6 +428,51 @@ def _form(db: Any, item: review.Item, current: Report, failing: list[Any]) -> No
     p, q, _ = st.columns(3)
     p.button("Note: parser misread", on_click=preset, args=(doc_id, "misread"), key="preset-misread")
     q.button("Note: no such table", on_click=preset, args=(doc_id, "absent"), key="preset-absent")
+
+
+def _fills_and_readings(item: review.Item, current: Report) -> None:
+    """One-click offers: blank totals filled from their parts, the parser's readings of a cell."""
+    doc_id = item.doc_id
+    fills = review.derived_totals(current)
+    if fills:
+        st.text(
+            "Blank totals whose parts are printed: " + "; ".join(f"{r}.{c} = {v}" for (_, r, c), v in fills.items())
+        )
+        st.form_submit_button("Fill derived totals", on_click=act, args=(doc_id, "fill"), key="fill")
+    for n, choice in enumerate(review.choices(item.findings)):
+        _, row, column = choice.cell
+        st.text(f"The parser's readings of {row}.{column}:")
+        cols = st.columns(min(len(choice.options), 6))
+        for i, option in enumerate(choice.options[:6]):
+            cols[i].form_submit_button(
+                plain(option or "(blank)"),
+                on_click=act,
+                args=(doc_id, "choose", "reading", {choice.cell: option}),
+                key=f"reading-{n}-{i}",
+            )
+
+
+def _offer_repair(item: review.Item, table: Table, repair: review.Repair) -> None:
+    """The one cell that would settle every failing identity, beside its grid, with the row as
+    printed: taken only if the source shows that value (else the source does not balance)."""
+    _, row, column = repair.cell
+    spec = template.spec(table.section, table.version).row(row)
+    label = next(c.label for c in spec.columns if c.key == column)
+    st.text(
+        f"One cell settles every failing identity · 一格即可平衡: {spec.name} · {label} was read as "
+        f"{repair.before or '(blank)'}, the identities need {repair.after}. Compare with the printed row:"
+    )
+    st.html(review.row_html(item.text, item.original, repair.cell))
+    st.form_submit_button(
+        plain(f"Source prints {repair.after}: take it (parser misread) · 原文为{repair.after}"),
+        on_click=act,
+        args=(item.doc_id, "choose", "confirmed", {repair.cell: repair.after}),
+        key="repair",
+    )
+    st.caption(
+        f"If the page prints {repair.before or 'nothing'} there, the source itself does not balance: "
+        "accept it as printed instead, with a note."
+    )
 
 
 def _paste(db: Any, item: review.Item, current: Report) -> None:
@@ -489,41 +491,6 @@ def _paste(db: Any, item: review.Item, current: Report) -> None:
         st.form_submit_button(
             plain(f"Take {label}"), on_click=act, args=(doc_id, "choose", why, values), key=f"take-{n}"
         )
-
-
-def _source(db: Any, item: review.Item, failing: list[Any]) -> None:
-    spans = [s for f in failing for cell in f.cells if (s := _span(item.original, cell)) is not None]
-    located = sections.locate(item.text)
-    waiting = [f for f in item.findings if f.blocks_acceptance]
-    # Open the text at the section the first failing cell (or waiting finding) is in.
-    first = next(iter(drafts(item.doc_id)), (None,))[0]  # the section under edit, else the first failing one
-    first = first or next((f.cells[0][0] for f in failing + waiting if f.cells), None)
-    if first is None:
-        first = next((f.id.split(".")[0] for f in waiting if f.id.split(".")[0] in located), None)
-    start = located[first].start if first in located else min((s.start for s in located.values()), default=0)
-    doubts = [f for f in item.findings if ".ocr_confidence." in f.id]
-    spans += [s for f in doubts for cell in f.cells if (s := _span(item.original, cell)) is not None]
-    images = store.page_images(db, item.doc_id)
-    text_tab, pages_tab = st.tabs(["Text", f"Page images ({len(images)})"])
-    with text_tab:
-        for f in doubts:
-            st.text(f"? {f.message}")
-        whole = st.toggle("Whole text", key=f"whole-{item.doc_id}")
-        edited = [s for key in drafts(item.doc_id) if (s := _span(item.original, key)) is not None]
-        st.caption("Marked: yellow, a printed cell behind a failing identity; blue outline, a cell you changed")
-        st.html(review.source_html(item.text, spans, 0 if whole else start, edited))
-    with pages_tab:
-        if not images:
-            st.caption("No page images are stored for this file (only scans keep theirs): read the Text tab.")
-        for number, image in enumerate(images, 1):
-            st.image(image, caption=f"page {number}", width="stretch")
-
-
-def _span(report: Report, cell: tuple[str, str, str]) -> tuple[int, int] | None:
-    table = report.table(cell[0])  # type: ignore[arg-type]
-    if table is None or cell[1] not in table.cells or cell[2] not in table.cells[cell[1]]:
-        return None
-    return table.cell(cell[1], cell[2]).span
 
 
 def _navigation(db: Any, doc_id: str) -> None:

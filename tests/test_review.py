@@ -186,3 +186,87 @@ def test_the_source_marks_edited_and_failing_spans_apart_and_escapes_the_text():
     assert f"<mark style='{review.EDITED_STYLE}'>34</mark>" in shown  # an edit wins where both fall
     assert f"<mark style='{review.EDITED_STYLE}'>56</mark>" in shown
     assert shown.count("<mark") == 3
+
+
+def _misread(db, tmp_path, digits: str = "12"):
+    """A generated report whose 一、本年新收 自然人 (127) was read with a digit lost."""
+    import random
+
+    from extraction.synth import generator
+
+    text = generator.generate(random.Random(5), "tab_rows", "2021").readable()
+    path = tmp_path / "misread.txt"
+    path.write_text(text.replace("数量\t127\t0", f"数量\t{digits}\t0", 1), encoding="utf-8")
+    pipeline.run(db, [str(path)])
+    return review.open_item(db, store.find_document(db, str(path))["id"])
+
+
+CELL = ("applications", "new_received", "natural_person")
+
+
+def test_the_one_cell_that_settles_every_failing_identity_is_offered_with_its_printed_row(db, tmp_path):
+    item = _misread(db, tmp_path)
+    offered = review.repair(item.report)
+    assert (offered.cell, offered.before, offered.after) == (CELL, "12", "127")
+    assert set(offered.settles) == {"applications.row_sum.new_received", "applications.balance.natural_person"}
+    row = review.row_html(item.text, item.original, CELL)
+    assert "一、本年新收" in row and f"<mark style='{review.EDITED_STYLE}'>12</mark>" in row
+
+
+def test_no_repair_is_offered_when_several_cells_could_settle_the_failures(queued):
+    item = sample_004(queued)  # three blank totals: filled by derived totals, not one repair
+    assert review.repair(item.report) is None
+    blank = review.complete(review.Report(), "2021")
+    part = ("review_litigation", "review", "upheld")
+    assert review.repair(review.with_changes(blank, {part: review.Change("3", "typed")})) is None  # total blank
+    typed = {part: review.Change("3", "typed"), ("review_litigation", "review", "total"): review.Change("5", "typed")}
+    assert review.repair(review.with_changes(blank, typed)) is None  # 四's row alone: its part or its total
+
+
+def test_a_confirmed_repair_is_saved_without_a_note_and_the_decision_says_what_and_why(db, tmp_path):
+    item = _misread(db, tmp_path)
+    draft = {CELL: review.Change("127", "confirmed")}
+    review_id = review.save_fix(db, item, review.with_changes(item.report, draft), "ana", "", draft)
+    saved = db["reviews"].get(review_id)
+    [change] = store.json.loads(saved["diff"])
+    assert (change["before"], change["after"], change["why"]) == ("12", "127", review.WHY["confirmed"])
+    assert "confirmed against the source" in saved["note"] and "12 → 127" in saved["note"]
+
+
+def test_a_typed_balancing_overwrite_or_a_forged_confirmation_still_needs_a_note(db, tmp_path):
+    item = _misread(db, tmp_path)
+    typed = {CELL: review.Change("127", "typed")}  # the same value, typed: the guard stands
+    with pytest.raises(review.Refused, match="printed value"):
+        review.save_fix(db, item, review.with_changes(item.report, typed), "ana", "", typed)
+    forged = {  # marked confirmed, but another cell changed too: no longer the one-cell repair
+        CELL: review.Change("128", "confirmed"),
+        ("applications", "new_received", "total"): review.Change("128", "typed"),
+    }
+    with pytest.raises(review.Refused, match="one-cell repair"):
+        review.save_fix(db, item, review.with_changes(item.report, forged), "ana", "", forged)
+    assert db["reviews"].count == 0
+
+
+def test_a_text_pdf_s_pages_are_rendered_from_its_file_only_while_it_holds_the_same_bytes(db, tmp_path):
+    import random
+
+    from extraction.review import pages
+    from extraction.synth import generator, render
+
+    made = generator.generate(random.Random(3), "html", error="wrong_total")
+    path = tmp_path / "report.pdf"
+    path.write_bytes(render.pdf_bytes(made.text))
+    pipeline.run(db, [str(path)])
+    doc = store.find_document(db, str(path))
+    assert store.page_images(db, doc["id"]) == []  # a text layer: nothing stored
+    assert pages.source_pdf(doc) == path
+    texts = pages.page_texts(path)
+    assert len(texts) == doc["pages"] >= 2
+    assert pages.page_of(texts, ["四、政府信息公开行政复议、行政诉讼情况"]) == len(texts)  # 四 is on the last page
+    assert pages.page_of(texts, ["no such words", "二、主动公开政府信息情况"]) == 1
+    png = pages.render(path, 1)
+    assert png.startswith(b"\x89PNG")
+    with pytest.raises(ValueError, match="page"):
+        pages.render(path, len(texts) + 1)
+    path.write_bytes(render.pdf_bytes(made.text + "\n另一份文件"))  # replaced at the same path
+    assert pages.source_pdf(doc) is None
