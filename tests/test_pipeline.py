@@ -1,5 +1,6 @@
 """The main job on the samples and on bad input in one batch."""
 
+import random
 import subprocess
 import sys
 
@@ -148,3 +149,24 @@ def test_a_bad_byte_inside_a_table_keeps_the_report_and_queues_it_naming_the_pla
     doc = store.find_document(db, str(path))
     (finding,) = [f for f in store.findings(db, doc["current_extraction"]) if f.id == "document.decoding"]
     assert finding.blocks_acceptance and "bytes ff, in a table" in finding.message and "line " in finding.message
+
+
+def test_a_number_longer_than_any_count_is_kept_as_text_for_a_person_and_the_batch_goes_on(db, tmp_path):
+    # 22 digits in one cell: digits run together that nothing cut, or a lie. SQLite integers stop
+    # at 2**63 and Excel keeps 15 digits, so it is not stored as a value (it once killed the batch).
+    text = generator.generate(random.Random(3), "tab_rows").readable()
+    row = "一、本年新收政府信息公开申请数量\t"
+    assert row in text
+    huge = "1911831322102241771117"
+    first, after = text.split(row, 1)
+    (tmp_path / "huge.txt").write_text(first + row + huge + after[after.index("\t") :], encoding="utf-8")
+    (tmp_path / "next.txt").write_text(SAMPLES[1].read_text(encoding="utf-8"), encoding="utf-8")
+    outcomes = pipeline.run(db, [str(tmp_path / "huge.txt"), str(tmp_path / "next.txt")])
+    assert [o.status for o in outcomes] == ["queued", "accepted"]
+    doc = store.find_document(db, str(tmp_path / "huge.txt"))
+    report = store.report_of(store.current_extraction(db, doc["id"]))
+    cell = report.table("applications").cell("new_received", "natural_person")
+    assert cell.value is None and cell.raw == huge
+    findings = store.findings(db, doc["current_extraction"])
+    (finding,) = [f for f in findings if f.id.endswith("unreadable_value")]
+    assert finding.blocks_acceptance and huge in finding.message

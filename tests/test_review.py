@@ -145,6 +145,13 @@ def test_blank_zero_and_slash_are_three_cells():
         review.with_changes(report, {key: review.Change("abc", "typed")})
 
 
+def test_a_typed_number_longer_than_any_count_is_refused_not_stored():
+    report = review.complete(review.Report(), "2021")
+    key = ("review_litigation", "review", "upheld")
+    with pytest.raises(ValueError, match="1234567890123456789"):
+        review.with_changes(report, {key: review.Change("1234567890123456789", "typed")})
+
+
 def test_pasted_run_together_digits_are_offered_as_the_splits_that_balance():
     offered = review.splits("applications", "2021", "new_received", "12700000127")
     wanted = dict(

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationInfo, cr
 
 from extraction import checks, template
 from extraction.schema import Cell, Finding, Table
-from extraction.tables.normalize import parse_cell, unreadable
+from extraction.tables.normalize import parse_cell, storable, unreadable
 from extraction.template import Section, Version
 
 
@@ -148,14 +148,14 @@ def to_table(answer: Answer) -> tuple[Table, list[Finding]]:
     values = row_values(answer)
     for row in template.spec(section, version).rows:
         for column, value in zip(row.columns, values[row.key], strict=True):
-            if section != "proactive":
-                table.set(row.key, column.key, Cell.of(value))
-                continue
             try:
-                table.set(row.key, column.key, parse_cell(value, column.kind))
+                cell = Cell.of(value) if section != "proactive" else parse_cell(value, column.kind)
+                if not storable(cell):
+                    raise ValueError(value)
+                table.set(row.key, column.key, cell)
             except ValueError:
-                table.set(row.key, column.key, Cell(raw=value))
-                findings.append(unreadable(section, "llm", row.key, column.key, column.label, column.kind, value))
+                table.set(row.key, column.key, Cell(raw=str(value)))
+                findings.append(unreadable(section, "llm", row.key, column.key, column.label, column.kind, str(value)))
     return table, findings
 
 

@@ -133,6 +133,8 @@ def with_changes(report: Report, changes: dict[Key, Change]) -> Report:
             continue
         try:
             cell = normalize.parse_cell(change.text, kind_of(key))
+            if not normalize.storable(cell):
+                raise ValueError(change.text)
         except ValueError:
             bad.append(f"{key[1]}.{key[2]}: {change.text!r}")
             continue

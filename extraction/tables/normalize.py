@@ -145,6 +145,17 @@ def _int_if_whole(value: Decimal) -> int | Decimal:
     return int(value) if value == value.to_integral_value() else value
 
 
+# No count or amount in these reports comes near 10**15 (Excel keeps 15 digits exactly, SQLite
+# integers stop at 2**63): a longer number in a cell is digits run together that no reading cut,
+# or a model's lie, and is kept as text for a person, not stored as a value.
+MAX_VALUE = 10**15
+
+
+def storable(cell: Cell) -> bool:
+    """False for a cell whose number is longer than any value of a report (`MAX_VALUE`)."""
+    return cell.value is None or abs(cell.value) < MAX_VALUE
+
+
 def unreadable(section: str, origin: str, row: str, column: str, label: str, kind: str, text: str) -> Finding:
     """A cell whose text is not a value of its column's kind: kept raw, and a person must look."""
     return Finding.blocking(

@@ -25,6 +25,15 @@ def test_the_keyed_and_the_rows_shape_read_back_to_the_same_table(section):
     assert shapes.to_table(keyed)[0] == shapes.to_table(compact)[0]
 
 
+def test_a_model_number_longer_than_any_count_is_an_unreadable_cell_not_a_value():
+    cells = _cells("applications", "2021")
+    cells["new_received"][0] = 10**20
+    table, findings = shapes.to_table(shapes.answer_model("applications", "2021", "keyed").model_validate(cells))
+    assert table.cell("new_received", "natural_person").value is None
+    assert table.cell("new_received", "natural_person").raw == str(10**20)
+    assert [f.blocks_acceptance for f in findings if f.id.endswith("unreadable_value")] == [True]
+
+
 def test_a_row_the_template_does_not_have_is_refused():
     cells = {**_cells("applications", "2019"), "invented_row": [0] * 7}
     with pytest.raises(pydantic.ValidationError, match="invented_row"):
