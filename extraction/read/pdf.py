@@ -16,7 +16,7 @@ from collections.abc import Callable
 import pdfplumber
 from PIL import Image
 
-from extraction.read import ocr
+from extraction.read import balance, ocr
 from extraction.read.readout import Readout, TextBuilder, TextCell, cell_text
 
 DPI = 150
@@ -69,7 +69,8 @@ def read(
             if progress:
                 progress(number + 1, count)
         scans.finish()
-    return Readout(text=builder.text(), pages=count, images=images, doubts=builder.doubts)
+    text, doubts = balance.resolve(builder.text(), builder.doubts)  # scanned pages' numbers, by the identities
+    return Readout(text=text, pages=count, images=images, doubts=doubts)
 
 
 def declared_pages(data: bytes) -> int | None:

@@ -26,6 +26,15 @@ class Doubt:
     confidence: float
     page: int
     read: str
+    # What the recogniser read there when it is a number (the page, the cell alone): the
+    # identities choose among these and their lookalikes (read.balance).
+    readings: tuple[str, ...] = ()
+    # The identities left exactly one reading that balances, and it is the text now: the cell's
+    # value is checked by them, so it no longer waits for a person (section 二 has none: never).
+    resolved: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "readings", tuple(self.readings))  # a list when read back from JSON
 
     def as_dict(self) -> dict[str, object]:
         return dataclasses.asdict(self)
@@ -83,7 +92,14 @@ class TextBuilder:
                 self._write(cell.text + "\n")
                 if cell.confidence is not None and cell.confidence < self.min_confidence and cell.text.strip():
                     self.doubts.append(
-                        Doubt(start, start + len(cell.text), round(cell.confidence, 3), page, cell.note or cell.text)
+                        Doubt(
+                            start,
+                            start + len(cell.text),
+                            round(cell.confidence, 3),
+                            page,
+                            cell.note or cell.text,
+                            cell.readings,
+                        )
                     )
         self._write("\n")
 
