@@ -12,13 +12,15 @@ through the whole pipeline (ingest with OCR, layout parser, checks) in a fresh s
 tables are compared cell by cell with the same file read from its text layer (the reference:
 the text PDFs read exactly). Per file: exact or not, wrong cells, status, accepted wrong (must
 be 0), seconds per page of ingest (OCR) on this machine, wall clock and CPU (all threads: on a
-machine shared with others the CPU time is the comparable figure).
+machine shared with others the CPU time is the comparable figure, and with --threads 1 it is the
+work itself, without onnxruntime's idle threads spinning for a core).
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import os
 import sys
 import tempfile
 import time
@@ -93,7 +95,12 @@ def main() -> None:
     parser.add_argument("--jpeg", type=int, default=75, help="JPEG quality of the page images (Pillow's default: 75)")
     parser.add_argument("--all", action="store_true", help="every variant of VARIANTS, and a summary")
     parser.add_argument("--only", default=None)
+    parser.add_argument(
+        "--threads", type=int, default=None, help="onnxruntime threads (XXGK_OCR_THREADS); 1 on a shared machine"
+    )
     args = parser.parse_args()
+    if args.threads is not None:
+        os.environ["XXGK_OCR_THREADS"] = str(args.threads)
     variants = VARIANTS if args.all else ((args.dpi, args.worn, args.jpeg),)
     summary = [run(args.shared, dpi, worn, jpeg, args.only) for dpi, worn, jpeg in variants]
     if len(summary) > 1:
