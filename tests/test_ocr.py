@@ -220,3 +220,15 @@ def test_the_section_pages_of_a_real_report_scanned_worn_read_as_its_text_layer_
     found = store.findings(db, store.current_extraction(db, outcome.doc_id)["id"])
     blocking = [f.id for f in found if f.blocks_acceptance and not f.id.startswith("proactive")]
     assert blocking == []  # every doubt OCR left in 三 and 四 was settled by the identities
+
+
+def test_a_doubt_keeps_its_readings_and_where_its_cell_is_on_the_page_through_the_store():
+    import json
+
+    from extraction.read.readout import TextBuilder
+
+    builder = TextBuilder(ocr.MIN_CONFIDENCE)
+    builder.table([[TextCell("合计"), TextCell("8", 0.3, "8 (read alone: 6)", ("6", "8"), box=(120, 40, 180, 80))]])
+    [doubt] = builder.doubts
+    assert doubt.box == (120, 40, 180, 80) and doubt.readings == ("6", "8")
+    assert Doubt(**json.loads(json.dumps(doubt.as_dict()))) == doubt  # as the store writes and reads it

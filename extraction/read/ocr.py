@@ -14,6 +14,7 @@ ship inside the rapidocr-onnxruntime package: this works offline, on the CPU.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import re
@@ -350,7 +351,8 @@ def _fill(ocr: Any, gray: np.ndarray, regions: list[Region], boxes: list[Box]) -
                 cell = _lone_mark(cell, _read_alone(ocr, gray, region))
             elif guessed:
                 cell = TextCell(cell.text, min(cell.confidence or 0.0, _GUESSED), f"{cell.text} (read as {raw})")
-        grid[(_index(tops, region.y0), _index(lefts, region.x0))] = cell
+        box = (int(region.x0), int(region.y0), int(region.x1), int(region.y1))
+        grid[(_index(tops, region.y0), _index(lefts, region.x0))] = dataclasses.replace(cell, box=box)
     height = max(r for r, _ in grid) + 1
     width = max(c for _, c in grid) + 1
     rows = [[grid.get((r, c), TextCell("")) for c in range(width)] for r in range(height)]

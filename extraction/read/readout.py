@@ -32,9 +32,14 @@ class Doubt:
     # The identities left exactly one reading that balances, and it is the text now: the cell's
     # value is checked by them, so it no longer waits for a person (section 二 has none: never).
     resolved: bool = False
+    # Where on the page image the cell is (x0, y0, x1, y1 in pixels), for a reviewer to see it.
+    box: tuple[int, int, int, int] | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "readings", tuple(self.readings))  # a list when read back from JSON
+        # Lists when read back from JSON.
+        object.__setattr__(self, "readings", tuple(self.readings))
+        if self.box is not None:
+            object.__setattr__(self, "box", tuple(int(v) for v in self.box))
 
     def as_dict(self) -> dict[str, object]:
         return dataclasses.asdict(self)
@@ -48,6 +53,7 @@ class TextCell:
     confidence: float | None = None
     note: str | None = None  # what a reviewer should know of the reading, e.g. a second reading
     readings: tuple[str, ...] = ()  # OCR's readings of a doubtful number (the page, the cell alone)
+    box: tuple[int, int, int, int] | None = None  # where OCR read it on the page image, in pixels
 
 
 @dataclass
@@ -99,6 +105,7 @@ class TextBuilder:
                             page,
                             cell.note or cell.text,
                             cell.readings,
+                            box=cell.box,
                         )
                     )
         self._write("\n")
