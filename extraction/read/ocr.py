@@ -2,14 +2,17 @@
 
 A scanned table is ruled, and the rules are the surest evidence of where a cell is: the
 enclosed regions between them are the cells, a region spanning several rows or columns is
-a merged cell. The text boxes OCR finds are put into the cells that hold them; a cell with
-ink in it but no box (a lone "0" or "/" is easy for a detector to miss) is read on its own.
-Text outside the tables is prose, set in reading order by height. A page with no rules is
-read as lines of boxes.
+a merged cell; a table a page break cuts is closed along the ends of its rules. The text boxes
+OCR finds are put into the cells that hold them, a box run across several cells cut at the
+rules; a cell with ink in it but no box (a lone "0" or "/" is easy for a detector to miss) is
+read on its own, and so is every number, a second time. Text outside the tables is prose, set
+in reading order by height. A page with no rules is read as lines of boxes.
 
-Every cell keeps OCR's confidence; a cell read with less than MIN_CONFIDENCE is recorded as
-a doubt (see readout), and a value extracted from it becomes a finding. The Chinese models
-ship inside the rapidocr-onnxruntime package: this works offline, on the CPU.
+Every cell keeps OCR's confidence; a cell read with less than MIN_CONFIDENCE, or read two ways,
+is recorded as a doubt with its readings (see readout). The identities of sections 三 and 四
+choose among a doubtful number's readings (read.balance); any other doubt, and every one in
+section 二, becomes a blocking finding. The Chinese models ship inside the rapidocr-onnxruntime
+package: this works offline, on the CPU.
 """
 
 from __future__ import annotations
