@@ -102,5 +102,12 @@ def test_a_resolved_doubt_no_longer_blocks_in_section_three_but_a_section_two_do
 def test_candidates_are_the_readings_their_lookalikes_and_a_digit_lost_or_doubled():
     found = balance.candidates(("66", "9"))
     assert {"66", "6", "86", "68", "166", "9", "19", "90"} <= set(found)
-    assert "06" not in found and balance.candidates(("?",)) == list("0123456789")
+    assert "06" not in found and balance.candidates(("?",)) == [str(n) for n in range(100)]
     assert balance.candidates(("了",)) == []
+
+
+def test_a_cell_read_as_a_mark_keeps_its_place_in_the_row_and_the_identities_name_its_number():
+    text, row, column = _cell_with("applications", lambda v, _: 10 <= v <= 99)
+    misread, doubt = _misread(text, "applications", row, column, "U", "?")  # a blurred 11 read as U
+    fixed, doubts = balance.resolve(misread, [doubt])
+    assert fixed == text and doubts[0].resolved

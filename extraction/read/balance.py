@@ -38,12 +38,12 @@ _LISTED = 6
 def candidates(readings: Sequence[str]) -> list[str]:
     """The numbers a doubtful cell may have printed: its readings, each with one digit swapped for
     its lookalike, one doubled digit read once, one digit lost; "?" (ink the recogniser could not
-    read: a lone digit, most often) may be any digit."""
+    read, or read as a mark: a lone digit, most often) may be any number of one or two digits."""
     out: list[str] = []
     for read in readings:
         read = read.replace(" ", "")
-        if read == "?":
-            out += list("0123456789")
+        if read == "?":  # a mark of one or two digits
+            out += [str(n) for n in range(100)]
             continue
         if not read.isdigit():
             continue
@@ -62,7 +62,14 @@ def resolve(text: str, doubts: Sequence[Doubt]) -> tuple[str, list[Doubt]]:
         return text, list(doubts)
     from extraction.tables import layout  # the parser places the cells; it never reads files
 
-    report = layout.parse(text).report
+    # A doubtful cell OCR read as a mark, not a number ("U" for a blurred 11), would be skipped by
+    # the parser and the numbers after it moved up a column: to place the cells, the parser reads
+    # a copy with a 0 in each of its characters. The copy is only looked at, never kept.
+    probe = list(text)
+    for d in doubts:
+        if d.readings and not text[d.start : d.end].strip().replace(".", "").isdigit():
+            probe[d.start : d.end] = "0" * (d.end - d.start)
+    report = layout.parse("".join(probe)).report
     chosen: dict[int, str] = {}  # doubt index -> the reading written in
     notes: dict[int, str] = {}
     for table in report.tables():

@@ -471,7 +471,8 @@ def _interior(gray: np.ndarray, region: Region) -> np.ndarray:
 def _digits(text: str) -> str:
     """A reading that is a number once letters looking like digits are taken as digits ("o" in a
     column of counts is a 0); any other reading is left as read."""
-    as_digits = text.translate(_CONFUSABLE)
+    # A piece of a rule left beside the digits in the detector's box reads as a bracket.
+    as_digits = text.strip("[]【】「」").translate(_CONFUSABLE)
     if as_digits[-1:] in (".", "。", ",") and as_digits[:-1].strip().replace(".", "").isdigit():
         as_digits = as_digits[:-1]  # a speck after the last digit (JPEG's ringing) carries no value
     return as_digits if _NUMERIC.match(as_digits) and any(ch.isdigit() for ch in as_digits) else text
