@@ -334,27 +334,30 @@ def _prose_restatement(table: Table, prose: str) -> list[Finding]:
 
 
 def doubtful_cells(report: Report, doubts: Sequence[Doubt]) -> list[Finding]:
-    """A value read from a stretch OCR was unsure of waits for a person, whatever the identities
-    say: a misread digit can balance (a 0 read as 8 in a cell and in its total)."""
+    """A value read from a stretch OCR was unsure of waits for a person, unless the identities
+    chose it as the only one of its readings under which they balance (read.balance): then they
+    check it, and the doubt is shown, not blocking. Section 二 has no identity: its doubts wait."""
     out = []
     for table in report.tables():
         spec = template.spec(table.section, table.version)
+        checked = {k for e in equations(table.section, table.version) for k in e.left + e.right}
         for row in spec.rows:
             for column in row.columns:
                 span = table.cell(row.key, column.key).span
                 doubt = next((d for d in doubts if span and d.start < span[1] and span[0] < d.end), None)
                 if doubt is None:
                     continue
-                out.append(
-                    Finding.blocking(
-                        f"{table.section}.ocr_confidence.{row.key}.{column.key}",
-                        "a value OCR read with low confidence is confirmed against the page image",
-                        f"{row.label} {column.label}: OCR read {doubt.read!r} on page {doubt.page + 1} "
-                        f"with confidence {doubt.confidence:.2f}",
-                        left=table.value(row.key, column.key),
-                        cells=[(table.section, row.key, column.key)],
-                    )
+                finding = Finding.blocking(
+                    f"{table.section}.ocr_confidence.{row.key}.{column.key}",
+                    "a value OCR read with low confidence is confirmed against the page image",
+                    f"{row.label} {column.label}: OCR read {doubt.read!r} on page {doubt.page + 1} "
+                    f"with confidence {doubt.confidence:.2f}",
+                    left=table.value(row.key, column.key),
+                    cells=[(table.section, row.key, column.key)],
                 )
+                if doubt.resolved and (row.key, column.key) in checked:
+                    finding = finding.model_copy(update={"severity": "soft", "status": "uncertain"})
+                out.append(finding)
     return out
 
 

@@ -2,20 +2,24 @@
 
 A scanned table is ruled, and the rules are the surest evidence of where a cell is: the
 enclosed regions between them are the cells, a region spanning several rows or columns is
-a merged cell. The text boxes OCR finds are put into the cells that hold them; a cell with
-ink in it but no box (a lone "0" or "/" is easy for a detector to miss) is read on its own.
-Text outside the tables is prose, set in reading order by height. A page with no rules is
-read as lines of boxes.
+a merged cell; a table a page break cuts is closed along the ends of its rules. The text boxes
+OCR finds are put into the cells that hold them, a box run across several cells cut at the
+rules; a cell with ink in it but no box (a lone "0" or "/" is easy for a detector to miss) is
+read on its own, and so is every number, a second time. Text outside the tables is prose, set
+in reading order by height. A page with no rules is read as lines of boxes.
 
-Every cell keeps OCR's confidence; a cell read with less than MIN_CONFIDENCE is recorded as
-a doubt (see readout), and a value extracted from it becomes a finding. The Chinese models
-ship inside the rapidocr-onnxruntime package: this works offline, on the CPU.
+Every cell keeps OCR's confidence; a cell read with less than MIN_CONFIDENCE, or read two ways,
+is recorded as a doubt with its readings (see readout). The identities of sections 三 and 四
+choose among a doubtful number's readings (read.balance); any other doubt, and every one in
+section 二, becomes a blocking finding. The Chinese models ship inside the rapidocr-onnxruntime
+package: this works offline, on the CPU.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
-import itertools
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from extraction.read import balance
 from extraction.read.readout import Readout, TextBuilder, TextCell
 
 STRIP = 1800  # OCR shrinks an image taller than 2000 px; taller pages are read in strips
@@ -32,12 +37,23 @@ MIN_CONFIDENCE = 0.75  # XXGK_OCR_MIN_CONFIDENCE, read by ingest.Limits.from_env
 # catch one, so confidence alone never spares a number its second reading.
 
 
-def engine() -> Any:
-    """A RapidOCR engine with its bundled models (loading takes a fraction of a second)."""
+def engine(threads: int | None = None) -> Any:
+    """A RapidOCR engine with its bundled models (loading takes a fraction of a second).
+
+    `threads` (XXGK_OCR_THREADS; default: every core) bounds onnxruntime's threads: on a machine
+    other work shares, its idle threads spin for the cores and one thread does the same work for
+    about half the CPU time (a ruled page of 001: 4.3 s CPU on one thread, 7.4 s on two)."""
     from rapidocr_onnxruntime import RapidOCR
 
+    threads = threads if threads is not None else int(os.environ.get("XXGK_OCR_THREADS", "-1"))
     # Box threshold below the default: single-character cells ("0") are the ones missed.
-    return RapidOCR(det_box_thresh=0.3, det_unclip_ratio=1.8, text_score=0.3)
+    return RapidOCR(
+        det_box_thresh=0.3,
+        det_unclip_ratio=1.8,
+        text_score=0.3,
+        intra_op_num_threads=threads,
+        inter_op_num_threads=threads,
+    )
 
 
 def png(image: Any) -> bytes:
@@ -56,7 +72,8 @@ def read_images(images: Iterable[Any], min_confidence: float = MIN_CONFIDENCE) -
         pages.append(png(image))
         reader.add(image, number, pages[-1])
     reader.finish()
-    return Readout(builder.text(), len(pages), pages, builder.doubts)
+    text, doubts = balance.resolve(builder.text(), builder.doubts)
+    return Readout(text, len(pages), pages, doubts)
 
 
 class PageReader:
@@ -227,7 +244,8 @@ def straightened(gray: np.ndarray, most: float = 1.5, step: float = 0.1) -> np.n
 
 
 def _boxes(ocr: Any, gray: np.ndarray, top: int) -> list[Box]:
-    result, _ = ocr(gray)
+    # No angle classifier: a scanned page is upright once turned level, and it costs 0.4 s a page.
+    result, _ = ocr(gray, use_cls=False)
     return [_box(points, text, score, top) for points, text, score in (result or [])]
 
 
@@ -269,7 +287,12 @@ def ruled_tables(gray: np.ndarray) -> list[list[Region]]:
         x, y, w, h, _ = stats[i]
         if w < gray.shape[1] // 4 or h < 30:
             continue
-        frame = rules[y : y + h, x : x + w]
+        # The frame's outline is drawn in: a table cut by a page break has its last row open at the
+        # bottom (the rule that closes it is on the next page), and some tables are printed
+        # without side rules; the ends of the other rules mark where the closing rule would be.
+        frame = rules[y : y + h, x : x + w].copy()
+        frame[:2, :] = frame[-2:, :] = 1
+        frame[:, :2] = frame[:, -2:] = 1
         n, _, cell_stats, _ = cv2.connectedComponentsWithStats(1 - frame, connectivity=4)
         regions = []
         for j in range(1, n):
@@ -298,8 +321,9 @@ def _index(edges: list[int], value: int, tolerance: int = 8) -> int:
 _NUMERIC = re.compile(r"^[0-9０-９.,，/／\-—–%+增减元万\s]+$")
 # What a recogniser reading a lone digit out of context confuses it with.
 _CONFUSABLE = str.maketrans(
-    {"。": "0", "o": "0", "O": "0", "〇": "0", "D": "0", "Q": "0", "l": "1", "I": "1", "|": "1"}
+    {"。": "0", "o": "0", "O": "0", "〇": "0", "口": "0", "一": "1", "D": "0", "Q": "0", "l": "1", "I": "1", "|": "1"}
     | {"B": "8", "&": "8", "＆": "8", "S": "5", "Z": "2", "b": "6", "G": "6", "g": "9", "q": "9"}
+    | {chr(0xFF10 + d): str(d) for d in range(10)}  # a full-width digit is the same number
 )
 # A letter taken as its lookalike digit is a guess: the cell stays a doubt (at most this sure).
 _GUESSED = 0.5
@@ -310,136 +334,148 @@ def _fill(ocr: Any, gray: np.ndarray, regions: list[Region], boxes: list[Box]) -
     tops = _clusters([r.y0 for r in regions])
     lefts = _clusters([r.x0 for r in regions])
     grid: dict[tuple[int, int], TextCell] = {}
+    found: dict[int, list[tuple[float, float, str, float]]] = {}
     taken: set[int] = set()
-    for region in regions:
-        inside = [i for i, b in enumerate(boxes) if region.holds(b.center)]
-        taken.update(inside)
-        found = sorted((boxes[i] for i in inside), key=lambda b: (round(b.center[1] / 12), b.x0))
-        if not found:
+    for i, box in enumerate(boxes):
+        for at, piece in _split(box, regions):
+            taken.add(i)
+            found.setdefault(at, []).append(piece)
+    for at, region in enumerate(regions):
+        pieces = sorted(found.get(at, []), key=lambda p: (round(p[0] / 12), p[1]))
+        if not pieces:
             cell = _read_alone(ocr, gray, region)
         else:
-            raw = "".join(b.text for b in found)
-            cell = TextCell(_digits(raw), min(b.score for b in found))
+            raw = "".join(p[2] for p in pieces)
+            cell = TextCell(_digits(raw), min(p[3] for p in pieces))
             guessed = cell.text != raw
             if _NUMERIC.match(cell.text):
                 cell = _second_opinion(cell, _read_alone(ocr, gray, region))
-            if guessed:
-                note = cell.note or f"{cell.text} (read as {raw})"
-                cell = TextCell(cell.text, min(cell.confidence or 0.0, _GUESSED), note, cell.readings or (cell.text,))
-        grid[(_index(tops, region.y0), _index(lefts, region.x0))] = cell
+            elif len(cell.text) == 1 and (cell.confidence or 0.0) < MIN_CONFIDENCE:
+                cell = _lone_mark(cell, _read_alone(ocr, gray, region))
+            elif guessed:
+                cell = TextCell(cell.text, min(cell.confidence or 0.0, _GUESSED), f"{cell.text} (read as {raw})")
+        box = (int(region.x0), int(region.y0), int(region.x1), int(region.y1))
+        grid[(_index(tops, region.y0), _index(lefts, region.x0))] = dataclasses.replace(cell, box=box)
     height = max(r for r, _ in grid) + 1
     width = max(c for _, c in grid) + 1
     rows = [[grid.get((r, c), TextCell("")) for c in range(width)] for r in range(height)]
-    if _is_applications(rows):
-        rows = [balance_row(row) for row in rows]
-    return rows, taken
+    # A row of nothing (the strip between a rule's stubs and the outline drawn in) is no row.
+    return [row for row in rows if any(c.text.strip() for c in row)], taken
+
+
+def _split(box: Box, regions: list[Region]) -> list[tuple[int, tuple[float, float, str, float]]]:
+    """The cells a text box falls in, with its text's share of each. The detector sometimes joins
+    the texts of neighbouring cells into one box (short headers printed close, "0 0 0" in narrow
+    cells); its characters are set out evenly along it and each goes to the cell it lies in,
+    which cuts the box at the rules between them."""
+    y = box.center[1]
+    across = [i for i, r in enumerate(regions) if r.y0 <= y <= r.y1 and r.x0 < box.x1 and box.x0 < r.x1]
+    inside = [i for i in across if regions[i].holds(box.center)]
+    width = box.x1 - box.x0
+    if len(across) <= 1 or any(min(regions[i].x1, box.x1) - max(regions[i].x0, box.x0) >= 0.8 * width for i in inside):
+        return [(inside[0], (box.y0, box.x0, box.text, box.score))] if inside else []
+    text = box.text.replace(" ", "")
+    shares: dict[int, str] = {}
+    for n, ch in enumerate(text):
+        x = box.x0 + (n + 0.5) * width / len(text)
+        at = min(across, key=lambda i: max(regions[i].x0 - x, x - regions[i].x1, 0))
+        shares[at] = shares.get(at, "") + ch
+    # A share of a box is less sure than the box: where the cut falls is an estimate.
+    return [(at, (box.y0, regions[at].x0, part, box.score * 0.9)) for at, part in shares.items()]
 
 
 def _second_opinion(page_read: TextCell, alone: TextCell) -> TextCell:
     """A number is read twice, in the page and cut out on its own; two readings that differ
-    make the cell a doubt whatever either confidence says (a 6 read as 9 can score 0.95)."""
+    make the cell a doubt whatever either confidence says (a 6 read as 9 can score 0.95). The cell
+    cut out, freed of its rules, is the better reading of the two (the detector's box of a lone
+    digit is tight, and the recogniser reads a 0 in it as D or 二): it is the text kept."""
     if alone.text.replace(" ", "") == page_read.text.replace(" ", ""):
         # Two readings agreeing: wrong only if both are wrong the same way.
         doubt = (1 - (page_read.confidence or 0.0)) * (1 - (alone.confidence or 0.0))
-        return TextCell(page_read.text, 1 - doubt)
-    readings = (page_read.text, alone.text) if alone.text not in ("", "?") else (page_read.text,)
-    return TextCell(page_read.text, 0.0, f"{page_read.text} (read alone: {alone.text or 'nothing'})", readings)
+        return TextCell(page_read.text, 1 - doubt, readings=(page_read.text,))
+    if alone.text in ("", "?"):
+        return TextCell(
+            page_read.text, 0.0, f"{page_read.text} (read alone: {alone.text or 'nothing'})", (page_read.text,)
+        )
+    kept = alone.text if _NUMERIC.match(alone.text) else page_read.text
+    return TextCell(
+        kept, 0.0, f"{kept} (page read: {page_read.text}; read alone: {alone.text})", (alone.text, page_read.text)
+    )
+
+
+_MARGIN = 0.6
+_INK_LEVEL = 185
+
+
+def _lone_mark(page_read: TextCell, alone: TextCell) -> TextCell:
+    """One character the page read unsurely ("的" for a lone 9): the cell read alone decides, and
+    a number read there is weighed as any number is; otherwise the mark may be any digit."""
+    if _NUMERIC.match(alone.text):
+        return _second_opinion(page_read, alone)
+    return TextCell(page_read.text, page_read.confidence, f"{page_read.text} (a lone mark, read unsurely)", ("?",))
 
 
 def _read_alone(ocr: Any, gray: np.ndarray, region: Region) -> TextCell:
     """A cell cut out of the page: blank if there is no ink, else read as one line."""
-    # Well inside the rules: a scan is never quite straight, and a rule left in the crop makes a
-    # lone "0" look like a small mark in a big box.
-    m = 7
-    crop = gray[region.y0 + m : region.y1 - m, region.x0 + m : region.x1 - m]
-    if crop.size == 0 or int((crop < 128).sum()) < 12:
+    crop = _interior(gray, region)
+    # Ink is anything clearly darker than paper: a 1 printed one pixel wide and blurred by a worn
+    # copy is grey (150-180), never black, and a blank judged by black ink loses it.
+    ink = crop < _INK_LEVEL
+    if crop.size == 0 or int(ink.sum()) < 8:
         return TextCell("")
-    ys, xs = np.nonzero(crop < 128)
-    tight = crop[max(0, ys.min() - 6) : ys.max() + 7, max(0, xs.min() - 6) : xs.max() + 7]
-    result, _ = ocr(np.pad(tight, 6, constant_values=255), use_det=False, use_cls=False)
+    # The glyph's box from its black where it has some: JPEG's ringing is grey, and a box grown
+    # around it turns a 1 into 目.
+    dark = crop < 128
+    ys, xs = np.nonzero(dark if int(dark.sum()) >= 8 else ink)
+    tight = crop[max(0, ys.min() - 2) : ys.max() + 3, max(0, xs.min() - 2) : xs.max() + 3]
+    # White around the ink in proportion to its height: the recogniser reads a lone digit 10 px
+    # tall well with half its height of margin, and as "#" or nothing with a fixed 12 px (on the
+    # real pages: 0 of 94 digits wrong against 30) or with a line's width of white beside it.
+    pad = max(2, round(_MARGIN * tight.shape[0]))
+    result, _ = ocr(np.pad(tight, pad, constant_values=255), use_det=False, use_cls=False)
     text = result[0][0].strip() if result else ""
     if not text:
-        return TextCell("?", 0.0, "ink but no reading")
-    return TextCell(_digits(text), float(result[0][1]))
+        return TextCell("?", 0.0, "ink but no reading", ("?",))
+    read, score = _digits(text), float(result[0][1])
+    if _NUMERIC.match(read):
+        return TextCell(read, score, readings=(read,))
+    if len(read) == 1 and score < MIN_CONFIDENCE:
+        # One mark read unsurely as a character ("的" for a lone 9): in a table of counts it is
+        # most likely a digit, any digit; the identities may tell which (read.balance).
+        return TextCell(read, score, f"{read} (a lone mark, read unsurely)", ("?",))
+    return TextCell(read, score)
+
+
+def _interior(gray: np.ndarray, region: Region) -> np.ndarray:
+    """A cell without what is left of its rules: a scan is never quite straight, and a rule left
+    in the crop makes a lone "0" look like a small mark in a big box. The rules are the ink rows
+    and columns along the crop's edges that run most of its length; a fixed margin would cut
+    into the digits of a low row (a 0 printed 20 px tall in a row 25 px high)."""
+    crop = gray[region.y0 : region.y1, region.x0 : region.x1]
+    if crop.size == 0:
+        return crop
+    ink = crop < 160
+    height, width = crop.shape
+
+    def edge(fractions: np.ndarray) -> tuple[int, int]:
+        band = max(2, min(10, len(fractions) // 4))
+        head = [i + 1 for i in range(band) if fractions[i] > 0.5]
+        tail = [i + 1 for i in range(band) if fractions[-1 - i] > 0.5]
+        return (max(head) + 2 if head else 1), (max(tail) + 2 if tail else 1)
+
+    top, bottom = edge(ink.mean(axis=1))
+    left, right = edge(ink.mean(axis=0))
+    return crop[top : height - bottom, left : width - right]
 
 
 def _digits(text: str) -> str:
     """A reading that is a number once letters looking like digits are taken as digits ("o" in a
     column of counts is a 0); any other reading is left as read."""
-    as_digits = text.translate(_CONFUSABLE)
+    # A piece of a rule left beside the digits in the detector's box reads as a bracket.
+    as_digits = text.strip("[]【】「」").translate(_CONFUSABLE)
+    if as_digits[-1:] in (".", "。", ",") and as_digits[:-1].strip().replace(".", "").isdigit():
+        as_digits = as_digits[:-1]  # a speck after the last digit (JPEG's ringing) carries no value
     return as_digits if _NUMERIC.match(as_digits) and any(ch.isdigit() for ch in as_digits) else text
-
-
-# Section 三 (applications) is the table whose rows each balance: the six applicant columns
-# (自然人, then 商业企业 科研机构 社会公益组织 法律服务机构 其他 under 法人或其他组织) add up to 总计.
-_APPLICANTS = 7
-# What OCR confuses a printed digit with, both ways (a 6 and a 9 score 0.95 for each other).
-_LOOKALIKE = {"0": "689", "1": "7", "3": "8", "5": "6", "6": "0895", "7": "1", "8": "0693", "9": "068"}
-_MAX_DOUBTFUL = 3  # more doubtful cells in one row and too many readings balance to choose
-
-
-def _is_applications(rows: list[list[TextCell]]) -> bool:
-    words = "".join(c.text for row in rows[:4] for c in row)
-    return "自然人" in words and "总计" in words
-
-
-def candidates(cell: TextCell) -> list[str]:
-    """The numbers a doubtful cell may have printed: its readings (the page, the cell alone), each
-    with one digit swapped for its lookalike, one doubled digit read once, one digit lost."""
-    if cell.text == "?":  # ink the recogniser could not read: a lone digit, most often
-        return list("0123456789")
-    out: list[str] = []
-    for read in cell.readings or (cell.text,):
-        read = read.replace(" ", "")
-        if not read.isdigit():
-            continue
-        out.append(read)
-        for i, ch in enumerate(read):
-            out += [read[:i] + other + read[i + 1 :] for other in _LOOKALIKE.get(ch, "")]
-            if i + 1 < len(read) and read[i + 1] == ch:
-                out.append(read[:i] + read[i + 1 :])  # a digit read twice
-        out += [read[:i] + d + read[i:] for i in range(len(read) + 1) for d in "0123456789"]  # one lost
-    return list(dict.fromkeys(c for c in out if c == "0" or not c.startswith("0")))
-
-
-def balance_row(row: list[TextCell], min_confidence: float = MIN_CONFIDENCE) -> list[TextCell]:
-    """A section 三 row whose doubtful numbers are chosen by its identity (total = the sum of the
-    applicant columns), as the text parser chooses among run-together digits: exactly one
-    balancing choice -> that reading, named in the cell's note; several -> all listed; none ->
-    left as printed. The cell stays a doubt either way: a person confirms it against the page
-    (a 0 read as 8 in a cell and in its total balances too). A number both readings read with
-    high confidence is not reopened."""
-    if len(row) < _APPLICANTS:
-        return row
-    tail = row[-_APPLICANTS:]
-    doubtful = [i for i, c in enumerate(tail) if (c.confidence or 0.0) < min_confidence and c.text.strip()]
-    fixed = [i for i in range(_APPLICANTS) if i not in doubtful]
-    if not doubtful or len(doubtful) > _MAX_DOUBTFUL or not all(tail[i].text.strip().isdigit() for i in fixed):
-        return row
-    options = [candidates(tail[i]) for i in doubtful]
-    if not all(options):
-        return row
-    known = {i: int(tail[i].text.strip()) for i in fixed}
-    balancing = []
-    for choice in itertools.product(*options):
-        values = dict(known) | {i: int(v) for i, v in zip(doubtful, choice, strict=True)}
-        if sum(values[i] for i in range(_APPLICANTS - 1)) == values[_APPLICANTS - 1]:
-            balancing.append(choice)
-    if not balancing:
-        return row
-    out = list(tail)
-    if len(balancing) == 1:
-        for i, value in zip(doubtful, balancing[0], strict=True):
-            cell = tail[i]
-            why = f"the row's total chooses {value} among the readings ({cell.note or cell.text})"
-            out[i] = TextCell(value, cell.confidence, why, cell.readings)
-    else:
-        listed = "; ".join(", ".join(c) for c in balancing[:6]) + (" ..." if len(balancing) > 6 else "")
-        for i in doubtful:
-            cell = tail[i]
-            note = f"{cell.note or cell.text}; readings that balance: {listed}"
-            out[i] = TextCell(cell.text, cell.confidence, note, cell.readings)
-    return row[:-_APPLICANTS] + out
 
 
 def _lines(boxes: list[Box]) -> list[list[Box]]:

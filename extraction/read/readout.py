@@ -26,6 +26,20 @@ class Doubt:
     confidence: float
     page: int
     read: str
+    # What the recogniser read there when it is a number (the page, the cell alone): the
+    # identities choose among these and their lookalikes (read.balance).
+    readings: tuple[str, ...] = ()
+    # The identities left exactly one reading that balances, and it is the text now: the cell's
+    # value is checked by them, so it no longer waits for a person (section 二 has none: never).
+    resolved: bool = False
+    # Where on the page image the cell is (x0, y0, x1, y1 in pixels), for a reviewer to see it.
+    box: tuple[int, int, int, int] | None = None
+
+    def __post_init__(self) -> None:
+        # Lists when read back from JSON.
+        object.__setattr__(self, "readings", tuple(self.readings))
+        if self.box is not None:
+            object.__setattr__(self, "box", tuple(int(v) for v in self.box))
 
     def as_dict(self) -> dict[str, object]:
         return dataclasses.asdict(self)
@@ -39,6 +53,7 @@ class TextCell:
     confidence: float | None = None
     note: str | None = None  # what a reviewer should know of the reading, e.g. a second reading
     readings: tuple[str, ...] = ()  # OCR's readings of a doubtful number (the page, the cell alone)
+    box: tuple[int, int, int, int] | None = None  # where OCR read it on the page image, in pixels
 
 
 @dataclass
@@ -83,7 +98,15 @@ class TextBuilder:
                 self._write(cell.text + "\n")
                 if cell.confidence is not None and cell.confidence < self.min_confidence and cell.text.strip():
                     self.doubts.append(
-                        Doubt(start, start + len(cell.text), round(cell.confidence, 3), page, cell.note or cell.text)
+                        Doubt(
+                            start,
+                            start + len(cell.text),
+                            round(cell.confidence, 3),
+                            page,
+                            cell.note or cell.text,
+                            cell.readings,
+                            box=cell.box,
+                        )
                     )
         self._write("\n")
 
