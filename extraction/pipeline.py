@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import multiprocessing
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -207,7 +209,9 @@ def extract_documents(
     outcomes: dict[str, Outcome] = {}
     # In the worker, the model's time comes on top of the document's own: it has its own bounds.
     seconds = budget.seconds + (_model_allowance(settings.llm) if settings.uses_model else 0.0)
-    shipped = dataclasses.replace(settings, breaker=None)  # the breaker's count travels as numbers
+    shipped = dataclasses.replace(settings, breaker=None)  # its count is shared with the workers instead
+    breaker = settings.breaker
+    count = multiprocessing.get_context("fork").RawValue("i", breaker.failures) if breaker is not None else None
     docs: dict[str, dict] = {}
 
     def start(doc_id: str) -> workers.Job | str:
@@ -216,13 +220,13 @@ def extract_documents(
         if verdict != "go":
             return verdict
         cache = _cache_for(db, doc["text"], settings)
-        breaker = settings.breaker
-        state = (breaker.limit, breaker.failures) if breaker is not None else None
-        return workers.Job(_work, (doc["text"], shipped, cache, state), "extract its tables", seconds)
+        limit = breaker.limit if breaker is not None else None
+        return workers.Job(_work, (doc["text"], shipped, cache, limit), "extract its tables", seconds)
 
-    order = suspects + [i for i in ids if i not in set(suspects)]
+    first = set(suspects)
+    order = suspects + [i for i in ids if i not in first]
     try:
-        with workers.Workers(budget, concurrency) as pool:
+        with workers.Workers(budget, concurrency, shared=count) as pool:
             for doc_id, result in pool.run(order, start):
                 doc = docs.pop(doc_id)
                 if isinstance(result, str):
@@ -230,20 +234,14 @@ def extract_documents(
                 elif isinstance(result, workers.Failed):
                     outcome = _fail(db, doc, result.reason)
                 else:
-                    work, seen = result
-                    for failed in seen:  # the worker's model requests, counted in the batch's breaker
-                        if settings.breaker is not None:
-                            settings.breaker.record(failed)
-                    outcome = (
-                        _fail(db, doc, work.reason)
-                        if isinstance(work, workers.Failed)
-                        else _file(db, doc, work, settings)
-                    )
+                    outcome = _file(db, doc, result, settings)
                 outcomes[doc_id] = outcome
                 if progress:
                     progress(doc_id)
     finally:
         store.release(db, [i for i in ids if i not in outcomes], by)
+        if breaker is not None and count is not None:
+            breaker.failures = count.value  # the next batch of this run starts where this one stopped
     return [outcomes[i] for i in ids]
 
 
@@ -281,32 +279,41 @@ def _cache_for(db: sqlite_utils.Database, text: str, settings: cascade.Settings)
     return store.cached_answers(db, keys)
 
 
-@dataclass
-class _Tally(endpoint.Breaker):
-    """The batch's breaker inside a worker: counts as it does, and remembers each request's
-    outcome for the parent to count in the batch's own."""
+class _SharedBreaker(endpoint.Breaker):
+    """The batch's breaker inside a worker: its count of consecutive failed requests lives in
+    memory shared by all the batch's workers (and read back by the parent), so a dead endpoint
+    stops being asked by every worker at once, as threads sharing one Breaker did."""
 
-    seen: list[bool] = dataclasses.field(default_factory=list)
+    def __init__(self, limit: int, count: Any) -> None:
+        super().__init__(limit=limit)
+        self.count = count
+
+    @property
+    def open(self) -> bool:
+        self.failures = self.count.value
+        return self.failures >= self.limit
 
     def record(self, failed: bool) -> None:
-        super().record(failed)
-        self.seen.append(failed)
+        # Unlocked: a worker stopped mid-update must not leave a lock held; a lost update only
+        # shifts by one when the breaker opens.
+        self.count.value = self.count.value + 1 if failed else 0
 
 
 def _work(
-    text: str, settings: cascade.Settings, cache: dict[str, dict], breaker: tuple[int, int] | None
-) -> tuple[cascade.Work | workers.Failed, list[bool]]:
-    """In a worker: one document's extraction, or why it crashed; and its model requests' outcomes."""
-    tally = _Tally(*breaker) if breaker is not None else None
+    text: str, settings: cascade.Settings, cache: dict[str, dict], breaker_after: int | None
+) -> cascade.Work | workers.Failed:
+    """In a worker: one document's extraction, or why it crashed."""
+    count = workers.inherited()
+    breaker = _SharedBreaker(breaker_after, count) if breaker_after is not None and count is not None else None
     started = time.perf_counter()
     try:
-        work = cascade.extract(text, dataclasses.replace(settings, breaker=tally), cache)
+        work = cascade.extract(text, dataclasses.replace(settings, breaker=breaker), cache)
     except MemoryError:
         raise  # worded by the worker as the memory budget
     except Exception as exc:  # a parser bug must not stop the batch or lose the document
-        return workers.Failed(f"extraction crashed: {type(exc).__name__}: {exc}"), tally.seen if tally else []
+        return workers.Failed(f"extraction crashed: {type(exc).__name__}: {exc}")
     work.usage["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
-    return work, tally.seen if tally else []
+    return work
 
 
 def _fail(db: sqlite_utils.Database, doc: dict, reason: str) -> Outcome:

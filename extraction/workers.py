@@ -40,6 +40,14 @@ DEFAULT_MEMORY_MB = 1024.0
 _OUT_OF_MEMORY = re.compile(r"MemoryError|bad_alloc|Cannot allocate memory")
 
 T = TypeVar("T")
+# In a worker process: what its pool handed down at the fork (`Workers(shared=...)`), such as a
+# counter in shared memory, which cannot travel pickled with each job. Set once per worker.
+_inherited: list[Any] = []
+
+
+def inherited() -> Any:
+    """In a worker: the object its pool was given as `shared` (None in the parent)."""
+    return _inherited[0] if _inherited else None
 
 
 @dataclass(frozen=True)
@@ -151,6 +159,12 @@ def _limit_memory(megabytes: float) -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
 
 
+def _start(megabytes: float, shared: Any) -> None:
+    """A new worker's first act: its memory limit, and what its pool shares with it."""
+    _limit_memory(megabytes)
+    _inherited[:] = [shared]
+
+
 def _guarded(function: Callable[..., Any], args: tuple[Any, ...], budget: Budget, doing: str) -> Any:
     """Runs in the worker: the step, with running out of memory turned into its Failed."""
     try:
@@ -166,19 +180,21 @@ class Workers:
             for item, result in pool.run(items, start):
                 ...  # result: what start returned (work done in the parent), the job's value, or Failed
 
-    Used as a context manager so that no worker outlives its batch.
+    Used as a context manager so that no worker outlives its batch. `shared` reaches every
+    worker at its fork (see `inherited`): for what the batch's workers keep in common.
     """
 
-    def __init__(self, budget: Budget, processes: int = 1) -> None:
+    def __init__(self, budget: Budget, processes: int = 1, shared: Any = None) -> None:
         self.budget = budget
         self.processes = max(1, processes)
+        self.shared = shared
         self._pool: ProcessPool | None = None
 
     def __enter__(self) -> Workers:
         self._pool = ProcessPool(
             max_workers=self.processes,
-            initializer=_limit_memory,
-            initargs=(self.budget.memory_mb,),
+            initializer=_start,
+            initargs=(self.budget.memory_mb, self.shared),
             context=multiprocessing.get_context("fork"),
         )
         return self
