@@ -191,24 +191,30 @@ class Workers:
         self._pool: ProcessPool | None = None
 
     def __enter__(self) -> Workers:
-        self._pool = ProcessPool(
-            max_workers=self.processes,
-            initializer=_start,
-            initargs=(self.budget.memory_mb, self.shared),
-            context=multiprocessing.get_context("fork"),
-        )
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        assert self._pool is not None
+        if self._pool is None:  # nothing was handed to a worker
+            return
         if kind is None:
             self._pool.close()
         else:  # stopped (an error, Ctrl-C): the workers' documents are abandoned, not waited for
             self._pool.stop()
         self._pool.join()
         self._pool = None
+
+    def _started(self) -> ProcessPool:
+        """The pool, started with the first job: a rerun that finds every file stored forks nothing."""
+        if self._pool is None:
+            self._pool = ProcessPool(
+                max_workers=self.processes,
+                initializer=_start,
+                initargs=(self.budget.memory_mb, self.shared),
+                context=multiprocessing.get_context("fork"),
+            )
+        return self._pool
 
     def run(self, items: Iterable[T], start: Callable[[T], Any]) -> Iterator[tuple[T, Any]]:
         """Each item with its result, in the order given, a few documents in flight at a time.
@@ -233,9 +239,10 @@ class Workers:
             yield self._result(*flight.popleft())
 
     def _submit(self, job: Job) -> Future:
-        assert self._pool is not None, "Workers is used inside a with block"
         seconds = job.seconds if job.seconds is not None else self.budget.seconds
-        return self._pool.schedule(_guarded, args=(job.function, job.args, self.budget, job.doing), timeout=seconds)
+        return self._started().schedule(
+            _guarded, args=(job.function, job.args, self.budget, job.doing), timeout=seconds
+        )
 
     def _result(self, item: T, begun: Any, job: Job | None) -> tuple[T, Any]:
         if job is None:
