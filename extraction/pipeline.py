@@ -129,9 +129,13 @@ def _record(db: sqlite_utils.Database, doc: ingest.Document) -> Outcome:
 def pending(db: sqlite_utils.Database, force: bool = False, model_failures: bool = False) -> list[str]:
     """Documents waiting for extraction; with force, every readable document; with
     model_failures, those whose current extraction has a section whose model call failed
-    (answers already paid for come from the store, so only those sections are asked again)."""
+    (answers already paid for come from the store, so only those sections are asked again).
+
+    A document whose extraction failed (it crashed, or ran past a budget) is not retried by a
+    plain rerun, but force takes it again: its text was read, and the budget may have been raised.
+    """
     if force:
-        return [d["id"] for d in store.documents(db) if d["status"] != "failed"]
+        return [d["id"] for d in store.documents(db) if d["status"] != "failed" or (d["text"] or "").strip()]
     if model_failures:
         return [d["id"] for d in store.documents(db) if d["status"] not in store.DECIDED and _model_failed(db, d["id"])]
     return [d["id"] for d in store.documents(db, "ingested")]

@@ -34,7 +34,10 @@ from pebble import ProcessExpired, ProcessPool
 from extraction.read.ingest import SettingsError
 
 DEFAULT_SECONDS = 60.0
-DEFAULT_MEMORY_MB = 1024.0
+# A scanned report is the most a real document asks for: OCR of a 6-page scan (pages rendered at
+# 150 dpi) holds 1.1 GB resident and grows its data by some 1.3 GB, so 1 GB would fail every scan.
+# The hostile files' own budgets (pixels, inflated size, cells, pages) stop them far below this.
+DEFAULT_MEMORY_MB = 2048.0
 # Library failures worded into a reader's own error when memory ran out inside them (numpy and
 # Pillow raise MemoryError, onnxruntime reports std::bad_alloc).
 _OUT_OF_MEMORY = re.compile(r"MemoryError|bad_alloc|Cannot allocate memory")

@@ -186,9 +186,13 @@ def test_a_report_that_takes_past_the_time_limit_to_extract_fails_naming_it_and_
     # Failed is final: a rerun reports it as stored and does not try it again.
     again = {o.name.rsplit("/", 1)[-1]: o for o in pipeline.run(db, [str(inbox)], budget=budget)}
     assert again["m_digits.txt"].status == "failed" and again["m_digits.txt"].detail == "already in the store"
-    assert pipeline.pending(db) == [] and slow.doc_id not in pipeline.pending(db, force=True)
+    assert pipeline.pending(db) == []
     assert db["extractions"].count_where("doc_id = ?", [slow.doc_id]) == 0
     assert db["extractions"].count == 2
+    # Forced, with the budget raised, it is extracted and filed like any other.
+    assert slow.doc_id in pipeline.pending(db, force=True)
+    (forced,) = pipeline.extract_documents(db, [slow.doc_id], budget=workers.Budget(seconds=300))
+    assert forced.status == "queued" and store.document(db, slow.doc_id)["error"] is None
 
 
 def test_a_report_that_needs_more_than_the_memory_limit_to_extract_fails_naming_it(db, tmp_path):

@@ -104,7 +104,7 @@ def test_budgets_come_from_arguments_then_the_environment(monkeypatch):
     assert workers.Budget.from_env(seconds=1).seconds == 1
     monkeypatch.delenv("XXGK_DOC_SECONDS")
     monkeypatch.delenv("XXGK_DOC_MEMORY_MB")
-    assert workers.Budget.from_env() == workers.Budget(seconds=60, memory_mb=1024)
+    assert workers.Budget.from_env() == workers.Budget(seconds=60, memory_mb=2048)
 
 
 @pytest.mark.parametrize("raw", ["1GB", "0", "-3"])
@@ -116,5 +116,5 @@ def test_a_bad_budget_setting_is_one_line_naming_it(monkeypatch, raw):
 
 
 def test_the_memory_limit_names_gigabytes_when_it_is_whole():
-    assert "more than 1 GB of memory" in workers.Budget().too_big("read it")
+    assert "more than 2 GB of memory" in workers.Budget().too_big("read it")
     assert "more than 300 MB of memory" in workers.Budget(memory_mb=300).too_big("read it")
