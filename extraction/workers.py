@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from multiprocessing import popen_fork  # noqa: F401  (loaded by the first fork otherwise: see below)
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -38,6 +39,8 @@ DEFAULT_SECONDS = 60.0
 # 150 dpi) holds 1.1 GB resident and grows its data by some 1.3 GB, so 1 GB would fail every scan.
 # The hostile files' own budgets (pixels, inflated size, cells, pages) stop them far below this.
 DEFAULT_MEMORY_MB = 2048.0
+# popen_fork is imported with this module, not at the first fork: a process that has given up its
+# privileges since (a service dropping to an unprivileged user) may no longer read the library.
 # Library failures worded into a reader's own error when memory ran out inside them (numpy and
 # Pillow raise MemoryError, onnxruntime reports std::bad_alloc).
 _OUT_OF_MEMORY = re.compile(r"MemoryError|bad_alloc|Cannot allocate memory")
