@@ -124,10 +124,15 @@ def tiff_frames(path: Path) -> None:
     frame.save(path, format="TIFF", save_all=True, append_images=[frame] * 29, compression="group4")
 
 
-def html_spans(path: Path) -> None:
+def html_spans(path: Path, rows: int = 28) -> None:
     """43 KB of rowspan=100 colspan=100 cells: 22 million places once laid out."""
     row = "<tr>" + '<td rowspan="100" colspan="100">1</td>' * 40 + "</tr>"
-    path.write_text("<html><body><table>" + row * 28 + "</table></body></html>", encoding="utf-8")
+    path.write_text("<html><body><table>" + row * rows + "</table></body></html>", encoding="utf-8")
+
+
+def html_more_spans(path: Path) -> None:
+    """The same, twice the rows: 22 million places lay out in about 2 GB, these need more."""
+    html_spans(path, rows=56)
 
 
 def fifo(path: Path) -> None:
@@ -184,12 +189,12 @@ CASES: list[tuple[Case, Callable[[Path], None], str]] = [
     (
         Case(
             "spans_no_cap",
-            "spans, cell cap raised",
+            "2x spans, cell cap raised",
             "needed more than 2 GB",
             {"XXGK_MAX_TABLE_CELLS": "1000000000"},
             BACKSTOP_MB,
         ),
-        html_spans,
+        html_more_spans,
         "spans_open.html",
     ),
 ]
