@@ -19,7 +19,9 @@ Scenarios (each on generated reports whose true values are known):
   limits          files over the size limit, PDFs over the page limit, an image bomb, empty files
   hostile         the heavy cases of bench/hostile.py (inflating .docx, 900-megapixel PDF page,
                   150,000-page PDF, 30-frame TIFF of 169 MP frames, spans laying out millions of
-                  cells, a FIFO), each read in its own process: time and peak memory in the note
+                  cells, a FIFO, 100 ruled pages to OCR, 20-digit runs; and with a reader's own cap
+                  raised, the per-document time and memory budgets behind it), each through the
+                  pipeline in its own process with the default budgets: time and peak memory in the note
   concurrent_runs two `xxgk run`s on one store, --rounds times: no crash, each document once
 
 Columns: runs (repetitions), documents, survived (ended accepted, queued, reviewed or failed

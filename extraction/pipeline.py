@@ -6,16 +6,19 @@ and run again: finished documents are skipped, nothing is duplicated, nothing is
 
 from __future__ import annotations
 
+import dataclasses
 import gc
+import multiprocessing
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
-from extraction import checks, template
+from extraction import checks, template, workers
 from extraction.model import cascade, endpoint, llm, prompts
 from extraction.read import ingest, mojibake
 from extraction.read.readout import Doubt
@@ -55,48 +58,84 @@ def ingest_paths(
     progress: Progress | None = None,
     limits: ingest.Limits | None = None,
     phase: Phase | None = None,
+    budget: workers.Budget | None = None,
+    readers: int = 1,
 ) -> list[Outcome]:
     """Record every file; unreadable, special and refused ones as failed with the reason, so a
-    batch never stops on one and never drops one. Same bytes twice: no-op."""
+    batch never stops on one and never drops one. Same bytes twice: no-op.
+
+    Each file is read in a worker process (`readers` of them) under the per-document `budget`
+    (XXGK_DOC_SECONDS, XXGK_DOC_MEMORY_MB): one that takes longer or needs more is recorded
+    failed naming the limit, and the next file is read by a fresh worker.
+    """
     limits = limits or ingest.Limits.from_env(max_mb=max_mb)
+    budget = budget or workers.Budget.from_env()
     outcomes = []
     entries = list(ingest.expand(paths))  # listed first (names only, nothing read): the phase's total
     if phase:
         phase("ingest", len(entries))
-    for entry in entries:
+    ids: dict[Path, str | None] = {}
+
+    def start(entry: ingest.Input) -> workers.Job | ingest.Document | Outcome:
         if entry.refused is not None:  # recorded (unless it names nothing) and reported every time
-            doc = ingest.refusal(entry)
-            if entry.stored:
-                store.add_document(db, doc)
-            outcomes.append(Outcome(doc.id, doc.name, "failed", doc.error or ""))
-            if progress:
-                progress(doc.name)
-            continue
-        path = entry.path
-        known = ingest.file_id(path)
+            return ingest.refusal(entry)
+        known = ids[entry.path] = ingest.file_id(entry.path)
         if known and store.has_document(db, known):  # not read again: OCR of a scan takes seconds
-            outcomes.append(Outcome(known, str(path), "present", "already in the store"))
+            return Outcome(known, str(entry.path), "present", "already in the store")
+        return workers.Job(_read, (entry.path, limits, budget), "read it")
+
+    with workers.Workers(budget, readers) as pool:
+        for entry, result in pool.run(entries, start):
+            if isinstance(result, Outcome):
+                outcomes.append(result)
+            elif entry.refused is not None:
+                if entry.stored:
+                    store.add_document(db, result)
+                outcomes.append(Outcome(result.id, result.name, "failed", result.error or ""))
+            else:
+                doc = (
+                    _over_budget(entry.path, ids[entry.path], result) if isinstance(result, workers.Failed) else result
+                )
+                outcomes.append(_record(db, doc))
             if progress:
-                progress(str(path))
-            continue
-        doc = ingest.read(path, limits=limits)
-        if doc.format == "missing":
-            outcomes.append(Outcome(doc.id, doc.name, "failed", doc.error or ""))
-        elif store.add_document(db, doc):
-            outcomes.append(Outcome(doc.id, doc.name, "failed" if doc.error else "ingested", doc.error or ""))
-        else:
-            outcomes.append(Outcome(doc.id, doc.name, "present", "already in the store"))
-        if progress:
-            progress(doc.name)
+                progress(outcomes[-1].name)
     return outcomes
+
+
+def _read(path: Path, limits: ingest.Limits, budget: workers.Budget) -> ingest.Document:
+    """In a worker: read one file; memory running out inside a library is worded as the budget."""
+    doc = ingest.read(path, limits=limits)
+    if doc.text is None and workers.out_of_memory(doc.error):
+        return dataclasses.replace(doc, error=budget.too_big("read it"))
+    return doc
+
+
+def _over_budget(path: Path, known: str | None, failed: workers.Failed) -> ingest.Document:
+    """The failed document for a file whose reading was stopped: its id is still its bytes' hash."""
+    if known is None:  # vanished or unreadable since it was listed
+        return ingest.refusal(ingest.Input(path, failed.reason))
+    size = path.stat().st_size if path.exists() else 0
+    return ingest.Document(known, str(path), ingest.kind(path, b""), size, None, failed.reason)
+
+
+def _record(db: sqlite_utils.Database, doc: ingest.Document) -> Outcome:
+    if doc.format == "missing":
+        return Outcome(doc.id, doc.name, "failed", doc.error or "")
+    if store.add_document(db, doc):
+        return Outcome(doc.id, doc.name, "failed" if doc.error else "ingested", doc.error or "")
+    return Outcome(doc.id, doc.name, "present", "already in the store")
 
 
 def pending(db: sqlite_utils.Database, force: bool = False, model_failures: bool = False) -> list[str]:
     """Documents waiting for extraction; with force, every readable document; with
     model_failures, those whose current extraction has a section whose model call failed
-    (answers already paid for come from the store, so only those sections are asked again)."""
+    (answers already paid for come from the store, so only those sections are asked again).
+
+    A document whose extraction failed (it crashed, or ran past a budget) is not retried by a
+    plain rerun, but force takes it again: its text was read, and the budget may have been raised.
+    """
     if force:
-        return [d["id"] for d in store.documents(db) if d["status"] != "failed"]
+        return [d["id"] for d in store.documents(db) if d["status"] != "failed" or (d["text"] or "").strip()]
     if model_failures:
         return [d["id"] for d in store.documents(db) if d["status"] not in store.DECIDED and _model_failed(db, d["id"])]
     return [d["id"] for d in store.documents(db, "ingested")]
@@ -145,19 +184,23 @@ def extract_documents(
     concurrency: int = 1,
     pending_only: bool = False,
     phase: Phase | None = None,
+    budget: workers.Budget | None = None,
 ) -> list[Outcome]:
-    """Extract, check and file documents; model calls run on up to `concurrency` threads.
+    """Extract, check and file documents, `concurrency` at a time, each in a worker process.
 
     With `pending_only`, a document is extracted only while it is still `ingested` (another run
     may have filed it since it was listed); otherwise while its status is the one it has now.
 
-    Each document is claimed when a worker starts on it (store.claim), so two runs on one
-    store never extract it twice, and one that killed its worker before is known. Such
-    suspects go first, one at a time: if one kills the process again, no innocent document
-    was in flight with it. Every other read and write of the store happens here, one short
-    transaction per finished document, so killing the batch loses at most the work in flight.
+    A worker extracts one document at a time under the per-document `budget`; one that takes
+    longer or needs more memory is failed naming the limit, and the batch goes on with a fresh
+    worker. Each document is claimed just before a worker starts on it (store.claim), so two
+    runs on one store never extract it twice, and one that killed the whole run before is
+    known. Such suspects go first. Every read and write of the store happens here in the
+    parent, one short transaction per finished document, so killing the batch loses at most
+    the work in flight.
     """
     settings = settings or cascade.Settings(kind="layout")
+    budget = budget or workers.Budget.from_env()
     ids = list(doc_ids)
     if phase:
         phase("extract", len(ids))
@@ -168,57 +211,50 @@ def extract_documents(
     suspects = [i for i in ids if listed[i][1]]
     status = {i: "ingested" if pending_only else listed[i][0] for i in ids}
     outcomes: dict[str, Outcome] = {}
+    # In the worker, the model's time comes on top of the document's own: it has its own bounds.
+    seconds = budget.seconds + (_model_allowance(settings.llm) if settings.uses_model else 0.0)
+    shipped = dataclasses.replace(settings, breaker=None)  # its count is shared with the workers instead
+    breaker = settings.breaker
+    count = multiprocessing.get_context("fork").RawValue("i", breaker.failures) if breaker is not None else None
+    docs: dict[str, dict] = {}
+
+    def start(doc_id: str) -> workers.Job | str:
+        doc = docs[doc_id] = {**store.document(db, doc_id), "status": status[doc_id]}
+        verdict = store.claim(db, doc_id, by, doc["status"])
+        if verdict != "go":
+            return verdict
+        cache = _cache_for(db, doc["text"], settings)
+        limit = breaker.limit if breaker is not None else None
+        return workers.Job(_work, (doc["text"], shipped, cache, limit), "extract its tables", seconds)
+
+    first = set(suspects)
+    order = suspects + [i for i in ids if i not in first]
     try:
-        _extract_batch(db, suspects, status, settings, 1, by, outcomes, progress)
-        rest = [i for i in ids if i not in outcomes]
-        _extract_batch(db, rest, status, settings, concurrency, by, outcomes, progress)
+        with workers.Workers(budget, concurrency, shared=count) as pool:
+            for doc_id, result in pool.run(order, start):
+                doc = docs.pop(doc_id)
+                if isinstance(result, str):
+                    outcome = _not_done(db, doc, result)
+                elif isinstance(result, workers.Failed):
+                    outcome = _fail(db, doc, result.reason)
+                else:
+                    outcome = _file(db, doc, result, settings)
+                outcomes[doc_id] = outcome
+                if progress:
+                    progress(doc_id)
     finally:
         store.release(db, [i for i in ids if i not in outcomes], by)
+        if breaker is not None and count is not None:
+            breaker.failures = count.value  # the next batch of this run starts where this one stopped
     return [outcomes[i] for i in ids]
 
 
-def _extract_batch(
-    db: sqlite_utils.Database,
-    ids: list[str],
-    status: dict[str, str],
-    settings: cascade.Settings,
-    concurrency: int,
-    by: str,
-    outcomes: dict[str, Outcome],
-    progress: Progress | None,
-) -> None:
-    path = store.path_of(db)
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        window = max(1, concurrency) * 4  # bounded: thousands of documents are never all in memory
-        for start in range(0, len(ids), window):
-            futures = {}
-            for doc_id in ids[start : start + window]:
-                doc = {**store.document(db, doc_id), "status": status[doc_id]}
-                cache = _cache_for(db, doc["text"], settings)
-                if path:  # claimed by the worker when it starts, on its own connection
-                    futures[pool.submit(_claimed_work, path, doc, by, settings, cache)] = doc
-                else:  # an in-memory store has one connection: claimed here
-                    verdict = store.claim(db, doc_id, by, doc["status"])
-                    work = _work(doc["text"], settings, cache) if verdict == "go" else verdict
-                    futures[pool.submit(lambda w: w, work)] = doc
-            for future, doc in futures.items():  # filed in order: a rerun files documents the same way
-                result = future.result()
-                outcome = _not_done(db, doc, result) if isinstance(result, str) else _file(db, doc, result, settings)
-                outcomes[doc["id"]] = outcome
-                if progress:
-                    progress(doc["id"])
-
-
-def _claimed_work(
-    path: str, doc: dict, by: str, settings: cascade.Settings, cache: dict[str, dict]
-) -> cascade.Work | Exception | str:
-    """Claim the document (on a connection of this thread's own), then extract it."""
-    own = store.connect(path)
-    try:
-        verdict = store.claim(own, doc["id"], by, doc["status"])
-    finally:
-        own.close()
-    return _work(doc["text"], settings, cache) if verdict == "go" else verdict
+def _model_allowance(config: llm.LLMConfig | None) -> float:
+    """The longest the model settings let one report's requests take: each section asked once
+    and re-asked, each request retried, each attempt within its deadline."""
+    if config is None:
+        return 0.0
+    return len(template.SECTIONS) * (1 + config.reasks) * (1 + config.http_retries) * config.deadline
 
 
 def _not_done(db: sqlite_utils.Database, doc: dict, verdict: str) -> Outcome:
@@ -247,20 +283,49 @@ def _cache_for(db: sqlite_utils.Database, text: str, settings: cascade.Settings)
     return store.cached_answers(db, keys)
 
 
-def _work(text: str, settings: cascade.Settings, cache: dict[str, dict]) -> cascade.Work | Exception:
+class _SharedBreaker(endpoint.Breaker):
+    """The batch's breaker inside a worker: its count of consecutive failed requests lives in
+    memory shared by all the batch's workers (and read back by the parent), so a dead endpoint
+    stops being asked by every worker at once, as threads sharing one Breaker did."""
+
+    def __init__(self, limit: int, count: Any) -> None:
+        super().__init__(limit=limit)
+        self.count = count
+
+    @property
+    def open(self) -> bool:
+        self.failures = self.count.value
+        return self.failures >= self.limit
+
+    def record(self, failed: bool) -> None:
+        # Unlocked: a worker stopped mid-update must not leave a lock held; a lost update only
+        # shifts by one when the breaker opens.
+        self.count.value = self.count.value + 1 if failed else 0
+
+
+def _work(
+    text: str, settings: cascade.Settings, cache: dict[str, dict], breaker_after: int | None
+) -> cascade.Work | workers.Failed:
+    """In a worker: one document's extraction, or why it crashed."""
+    count = workers.inherited()
+    breaker = _SharedBreaker(breaker_after, count) if breaker_after is not None and count is not None else None
     started = time.perf_counter()
     try:
-        work = cascade.extract(text, settings, cache)
+        work = cascade.extract(text, dataclasses.replace(settings, breaker=breaker), cache)
+    except MemoryError:
+        raise  # worded by the worker as the memory budget
     except Exception as exc:  # a parser bug must not stop the batch or lose the document
-        return exc
+        return workers.Failed(f"extraction crashed: {type(exc).__name__}: {exc}")
     work.usage["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
     return work
 
 
-def _file(db: sqlite_utils.Database, doc: dict, work: cascade.Work | Exception, settings: cascade.Settings) -> Outcome:
-    if isinstance(work, Exception):
-        store.set_failed(db, doc["id"], f"extraction crashed: {type(work).__name__}: {work}")
-        return Outcome(doc["id"], doc["name"], "failed", str(work))
+def _fail(db: sqlite_utils.Database, doc: dict, reason: str) -> Outcome:
+    store.set_failed(db, doc["id"], reason)
+    return Outcome(doc["id"], doc["name"], "failed", reason)
+
+
+def _file(db: sqlite_utils.Database, doc: dict, work: cascade.Work, settings: cascade.Settings) -> Outcome:
     findings = check(db, doc["id"], doc["text"], work.extraction, store.doubts(doc), store.notes(doc))
     accepted = checks.accepted(findings)
     used_model = bool(work.calls) or bool(work.usage.get("cache_hits"))
@@ -392,17 +457,22 @@ def run(
     concurrency: int = 1,
     limits: ingest.Limits | None = None,
     phase: Phase | None = None,
+    budget: workers.Budget | None = None,
 ) -> list[Outcome]:
     """Ingest the files, then extract and check every one that is new or still pending.
 
     Two phases for a progress bar: ingest (one tick per file) and extract (per document to extract).
+    The per-document `budget` (default: XXGK_DOC_SECONDS, XXGK_DOC_MEMORY_MB) bounds each step.
     """
-    ingested = ingest_paths(db, paths, max_mb=max_mb, progress=progress, limits=limits, phase=phase)
+    budget = budget or workers.Budget.from_env()
+    ingested = ingest_paths(db, paths, max_mb=max_mb, progress=progress, limits=limits, phase=phase, budget=budget)
     todo = {o.doc_id for o in ingested if o.status in ("ingested", "present")}
     waiting = [d for d in pending(db) if d in todo]
     extracted = {
         o.doc_id: o
-        for o in extract_documents(db, waiting, progress, settings, concurrency, pending_only=True, phase=phase)
+        for o in extract_documents(
+            db, waiting, progress, settings, concurrency, pending_only=True, phase=phase, budget=budget
+        )
     }
     out = []
     for o in ingested:

@@ -3,13 +3,15 @@
 import random
 import subprocess
 import sys
+import time
 
-from conftest import GOLD, SAMPLES
+from conftest import GOLD, ROOT, SAMPLES
 from gold_double import GoldReport, GoldServer
 from llm_double import ScriptedServer
 
-from extraction import pipeline
+from extraction import pipeline, workers
 from extraction.model import llm
+from extraction.read import ingest
 from extraction.storage import store
 from extraction.synth import generator
 
@@ -170,3 +172,98 @@ def test_a_number_longer_than_any_count_is_kept_as_text_for_a_person_and_the_bat
     findings = store.findings(db, doc["current_extraction"])
     (finding,) = [f for f in findings if f.id.endswith("unreadable_value")]
     assert finding.blocks_acceptance and huge in finding.message
+
+
+sys.path.insert(0, str(ROOT / "bench"))
+import hostile  # noqa: E402  (the hostile files are made by code there)
+
+
+def _batch_with(tmp_path, make, name):
+    """An inbox of a hostile file between two good reports."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a_good.txt").write_text(SAMPLES[2].read_text(encoding="utf-8"), encoding="utf-8")
+    make(inbox / name)
+    (inbox / "z_good.txt").write_text(SAMPLES[3].read_text(encoding="utf-8"), encoding="utf-8")
+    return inbox
+
+
+def _store_intact(db):
+    assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
+    assert all(d["claim"] is None for d in store.documents(db))
+
+
+def test_a_report_that_takes_past_the_time_limit_to_extract_fails_naming_it_and_is_not_retried(db, tmp_path):
+    # A real slow input: rows of 20-digit runs, which the layout parser weighs for 10-25 s.
+    inbox = _batch_with(tmp_path, hostile.digit_runs, "m_digits.txt")
+    budget = workers.Budget(seconds=2)
+    started = time.monotonic()
+    outcomes = {o.name.rsplit("/", 1)[-1]: o for o in pipeline.run(db, [str(inbox)], budget=budget)}
+    assert time.monotonic() - started < 30
+    slow = outcomes["m_digits.txt"]
+    assert slow.status == "failed" and "took longer than 2 s to extract its tables" in slow.detail
+    assert "XXGK_DOC_SECONDS" in store.document(db, slow.doc_id)["error"]
+    assert outcomes["a_good.txt"].status == outcomes["z_good.txt"].status == "accepted"
+    _store_intact(db)
+    # Failed is final: a rerun reports it as stored and does not try it again.
+    again = {o.name.rsplit("/", 1)[-1]: o for o in pipeline.run(db, [str(inbox)], budget=budget)}
+    assert again["m_digits.txt"].status == "failed" and again["m_digits.txt"].detail == "already in the store"
+    assert pipeline.pending(db) == []
+    assert db["extractions"].count_where("doc_id = ?", [slow.doc_id]) == 0
+    assert db["extractions"].count == 2
+    # Forced, with the budget raised, it is extracted and filed like any other.
+    assert slow.doc_id in pipeline.pending(db, force=True)
+    (forced,) = pipeline.extract_documents(db, [slow.doc_id], budget=workers.Budget(seconds=300))
+    assert forced.status == "queued" and store.document(db, slow.doc_id)["error"] is None
+
+
+def test_a_report_that_needs_more_than_the_memory_limit_to_extract_fails_naming_it(db, tmp_path):
+    inbox = _batch_with(tmp_path, hostile.digit_runs, "m_digits.txt")
+    outcomes = pipeline.run(db, [str(inbox)], budget=workers.Budget(seconds=120, memory_mb=150))
+    assert [o.status for o in outcomes] == ["accepted", "failed", "accepted"]
+    assert "needed more than 150 MB of memory to extract its tables" in outcomes[1].detail
+    _store_intact(db)
+
+
+def test_a_file_that_needs_more_than_the_memory_limit_to_read_fails_naming_it_and_the_batch_goes_on(db, tmp_path):
+    # A real hostile file with the reader's own cell cap lifted: spans laying out 22 M cells.
+    inbox = _batch_with(tmp_path, hostile.html_spans, "m_spans.html")
+    limits = ingest.Limits(max_table_cells=10**9)
+    outcomes = pipeline.run(db, [str(inbox)], limits=limits, budget=workers.Budget(memory_mb=300))
+    assert [o.status for o in outcomes] == ["accepted", "failed", "accepted"]
+    assert "needed more than 300 MB of memory to read it" in outcomes[1].detail
+    doc = store.document(db, outcomes[1].doc_id)
+    assert doc["status"] == "failed" and doc["text"] is None and doc["format"] == "HTML"
+    _store_intact(db)
+    assert pipeline.ingest_paths(db, [str(inbox / "m_spans.html")], limits=limits)[0].status == "present"
+
+
+def test_a_file_that_takes_past_the_time_limit_to_read_is_recorded_by_its_bytes(db, tmp_path):
+    # 150,000 real page objects with the page cap lifted: pdfplumber lists them for tens of seconds.
+    inbox = _batch_with(tmp_path, hostile.pdf_many_pages, "m_long.pdf")
+    limits = ingest.Limits(max_pages=10**6)
+    outcomes = pipeline.run(db, [str(inbox)], limits=limits, budget=workers.Budget(seconds=1))
+    assert [o.status for o in outcomes] == ["accepted", "failed", "accepted"]
+    assert "took longer than 1 s to read it" in outcomes[1].detail
+    assert outcomes[1].doc_id == ingest.file_id(inbox / "m_long.pdf")  # the same bytes are known next time
+    assert store.document(db, outcomes[1].doc_id)["format"] == "PDF"
+    _store_intact(db)
+
+
+def test_the_model_path_runs_in_the_workers_and_the_breaker_counts_across_documents(db, tmp_path):
+    paths = []
+    for i in range(3):
+        path = tmp_path / f"r{i}.txt"
+        path.write_text(SAMPLES[2].read_text(encoding="utf-8") + f"\n副本{i}\n", encoding="utf-8")
+        paths.append(str(path))
+    with ScriptedServer([{"status": 500}] * 40) as server:
+        config = llm.LLMConfig(
+            base_url=server.base_url, model="double", mode="TOOLS", timeout=5.0, http_retries=0, breaker_after=2
+        )
+        settings = pipeline.prepare(db, "llm", config)
+        outcomes = pipeline.run(db, paths, settings=settings)
+    assert [o.status for o in outcomes] == ["queued"] * 3
+    assert len(server.requests) == 2  # the third failure never happened: the batch's breaker opened
+    assert settings.breaker is not None and settings.breaker.open
+    last = store.findings(db, store.current_extraction(db, outcomes[2].doc_id)["id"])
+    assert any(f.id.endswith("llm.model_unavailable") for f in last)

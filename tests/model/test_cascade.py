@@ -129,7 +129,8 @@ def test_concurrent_extraction_files_every_document_once(db, tmp_path):
     with ScriptedServer([{"delay": 0.2, "json": applications_answer()}] * 6) as s:
         outcomes = pipeline.run(db, paths, settings=settings(db, s), concurrency=3)
     assert [o.status for o in outcomes] == ["accepted"] * 6
-    assert db["extractions"].count == 6 and len(s.requests) == 6
+    # The six share their section 三 text: one filed before another starts gives it the stored answer.
+    assert db["extractions"].count == 6 and len(s.requests) <= 6
 
 
 def test_without_an_endpoint_cascade_is_the_parser_and_says_how_to_enable_the_model(tmp_path, monkeypatch):
