@@ -6,7 +6,7 @@ import signal
 import subprocess
 import sys
 
-from conftest import GOLD, SAMPLES
+from conftest import GOLD, ROOT, SAMPLES
 from typer.testing import CliRunner
 
 from extraction.cli import app
@@ -277,3 +277,25 @@ def test_eval_and_generate_show_bars_with_their_totals(tmp_path, monkeypatch):
     scored = drawn()[drawn().index("score") :]
     assert "7/7" in scored and "/?" not in scored
     assert "accepted but wrong" in result.output and "(7 reports" in result.output
+
+
+def test_doc_seconds_fails_a_slow_document_naming_the_option_and_a_bad_budget_creates_no_store(
+    tmp_path, samples_dir, monkeypatch
+):
+    sys.path.insert(0, str(ROOT / "bench"))
+    import hostile  # the hostile files are made by code there
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    hostile.digit_runs(inbox / "slow.txt")  # rows of 20-digit runs: 10-25 s of weighing
+    (inbox / "good.txt").write_bytes((samples_dir / "001_309576c5c0f6d228.txt").read_bytes())
+    db = tmp_path / "t.db"
+    result = xxgk("run", str(inbox), "--doc-seconds", "1", "--verbose", db=db)
+    assert result.exit_code == 1
+    database = store.open_db(db)
+    slow, good = store.find_document(database, "slow.txt"), store.find_document(database, "good.txt")
+    assert slow["status"] == "failed" and "longer than 1 s" in slow["error"] and "--doc-seconds" in slow["error"]
+    assert good["status"] == "accepted"
+    monkeypatch.setenv("XXGK_DOC_MEMORY_MB", "2GB")
+    bad = xxgk("run", str(inbox), db=tmp_path / "new.db")
+    assert bad.exit_code == 2 and "XXGK_DOC_MEMORY_MB" in bad.output and not (tmp_path / "new.db").exists()

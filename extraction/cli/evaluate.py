@@ -80,11 +80,12 @@ def eval_command(
 def _evaluate(
     database: Any, golds: list[evaluation.Gold], settings: cascade.Settings, rerun: bool, gold: Path | None, label: str
 ) -> tuple[evaluation.Run, list[str]]:
-    """Score the gold documents one at a time, so that the bar moves per report (scoring one may
-    extract it first: the minute a batch of gold takes is not spent in silence)."""
+    """Ingest and extract the gold documents not yet in the store (one batch, its own bars), then
+    score them one at a time, so that the bar moves per report."""
     scores: list[evaluation.DocScore] = []
     missing: list[str] = []
     with ui.progress() as bar:
+        evaluation.prepare(database, golds, gold, settings, progress=bar.tick, phase=bar.phase)
         bar.phase("score", len(golds))
         for one in golds:
             run, lost = evaluation.evaluate(database, [one], settings, rerun=rerun, gold_dir=gold, label=label)

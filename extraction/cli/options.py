@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from extraction import pipeline
+from extraction import pipeline, workers
 from extraction.cli import ui
 from extraction.model import cascade, llm
 from extraction.read import ingest
@@ -34,7 +34,27 @@ MaxPages = Annotated[
 Extractor = Annotated[
     str, typer.Option("--extractor", help="layout | llm | cascade (layout first, model where needed) | both.")
 ]
-Concurrency = Annotated[int, typer.Option("--concurrency", min=1, help="Documents sent to the model at once.")]
+Concurrency = Annotated[
+    int, typer.Option("--concurrency", min=1, help="Documents extracted at once, each in its own worker process.")
+]
+DocSeconds = Annotated[
+    float | None,
+    typer.Option(
+        "--doc-seconds",
+        min=0.1,
+        help="Seconds one document may take to be read, and to be extracted (model time on top); over it"
+        f" the document is failed (default: XXGK_DOC_SECONDS, else {workers.DEFAULT_SECONDS:g}).",
+    ),
+]
+DocMemory = Annotated[
+    float | None,
+    typer.Option(
+        "--doc-memory-mb",
+        min=16,
+        help="Memory (MB) one document may use while it is read or extracted; over it the document is failed"
+        f" (default: XXGK_DOC_MEMORY_MB, else {workers.DEFAULT_MEMORY_MB:g}).",
+    ),
+]
 BaseUrl = Annotated[str | None, typer.Option("--llm-base-url", help="OpenAI-compatible endpoint (XXGK_LLM_BASE_URL).")]
 Model = Annotated[str | None, typer.Option("--llm-model", help="Model name (XXGK_LLM_MODEL).")]
 ApiKey = Annotated[str | None, typer.Option("--llm-api-key", help="Key (XXGK_LLM_API_KEY, else OPENAI_API_KEY).")]
@@ -87,6 +107,16 @@ def file_limits(max_file_mb: float, max_pages: int) -> ingest.Limits:
     """The size and page limits, from the options or their environment variables; exit 2 if unusable."""
     try:
         return ingest.Limits.from_env(max_mb=max_file_mb, max_pages=max_pages)
+    except ingest.SettingsError as exc:
+        ui.err.print(f"[red]{ui.safe(exc)}[/]")
+        raise typer.Exit(ui.EXIT_USAGE) from exc
+
+
+def doc_budget(seconds: float | None, memory_mb: float | None) -> workers.Budget:
+    """The time and memory one document may use, from the options or their environment
+    variables; exit 2 if unusable (before a store is created)."""
+    try:
+        return workers.Budget.from_env(seconds=seconds, memory_mb=memory_mb)
     except ingest.SettingsError as exc:
         ui.err.print(f"[red]{ui.safe(exc)}[/]")
         raise typer.Exit(ui.EXIT_USAGE) from exc

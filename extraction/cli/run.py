@@ -18,6 +18,8 @@ from extraction.cli.options import (
     BaseUrl,
     Concurrency,
     DbOption,
+    DocMemory,
+    DocSeconds,
     Extractor,
     MaxMb,
     MaxPages,
@@ -25,6 +27,7 @@ from extraction.cli.options import (
     Model,
     Paths,
     PromptVersion,
+    doc_budget,
     file_limits,
     model_settings,
 )
@@ -59,22 +62,33 @@ def ingest_command(
     db: DbOption = DEFAULT_DB,
     max_file_mb: MaxMb = ingest.DEFAULT_MAX_MB,
     max_pages: MaxPages = ingest.DEFAULT_MAX_PAGES,
+    doc_seconds: DocSeconds = None,
+    doc_memory_mb: DocMemory = None,
 ) -> None:
     """Record report files in the store (same bytes twice: no-op; unreadable: failed, with why)."""
     limits = file_limits(max_file_mb, max_pages)
+    budget = doc_budget(doc_seconds, doc_memory_mb)
     database = store.open_db(db)
     summarise(
         ui.tracked(
             "ingest",
             None,
-            lambda bar: pipeline.ingest_paths(database, paths, progress=bar.tick, limits=limits, phase=bar.phase),
+            lambda bar: pipeline.ingest_paths(
+                database, paths, progress=bar.tick, limits=limits, phase=bar.phase, budget=budget
+            ),
         )
     )
 
 
 def extract_command(
     db: DbOption = DEFAULT_DB,
-    force: Annotated[bool, typer.Option(help="Re-extract every readable document; reviews are kept.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            help="Re-extract every readable document, those whose extraction failed (a crash or a budget)"
+            " included; reviews are kept."
+        ),
+    ] = False,
     retry_model_failures: Annotated[
         bool, typer.Option(help="Ask the model again for the sections whose model call failed (endpoint down).")
     ] = False,
@@ -85,15 +99,20 @@ def extract_command(
     llm_api_key: ApiKey = None,
     llm_mode: Mode = None,
     prompt_version: PromptVersion = None,
+    doc_seconds: DocSeconds = None,
+    doc_memory_mb: DocMemory = None,
 ) -> None:
     """Extract and check every pending document."""
+    budget = doc_budget(doc_seconds, doc_memory_mb)
     database = ui.existing_db(db)
     settings = model_settings(database, extractor, llm_base_url, llm_model, llm_api_key, llm_mode, prompt_version)
     todo = pipeline.pending(database, force=force, model_failures=retry_model_failures)
     outcomes = ui.tracked(
         "extract",
         len(todo),
-        lambda bar: pipeline.extract_documents(database, todo, bar.tick, settings, concurrency, pending_only=not force),
+        lambda bar: pipeline.extract_documents(
+            database, todo, bar.tick, settings, concurrency, pending_only=not force, budget=budget
+        ),
     )
     if not outcomes:
         ui.console.print("Nothing pending. Use [bold]xxgk ingest[/] first, or --force to re-extract.")
@@ -113,12 +132,15 @@ def run_command(
     llm_api_key: ApiKey = None,
     llm_mode: Mode = None,
     prompt_version: PromptVersion = None,
+    doc_seconds: DocSeconds = None,
+    doc_memory_mb: DocMemory = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="List every document, not only queued/failed.")
     ] = False,
 ) -> None:
     """Ingest, extract and check: the main job."""
     limits = file_limits(max_file_mb, max_pages)
+    budget = doc_budget(doc_seconds, doc_memory_mb)
     database = store.open_db(db)
     settings = model_settings(database, extractor, llm_base_url, llm_model, llm_api_key, llm_mode, prompt_version)
     summarise(
@@ -133,6 +155,7 @@ def run_command(
                 concurrency=concurrency,
                 limits=limits,
                 phase=bar.phase,
+                budget=budget,
             ),
         ),
         verbose,

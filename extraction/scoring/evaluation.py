@@ -331,6 +331,7 @@ def evaluate(
     settings = settings or cascade.Settings(kind="layout")
     scores: list[DocScore] = []
     missing: list[str] = []
+    prepare(db, golds, gold_dir, settings)
     for gold in golds:
         doc = _find_or_ingest(db, gold, gold_dir, settings)
         if doc is None or doc["status"] == "failed" or not doc["text"]:
@@ -370,6 +371,33 @@ def _by_file_name(db: Any, source: str) -> dict[str, Any] | None:
         return None
     rows = [d for d in db["documents"].rows_where("name like ?", [f"%{name}"]) if Path(d["name"]).name == name]
     return rows[0] if len(rows) == 1 else None
+
+
+def prepare(
+    db: Any,
+    golds: list[Gold],
+    gold_dir: Path | None,
+    settings: cascade.Settings,
+    progress: pipeline.Progress | None = None,
+    phase: pipeline.Phase | None = None,
+) -> None:
+    """The gold documents not yet in the store, ingested and then extracted in one batch each
+    (a batch starts its worker processes once, which costs more than reading a small report);
+    `evaluate` then only scores. Documents already in the store are left as they are."""
+    paths: dict[str, None] = {}
+    for gold in golds:
+        present = db["documents"].count_where("id = ?", [gold.doc_id]) if gold.doc_id else None
+        if not present and not (not gold.doc_id and _by_file_name(db, gold.source)):
+            found = next(iter(_candidates(gold, gold_dir)), None)
+            if found is not None:
+                paths[str(found)] = None
+    if paths:
+        pipeline.ingest_paths(db, list(paths), progress=progress, phase=phase)
+    ids = {gold.doc_id for gold in golds if gold.doc_id}
+    ids |= {doc["id"] for gold in golds if not gold.doc_id and (doc := _by_file_name(db, gold.source))}
+    todo = [d["id"] for d in db["documents"].rows_where("status = 'ingested'", select="id") if d["id"] in ids]
+    if todo:
+        pipeline.extract_documents(db, todo, progress, settings=settings, pending_only=True, phase=phase)
 
 
 def _find_or_ingest(db: Any, gold: Gold, gold_dir: Path | None, settings: cascade.Settings) -> dict[str, Any] | None:

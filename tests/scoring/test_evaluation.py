@@ -197,3 +197,26 @@ def test_eval_runs_are_listed_and_a_missing_run_is_named(tmp_path):
     assert "base" in listed.output and "1" in listed.output
     compared = CliRunner().invoke(app, ["eval", "--compare", "1", "99", "--db", db])
     assert compared.exit_code == 2 and "No such run: 99" in compared.output
+
+
+def test_eval_ingests_and_extracts_the_gold_documents_in_one_batch_each(tmp_path, monkeypatch):
+    # A batch starts its worker processes once; one batch per gold file made `eval` of 200
+    # generated reports take a minute, most of it starting and stopping pools.
+    batches = {"ingest": [], "extract": []}
+    real_ingest, real_extract = pipeline.ingest_paths, pipeline.extract_documents
+
+    def ingest(db, paths, *args, **kwargs):
+        batches["ingest"].append(len(list(paths)))
+        return real_ingest(db, paths, *args, **kwargs)
+
+    def extract(db, ids, *args, **kwargs):
+        batches["extract"].append(len(list(ids)))
+        return real_extract(db, ids, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "ingest_paths", ingest)
+    monkeypatch.setattr(pipeline, "extract_documents", extract)
+    db = str(tmp_path / "e.db")
+    result = CliRunner().invoke(app, ["eval", "--gold", str(ROOT / "data" / "gold"), "--db", db])
+    assert result.exit_code == 0, result.output
+    assert batches == {"ingest": [len(GOLD)], "extract": [len(GOLD)]}
+    assert "accepted but wrong: 0" in result.output and f"({len(GOLD)} reports" in result.output
