@@ -205,11 +205,7 @@ def extract_documents(
     if phase:
         phase("extract", len(ids))
     by = store.owner()
-    # The status each document has now, when it is listed: a claim later succeeds only if no
-    # other run has filed it since (its text is loaded window by window, not here).
-    listed = {row[0]: (row[1], row[2]) for row in db.execute("select id, status, attempts from documents")}
-    suspects = [i for i in ids if listed[i][1]]
-    status = {i: "ingested" if pending_only else listed[i][0] for i in ids}
+    order, status = _listing(db, ids, pending_only)
     outcomes: dict[str, Outcome] = {}
     # In the worker, the model's time comes on top of the document's own: it has its own bounds.
     seconds = budget.seconds + (_model_allowance(settings.llm) if settings.uses_model else 0.0)
@@ -227,19 +223,10 @@ def extract_documents(
         limit = breaker.limit if breaker is not None else None
         return workers.Job(_work, (doc["text"], shipped, cache, limit), "extract its tables", seconds)
 
-    first = set(suspects)
-    order = suspects + [i for i in ids if i not in first]
     try:
         with workers.Workers(budget, concurrency, shared=count) as pool:
             for doc_id, result in pool.run(order, start):
-                doc = docs.pop(doc_id)
-                if isinstance(result, str):
-                    outcome = _not_done(db, doc, result)
-                elif isinstance(result, workers.Failed):
-                    outcome = _fail(db, doc, result.reason)
-                else:
-                    outcome = _file(db, doc, result, settings)
-                outcomes[doc_id] = outcome
+                outcomes[doc_id] = _outcome(db, docs.pop(doc_id), result, settings)
                 if progress:
                     progress(doc_id)
     finally:
@@ -247,6 +234,28 @@ def extract_documents(
         if breaker is not None and count is not None:
             breaker.failures = count.value  # the next batch of this run starts where this one stopped
     return [outcomes[i] for i in ids]
+
+
+def _listing(db: sqlite_utils.Database, ids: list[str], pending_only: bool) -> tuple[list[str], dict[str, str]]:
+    """The order to extract in (documents that took a run down before go first, so they are
+    known) and the status each document has now, when it is listed: a claim later succeeds only
+    if no other run has filed it since (its text is loaded window by window, not here)."""
+    listed = {row[0]: (row[1], row[2]) for row in db.execute("select id, status, attempts from documents")}
+    suspects = [i for i in ids if listed[i][1]]
+    first = set(suspects)
+    status = {i: "ingested" if pending_only else listed[i][0] for i in ids}
+    return suspects + [i for i in ids if i not in first], status
+
+
+def _outcome(
+    db: sqlite_utils.Database, doc: dict, result: str | workers.Failed | Any, settings: cascade.Settings
+) -> Outcome:
+    """File what a worker gave back: a claim refused, a budget or crash, or the extraction."""
+    if isinstance(result, str):
+        return _not_done(db, doc, result)
+    if isinstance(result, workers.Failed):
+        return _fail(db, doc, result.reason)
+    return _file(db, doc, result, settings)
 
 
 def _model_allowance(config: llm.LLMConfig | None) -> float:
