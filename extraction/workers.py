@@ -17,7 +17,6 @@ the budgets, the wording of what went wrong, and a bounded, in-order window of w
 from __future__ import annotations
 
 import multiprocessing
-import os
 import re
 import resource
 import signal
@@ -32,7 +31,7 @@ from typing import Any, TypeVar
 
 from pebble import ProcessExpired, ProcessPool
 
-from extraction.read.ingest import SettingsError
+from extraction.read.ingest import env_number
 
 DEFAULT_SECONDS = 60.0
 # A scanned report is the most a real document asks for: OCR of a 6-page scan (pages rendered at
@@ -72,8 +71,10 @@ class Budget:
     def from_env(cls, seconds: float | None = None, memory_mb: float | None = None) -> Budget:
         """Arguments first, then XXGK_DOC_SECONDS and XXGK_DOC_MEMORY_MB; a bad value is a one-line SettingsError."""
         return cls(
-            seconds=seconds if seconds is not None else _env("XXGK_DOC_SECONDS", DEFAULT_SECONDS),
-            memory_mb=memory_mb if memory_mb is not None else _env("XXGK_DOC_MEMORY_MB", DEFAULT_MEMORY_MB),
+            seconds=seconds if seconds is not None else env_number("XXGK_DOC_SECONDS", DEFAULT_SECONDS, float),
+            memory_mb=memory_mb
+            if memory_mb is not None
+            else env_number("XXGK_DOC_MEMORY_MB", DEFAULT_MEMORY_MB, float),
         )
 
     def too_slow(self, doing: str, seconds: float | None = None) -> str:
@@ -94,19 +95,6 @@ class Budget:
             f"its worker process died while trying to {doing} ({how}): a library crashed on the file, or it "
             f"needed more than the {_size(self.memory_mb)} memory limit (--doc-memory-mb, XXGK_DOC_MEMORY_MB)"
         )
-
-
-def _env(variable: str, default: float) -> float:
-    raw = os.environ.get(variable)
-    if raw is None or not raw.strip():
-        return default
-    try:
-        value = float(raw.strip())
-    except ValueError:
-        raise SettingsError(f"{variable}={raw!r} is not a number (e.g. {variable}={default:g})") from None
-    if value <= 0:
-        raise SettingsError(f"{variable}={raw!r} must be above 0 (the default is {default:g})")
-    return value
 
 
 def _size(mb: float) -> str:

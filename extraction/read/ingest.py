@@ -98,7 +98,7 @@ class Limits:
     def from_env(cls, **given: Any) -> Limits:
         """Limits from XXGK_* variables, arguments first; a bad value is a SettingsError naming it."""
         values = {
-            name: _env_number(variable, getattr(cls, name), kind)
+            name: env_number(variable, getattr(cls, name), kind)
             for name, (variable, kind) in _LIMIT_VARIABLES.items()
             if given.get(name) is None
         }
@@ -115,7 +115,9 @@ _LIMIT_VARIABLES: dict[str, tuple[str, type]] = {
 }
 
 
-def _env_number(variable: str, default: Any, kind: type) -> Any:
+def env_number(variable: str, default: Any, kind: type) -> Any:
+    """A positive number from the environment, or `default` when unset; a bad value is a
+    one-line SettingsError naming the variable (never a traceback, even for `status`)."""
     raw = os.environ.get(variable)
     if raw is None or not raw.strip():
         return default
