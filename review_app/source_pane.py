@@ -37,8 +37,10 @@ def source(
     doubts = [f for f in item.findings if ".ocr_confidence." in f.id]
     spans += [s for f in doubts for cell in f.cells if (s := span(item.original, cell)) is not None]
     doc = store.document(db, item.doc_id)
-    pdf = _source_pdf(doc["id"], doc["name"], doc["format"] or "", _stamp(doc["name"]))
-    images = [] if pdf else store.page_images(db, item.doc_id)
+    # A scan's stored pages first: they are what OCR read, and its doubts' boxes are in their
+    # pixels; an image-only PDF still at its path would otherwise be rendered from the file.
+    images = store.page_images(db, item.doc_id)
+    pdf = None if images else _source_pdf(doc["id"], doc["name"], doc["format"] or "", _stamp(doc["name"]))
     count = (doc.get("pages") or 0) if pdf else len(images)
     text_tab, pages_tab = st.tabs(["Text", f"Page images ({count})"])
     scan = store.doubts(doc) if images else []
@@ -68,7 +70,7 @@ def source(
         elif not images:
             why = "its file is no longer where it was read, with the same bytes" if doc["format"] == "PDF" else ""
             st.caption(f"No page images for this file{': ' + why if why else ' (it has no pages)'}: read the Text tab.")
-        if scan:
+        if any(crops):
             st.caption("Outlined: the cells OCR doubted; green, the identities chose the reading; red, a person must")
         for number, image in enumerate(marked, 1):
             st.image(image, caption=f"page {number}", width="stretch")
