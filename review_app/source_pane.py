@@ -95,7 +95,7 @@ def _doubted_cells(item: review.Item, scan: list[Any], crops: list[bytes | None]
     top = st.container()
     more = st.expander(f"{len(placed) - SHOWN} more doubted cell(s)") if len(placed) > SHOWN else top
     for at, (doubt, crop, key) in enumerate(placed):
-        left, right = (top if at < SHOWN else more).columns([1, 3])
+        left, right = (top if at < SHOWN else more).columns([2, 3])
         left.image(crop, width=min(2 * Image.open(io.BytesIO(crop)).width, 320))
         right.text(pages.caption(doubt, pages.label(item.original, key) if key else None))
     return {key for _, _, key in placed if key}
