@@ -15,9 +15,10 @@ one, and filing each would re-check all of its agency's next-year reports). Then
   (review_app/scripted.py, the reviewer the browser tests drive): (a) one wrong cell, a digit
   lost in reading, fixed by the one-cell repair; (b) an unread section 三 finished by paste + split
   (its wall time); and screenshots to `--out`: the queue, an item whose identities fail, the
-  repair offered, an unread section, a text PDF's page beside the grid.
-The worked examples of (a), (b) and the PDF are added to the store on each run (stamped, so each
-run adds new documents). `--db FILE` keeps the store (built when FILE does not exist).
+  repair offered, an unread section, a text PDF's page beside the grid, and a blurred scan's
+  doubted cells cut out beside their readings and outlined on its page (review_scan_*.png).
+The worked examples of (a), (b), the PDF and the scan are added to the store on each run
+(stamped, so each run adds new documents). `--db FILE` keeps the store (built when FILE does not exist).
 Figures are printed; record them with the command in the issue note.
 """
 
@@ -177,10 +178,35 @@ def worked_examples(folder: Path, db_path: Path) -> dict[str, Any]:
     files["unread"].write_text(text[: span.start] + text[span.end :] + stamp, encoding="utf-8")
     pdf_text = generator.generate(random.Random(3), "html", error="wrong_total").text.replace("</body>", stamp)
     files["pdf"].write_bytes(render.pdf_bytes(pdf_text))
+    if render.cjk_font():
+        files["scan"] = folder / "scan.pdf"
+        files["scan"].write_bytes(
+            worn_scan(generator.generate(random.Random(3), "html").text.replace("</body>", stamp))
+        )
     db = store.open_db(db_path)
     pipeline.run(db, [str(p) for p in files.values()])
     ids = {key: store.find_document(db, str(path))["id"] for key, path in files.items()}
     return {"ids": ids, "section_text": text[span.start : span.end], "gold": made.values["applications"]}
+
+
+def worn_scan(text: str, seed: int = 3) -> bytes:
+    """A generated report scanned and blurred (Gaussian, radius 1): OCR leaves doubts in it,
+    some the identities resolve and some they cannot (as tests/test_review_app.py's scan)."""
+    from PIL import ImageFilter
+
+    pages = [page.filter(ImageFilter.GaussianBlur(1.0)) for page in render.scan_images(text, seed=seed)]
+    return render.scan_pdf_bytes(pages)
+
+
+def scan_screenshot(page: Any, url: str, out: Path, doc_id: str) -> None:
+    """The scan's doubted cells cut out beside their readings, and its page with them outlined."""
+    _open(page, url, doc_id)
+    scripted.wait_text(page, "Cells OCR doubted")
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(out / "review_scan_doubt.png"))
+    page.get_by_role("tab", name="Page images").click()
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(out / "review_scan_page.png"))
 
 
 def _serve(db_path: Path) -> tuple[Any, str]:
@@ -240,6 +266,8 @@ def browser(db_path: Path, out: Path, examples: dict[str, Any]) -> None:
             page.locator("[data-testid='stImage'] img").first.wait_for()
             page.wait_for_timeout(1500)
             page.screenshot(path=str(out / "review_pdf_page.png"))
+            if "scan" in ids:
+                scan_screenshot(page, url, out, ids["scan"])
             chromium.close()
         print(f"screenshots in {out}")
     finally:

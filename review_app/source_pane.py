@@ -4,10 +4,12 @@ stored pages; a text PDF's pages rendered on demand, one page at a time, cached)
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
+from PIL import Image
 
 from extraction import review
 from extraction.review import pages
@@ -35,13 +37,19 @@ def source(
     doubts = [f for f in item.findings if ".ocr_confidence." in f.id]
     spans += [s for f in doubts for cell in f.cells if (s := span(item.original, cell)) is not None]
     doc = store.document(db, item.doc_id)
-    pdf = _source_pdf(doc["id"], doc["name"], doc["format"] or "", _stamp(doc["name"]))
-    images = [] if pdf else store.page_images(db, item.doc_id)
+    # A scan's stored pages first: they are what OCR read, and its doubts' boxes are in their
+    # pixels; an image-only PDF still at its path would otherwise be rendered from the file.
+    images = store.page_images(db, item.doc_id)
+    pdf = None if images else _source_pdf(doc["id"], doc["name"], doc["format"] or "", _stamp(doc["name"]))
     count = (doc.get("pages") or 0) if pdf else len(images)
     text_tab, pages_tab = st.tabs(["Text", f"Page images ({count})"])
+    scan = store.doubts(doc) if images else []
+    marked, crops = _scan_views(item.doc_id, images, scan) if scan else (images, [])
     with text_tab:
+        shown = _doubted_cells(item, scan, crops, [*draft, *(c for f in failing for c in f.cells)])
         for f in doubts:
-            st.text(f"? {f.message}")
+            if not set(f.cells) & shown:
+                st.text(f"? {f.message}")
         whole = st.toggle("Whole text", key=f"whole-{item.doc_id}")
         edited = [s for key in draft if (s := span(item.original, key)) is not None]
         st.caption("Marked: yellow, a printed cell behind a failing identity; blue outline, a cell you changed")
@@ -62,8 +70,35 @@ def source(
         elif not images:
             why = "its file is no longer where it was read, with the same bytes" if doc["format"] == "PDF" else ""
             st.caption(f"No page images for this file{': ' + why if why else ' (it has no pages)'}: read the Text tab.")
-        for number, image in enumerate(images, 1):
+        if any(crops):
+            st.caption("Outlined: the cells OCR doubted; green, the identities chose the reading; red, a person must")
+        for number, image in enumerate(marked, 1):
             st.image(image, caption=f"page {number}", width="stretch")
+
+
+SHOWN = 6  # crops of doubted cells shown at once; the others under "more"
+
+
+def _doubted_cells(item: review.Item, scan: list[Any], crops: list[bytes | None], first: list[review.Key]) -> set:
+    """Each doubted cell of a scan cut out of its page beside what OCR read there: the cells
+    under edit first, then the failing ones, then those waiting for a person. The cells shown."""
+    placed = [(d, crop, pages.cell_of(item.original, d)) for d, crop in zip(scan, crops, strict=True) if crop]
+    if not placed:
+        return set()
+
+    def rank(entry: tuple) -> tuple[int, int]:
+        doubt, _, key = entry
+        return (first.index(key) if key in first else len(first), int(doubt.resolved))
+
+    placed.sort(key=rank)
+    st.caption(f"Cells OCR doubted ({len(placed)}), cut out of the page images: compare the digit with the reading")
+    top = st.container()
+    more = st.expander(f"{len(placed) - SHOWN} more doubted cell(s)") if len(placed) > SHOWN else top
+    for at, (doubt, crop, key) in enumerate(placed):
+        left, right = (top if at < SHOWN else more).columns([2, 3])
+        left.image(crop, width=min(2 * Image.open(io.BytesIO(crop)).width, 320))
+        right.text(pages.caption(doubt, pages.label(item.original, key) if key else None))
+    return {key for _, _, key in placed if key}
 
 
 def _snippets(item: review.Item, section: str | None, located: dict, keys: list[review.Key]) -> list[str]:
@@ -88,6 +123,12 @@ def _stamp(name: str) -> tuple[int, int] | None:
 def _source_pdf(doc_id: str, name: str, fmt: str, stamp: tuple[int, int] | None) -> Path | None:
     """pages.source_pdf hashes the file: once per file as it stands (its time and size), not per re-run."""
     return pages.source_pdf({"id": doc_id, "name": name, "format": fmt}) if stamp else None
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _scan_views(doc_id: str, _images: list[bytes], _doubts: list[Any]) -> tuple[list[bytes], list[bytes | None]]:
+    """A stored scan never changes (its id is its bytes' hash): its marked pages are made once."""
+    return pages.scan_views(_images, _doubts)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

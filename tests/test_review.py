@@ -277,3 +277,97 @@ def test_a_text_pdf_s_pages_are_rendered_from_its_file_only_while_it_holds_the_s
         pages.render(path, len(texts) + 1)
     path.write_bytes(render.pdf_bytes(made.text + "\n另一份文件"))  # replaced at the same path
     assert pages.source_pdf(doc) is None
+
+
+def _page(size=(300, 200)) -> bytes:
+    from PIL import Image
+
+    from extraction.review import pages
+
+    return pages.as_png(Image.new("L", size, 255))
+
+
+def test_each_doubt_s_box_is_outlined_on_its_page_in_the_colour_of_who_settles_it_and_cut_out_with_a_margin():
+    import io
+
+    from PIL import Image
+
+    from extraction.read.readout import Doubt
+    from extraction.review import pages
+
+    resolved = Doubt(0, 1, 0.2, 0, "6", ("6", "8"), True, (20, 30, 80, 70))
+    waiting = Doubt(2, 3, 0.2, 0, "9", ("9", "3"), False, (150, 40, 220, 100))
+    skipped = [
+        Doubt(4, 5, 0.2, 0, "1", box=None),  # no box: a store written before boxes were kept
+        Doubt(4, 5, 0.2, 0, "1", box=(400, 300, 450, 350)),  # off the image
+        Doubt(4, 5, 0.2, 0, "1", box=(60, 60, 60, 90)),  # no area
+        Doubt(4, 5, 0.2, 1, "1", box=(20, 30, 80, 70)),  # a page the scan does not have
+    ]
+    [marked], crops = pages.scan_views([_page()], [resolved, waiting, *skipped])
+    page = Image.open(io.BytesIO(marked)).convert("RGB")
+    for x, y in [(20, 50), (79, 50), (50, 30), (50, 69)]:  # the box's four sides
+        assert page.getpixel((x, y)) == pages.RESOLVED
+    assert page.getpixel((150, 70)) == page.getpixel((185, 99)) == pages.UNRESOLVED
+    for x, y in [(50, 50), (15, 50), (85, 50), (185, 70), (60, 75), (10, 10)]:  # inside, beside, elsewhere
+        assert page.getpixel((x, y)) == (255, 255, 255)
+    assert crops[2:] == [None, None, None, None]
+    cut = Image.open(io.BytesIO(crops[0])).convert("RGB")
+    assert cut.size == (60 + 2 * pages.MARGIN, 40 + 2 * pages.MARGIN)
+    assert cut.getpixel((pages.MARGIN, pages.MARGIN + 20)) == pages.RESOLVED
+    assert cut.getpixel((pages.MARGIN // 2, pages.MARGIN // 2)) == (255, 255, 255)
+    assert Image.open(io.BytesIO(crops[1])).size == (70 + 2 * pages.MARGIN, 60 + 2 * pages.MARGIN)
+
+
+def test_a_crop_at_the_page_s_edge_keeps_its_size_with_paper_white_beyond_the_page():
+    import io
+
+    from PIL import Image
+
+    from extraction.read.readout import Doubt
+    from extraction.review import pages
+
+    _, [crop] = pages.scan_views([_page()], [Doubt(0, 1, 0.2, 0, "6", box=(0, 170, 40, 200))])
+    cut = Image.open(io.BytesIO(crop)).convert("RGB")
+    assert cut.size == (40 + 2 * pages.MARGIN, 30 + 2 * pages.MARGIN)
+    assert cut.getpixel((2, 2)) == cut.getpixel((cut.width - 3, cut.height - 3)) == (255, 255, 255)
+    assert cut.getpixel((pages.MARGIN, pages.MARGIN + 10)) == pages.UNRESOLVED
+
+
+def test_a_tilted_scan_is_shown_level_as_ocr_read_it_so_the_boxes_fall_on_their_cells():
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from extraction.review import pages
+
+    image = Image.new("L", (1200, 900), 255)
+    pen = ImageDraw.Draw(image)
+    for y in range(100, 800, 100):  # a table's rules
+        pen.line((100, y, 1100, y), fill=0, width=2)
+    tilted = image.rotate(0.8, fillcolor=255, resample=Image.Resampling.BICUBIC)
+
+    def widest_row(page) -> int:
+        return int((np.asarray(page.convert("L")) < 128).sum(axis=1).max())
+
+    assert widest_row(tilted) < 300  # askew, a rule crosses many rows of pixels
+    assert widest_row(pages.level(pages.as_png(tilted))) > 900  # level, it lies in one
+
+
+def test_a_doubt_is_matched_to_the_cell_it_read_and_captioned_with_its_readings_and_who_settles_it():
+    import random
+
+    from extraction.read.readout import Doubt
+    from extraction.review import pages
+    from extraction.synth import generator
+    from extraction.tables import layout
+
+    text = generator.generate(random.Random(3), "html").readable()
+    report = layout.parse(text).report
+    cell = report.applications.cell("new_received", "total")
+    doubt = Doubt(cell.span[0], cell.span[1], 0.3, 1, f"{cell.raw} (page read: 8; read alone: {cell.raw})", ("8",))
+    key = pages.cell_of(report, doubt)
+    assert key == ("applications", "new_received", "total")
+    assert "本年新收" in pages.label(report, key) and "总计" in pages.label(report, key)
+    assert pages.cell_of(report, Doubt(0, 2, 0.3, 0, "x")) is None  # the title is no cell
+    shown = pages.caption(doubt, pages.label(report, key))
+    assert "page 2" in shown and "read alone" in shown and "a person must choose" in shown
+    assert "resolved by the identities" in pages.caption(Doubt(0, 2, 0.3, 0, "6", resolved=True), None)

@@ -315,6 +315,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def worn_scan(text: str, seed: int) -> bytes:
+    """A generated report scanned, then blurred (Gaussian, radius 1) as a worn copy: a clean
+    generated scan reads without a doubt; this one leaves several, deterministically."""
+    from PIL import ImageFilter
+
+    pages = [page.filter(ImageFilter.GaussianBlur(1.0)) for page in render.scan_images(text, seed=seed)]
+    return render.scan_pdf_bytes(pages)
+
+
 def _unread_applications(seed: int) -> tuple[str, str, dict]:
     """A generated report whose section 三 the parser cannot find (its heading and table cut out):
     the text, the cut section's text, and the values it printed."""
@@ -344,6 +353,9 @@ def served(tmp_path_factory):
     for name in ("printed", "conflict", "typing"):
         files[name] = folder / f"{name}_{S004.name}"
         files[name].write_text(S004.read_text(encoding="utf-8") + f"\n{name}\n", encoding="utf-8")
+    if render.cjk_font():  # a scan with doubts OCR left, some resolved by the identities, some not
+        files["scan"] = folder / "scan.pdf"
+        files["scan"].write_bytes(worn_scan(generator.generate(random.Random(3), "html").text, seed=3))
     files["readme"] = folder / "README.md"
     files["readme"].write_text("# Real files\n\nWhere the reports came from, and their licences.\n", encoding="utf-8")
     db_path = folder / "browser.db"
@@ -576,3 +588,47 @@ def test_browser_fast_typing_down_a_column_loses_nothing(served):
     for row, value in zip(rows, typed, strict=True):
         if value.strip():
             assert f"{row}.commercial = {value}" in shown, shown
+
+
+def test_browser_a_scan_s_doubted_cells_are_cut_out_beside_their_readings_and_outlined_on_its_pages(served):
+    from extraction.review import pages
+
+    if "scan" not in served["ids"]:
+        pytest.skip("no CJK font to draw the scan with")
+    db, doc_id = served["db"], served["ids"]["scan"]
+    doubts = [d for d in store.doubts(store.document(db, doc_id)) if d.box]
+    assert {d.resolved for d in doubts} == {True, False}  # the blur leaves both kinds
+    report = review.open_item(db, doc_id).original
+    page = _open(served, "scan")
+    _wait_text(page, "Cells OCR doubted")
+    captions = page.locator("[data-testid='stText']").all_text_contents()
+    for d in doubts:  # each beside its crop, saying what was read and who settles it
+        key = pages.cell_of(report, d)
+        assert pages.caption(d, pages.label(report, key) if key else None) in captions
+    crops = page.locator("[data-testid='stImage'] img:visible")
+    crops.first.wait_for()
+    sizes = {(d.box[2] - d.box[0] + 2 * pages.MARGIN, d.box[3] - d.box[1] + 2 * pages.MARGIN) for d in doubts}
+    shown = min(len(doubts), 6)
+    loaded = "[...document.querySelectorAll('[data-testid=stImage] img')].filter(i => i.offsetParent && i.naturalWidth)"
+    page.wait_for_function(f"() => {loaded}.length >= {shown}")  # the crops drawn, not placeholders
+    for img in crops.all()[:shown]:
+        assert tuple(img.evaluate("i => [i.naturalWidth, i.naturalHeight]")) in sizes
+    page.get_by_role("tab", name="Page images").click()
+    page_images = page.locator("[data-testid='stImage'] img:visible")
+    for d in (next(d for d in doubts if d.resolved), next(d for d in doubts if not d.resolved)):
+        img = page_images.nth(d.page)
+        img.wait_for()
+        page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=img.element_handle())
+        assert img.evaluate("i => i.naturalWidth") == 1241  # the page as stored, not scaled: boxes in its pixels
+        x, y = d.box[0] + 1, (d.box[1] + d.box[3]) // 2  # on the box's left side
+        pixel = img.evaluate(
+            """(i, [x, y]) => { const c = document.createElement('canvas'); c.width = i.naturalWidth;
+            c.height = i.naturalHeight; const g = c.getContext('2d'); g.drawImage(i, 0, 0);
+            return Array.from(g.getImageData(x, y, 1, 1).data.slice(0, 3)); }""",
+            [x, y],
+        )
+        # The browser may shift a colour by a few levels (colour management): the nearer one counts.
+        nearest = min(
+            (pages.RESOLVED, pages.UNRESOLVED), key=lambda c: sum(abs(a - b) for a, b in zip(c, pixel, strict=True))
+        )
+        assert nearest == pages.colour(d) and max(abs(a - b) for a, b in zip(nearest, pixel, strict=True)) < 40, pixel
