@@ -333,7 +333,7 @@ def evaluate(
     missing: list[str] = []
     prepare(db, golds, gold_dir, settings)
     for gold in golds:
-        doc = _find_or_ingest(db, gold, gold_dir, settings)
+        doc = _document_of(db, gold)
         if doc is None or doc["status"] == "failed" or not doc["text"]:
             named = gold.source or gold.doc_id or "no doc_id, no source"
             missing.append(f"{gold.origin.removeprefix('file:')} ({named})")
@@ -386,45 +386,22 @@ def prepare(
     `evaluate` then only scores. Documents already in the store are left as they are."""
     paths: dict[str, None] = {}
     for gold in golds:
-        present = db["documents"].count_where("id = ?", [gold.doc_id]) if gold.doc_id else None
-        if not present and not (not gold.doc_id and _by_file_name(db, gold.source)):
-            found = next(iter(_candidates(gold, gold_dir)), None)
-            if found is not None:
-                paths[str(found)] = None
+        found = next(iter(_candidates(gold, gold_dir)), None) if _document_of(db, gold) is None else None
+        if found is not None:
+            paths[str(found)] = None
     if paths:
         pipeline.ingest_paths(db, list(paths), progress=progress, phase=phase)
-    ids = {gold.doc_id for gold in golds if gold.doc_id}
-    ids |= {doc["id"] for gold in golds if not gold.doc_id and (doc := _by_file_name(db, gold.source))}
-    todo = [d["id"] for d in db["documents"].rows_where("status = 'ingested'", select="id") if d["id"] in ids]
+    todo = {doc["id"]: None for gold in golds if (doc := _document_of(db, gold)) and doc["status"] == "ingested"}
     if todo:
-        pipeline.extract_documents(db, todo, progress, settings=settings, pending_only=True, phase=phase)
+        pipeline.extract_documents(db, list(todo), progress, settings=settings, pending_only=True, phase=phase)
 
 
-def _find_or_ingest(db: Any, gold: Gold, gold_dir: Path | None, settings: cascade.Settings) -> dict[str, Any] | None:
-    if not gold.doc_id:
-        doc = _by_file_name(db, gold.source)
-        if doc is None:
-            for path in _candidates(gold, gold_dir):
-                pipeline.ingest_paths(db, [str(path)])
-                doc = _by_file_name(db, gold.source)
-                break
-        if doc is None:
-            return None
-        gold = replace(gold, doc_id=doc["id"])
-    if db["documents"].count_where("id = ?", [gold.doc_id]):
-        doc = store.document(db, gold.doc_id)
-    else:
-        found = next(iter(_candidates(gold, gold_dir)), None)
-        if found is None:
-            return None
-        pipeline.ingest_paths(db, [str(found)])
-        if not db["documents"].count_where("id = ?", [gold.doc_id]):
-            return None  # the file there is not the gold's bytes
-        doc = store.document(db, gold.doc_id)
-    if doc["status"] == "ingested":
-        pipeline.extract_documents(db, [doc["id"]], settings=settings, pending_only=True)
-        doc = store.document(db, gold.doc_id)
-    return doc
+def _document_of(db: Any, gold: Gold) -> dict[str, Any] | None:
+    """The gold's document in the store: by its doc_id, else by its source file's name (None
+    when absent, or when the file found there is not the gold's bytes)."""
+    if gold.doc_id:
+        return store.document(db, gold.doc_id) if db["documents"].count_where("id = ?", [gold.doc_id]) else None
+    return _by_file_name(db, gold.source)
 
 
 def _candidates(gold: Gold, gold_dir: Path | None) -> list[Path]:
