@@ -38,6 +38,17 @@ class Equation:
     left_names: tuple[str, ...]
     right_names: tuple[str, ...]
 
+    def names(self, key: Key, value: Callable[[Key], object]) -> int | None:
+        """The value this identity leaves `key` when every other cell holds what `value` gives
+        (blank: 0): the total less the other parts, or the parts less the other totals. None
+        when another cell holds no whole number (a decimal, unreadable text): it names nothing."""
+        others = [k for k in self.left + self.right if k != key]
+        if any(not isinstance(v := value(k), int) and v is not None for k in others):
+            return None
+        total = sum(v for k in self.left if k != key and isinstance(v := value(k), int))
+        parts = sum(v for k in self.right if k != key and isinstance(v := value(k), int))
+        return parts - total if key in self.left else total - parts
+
     @cached_property
     def rows(self) -> frozenset[str]:
         """The table rows this identity reads (kept: searches ask it of every row they try)."""

@@ -20,7 +20,7 @@ printed. Section 二 has no identity; its doubts always wait for a person.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from extraction.checks import Equation, equations, fails
 from extraction.read.readout import Doubt
@@ -129,16 +129,6 @@ def _groups(identities: Sequence[Equation], options: Mapping[Key, list[int]]) ->
     return list(groups.values())
 
 
-def _named(equation: Equation, key: Key, value: Callable[[Key], object]) -> int | None:
-    """The value an identity with one open cell names for it: the total less the other parts."""
-    left, right = equation.left, equation.right
-    total = sum(int(v) for k in left if k != key and isinstance(v := value(k), int))
-    parts = sum(int(v) for k in right if k != key and isinstance(v := value(k), int))
-    if any(not isinstance(value(k), int) and value(k) is not None for k in left + right if k != key):
-        return None  # a decimal or odd value: nothing to name
-    return parts - total if key in left else total - parts
-
-
 def solve(
     identities: Sequence[Equation],
     known: Mapping[Key, object],
@@ -176,7 +166,7 @@ def solve(
         _, equation, cells = min(pending, key=lambda p: p[0])
         if len(cells) == 1:
             key = cells[0]
-            named = _named(equation, key, value)
+            named = equation.names(key, value)
             tries_values = [named] if named is not None and named in allowed[key] else []
         else:
             key = min(cells, key=lambda k: len(options[k]))

@@ -133,10 +133,4 @@ def _needed(report: Report, key: Key, finding: Finding) -> Value:
     equation = by_id.get(finding.id)
     if equation is None:
         return None
-
-    def total(keys: tuple[tuple[str, str], ...]) -> Value:
-        return sum((v for k in keys if k != (row, column) and (v := table.value(*k)) is not None), 0)
-
-    if (row, column) in equation.left:
-        return total(equation.right) - total(equation.left)
-    return total(equation.left) - total(equation.right)
+    return equation.names((row, column), lambda k: table.value(*k))
