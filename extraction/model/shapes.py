@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationInfo, cr
 
 from extraction import checks, template
 from extraction.schema import Cell, Finding, Table
-from extraction.tables.normalize import parse_cell, storable, unreadable
+from extraction.tables.normalize import kept, parse_cell, unreadable
 from extraction.template import Section, Version
 
 
@@ -150,9 +150,7 @@ def to_table(answer: Answer) -> tuple[Table, list[Finding]]:
         for column, value in zip(row.columns, values[row.key], strict=True):
             try:
                 cell = Cell.of(value) if section != "proactive" else parse_cell(value, column.kind)
-                if not storable(cell):
-                    raise ValueError(value)
-                table.set(row.key, column.key, cell)
+                table.set(row.key, column.key, kept(cell))
             except ValueError:
                 table.set(row.key, column.key, Cell(raw=str(value)))
                 findings.append(unreadable(section, "llm", row.key, column.key, column.label, column.kind, str(value)))

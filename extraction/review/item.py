@@ -132,9 +132,7 @@ def with_changes(report: Report, changes: dict[Key, Change]) -> Report:
         if table is None or key[1] not in table.cells:
             continue
         try:
-            cell = normalize.parse_cell(change.text, kind_of(key))
-            if not normalize.storable(cell):
-                raise ValueError(change.text)
+            cell = normalize.kept(normalize.parse_cell(change.text, kind_of(key)))
         except ValueError:
             bad.append(f"{key[1]}.{key[2]}: {change.text!r}")
             continue

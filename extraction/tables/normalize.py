@@ -151,9 +151,12 @@ def _int_if_whole(value: Decimal) -> int | Decimal:
 MAX_VALUE = 10**15
 
 
-def storable(cell: Cell) -> bool:
-    """False for a cell whose number is longer than any value of a report (`MAX_VALUE`)."""
-    return cell.value is None or abs(cell.value) < MAX_VALUE
+def kept(cell: Cell) -> Cell:
+    """The cell, when its number fits a report (`MAX_VALUE`); a ValueError otherwise, as for any
+    text that is not a value of its column: the callers keep such a cell as text, for a person."""
+    if cell.value is not None and abs(cell.value) >= MAX_VALUE:
+        raise ValueError(f"{cell.raw or cell.value}: more digits than any count or amount of a report")
+    return cell
 
 
 def unreadable(section: str, origin: str, row: str, column: str, label: str, kind: str, text: str) -> Finding:

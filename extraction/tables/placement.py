@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from extraction import template
 from extraction.schema import BLANK, Cell, Finding, Table, Value
-from extraction.tables.normalize import is_blank, looks_like_value, parse_cell, storable, unreadable, value_of
+from extraction.tables.normalize import is_blank, kept, looks_like_value, parse_cell, unreadable, value_of
 from extraction.template import Section
 
 # Families read from number streams, where a short row is a row whose blanks printed nothing.
@@ -364,9 +364,7 @@ def fill(table: Table, findings: list[Finding] | None, row: str, column: templat
         table.set(row, column.key, BLANK)
         return
     try:
-        cell = parse_cell(raw.text, column.kind, span=(raw.start, raw.end))
-        if not storable(cell):
-            raise ValueError(raw.text)
+        cell = kept(parse_cell(raw.text, column.kind, span=(raw.start, raw.end)))
     except ValueError:
         cell = Cell(raw=raw.text, span=(raw.start, raw.end))
         if findings is not None:
