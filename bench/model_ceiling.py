@@ -87,7 +87,10 @@ def run(
         settings = pipeline.prepare(db, kind, config)  # type: ignore[arg-type]
         for report in reports:
             path = Path(tmp) / report.name.replace("/", "_")
-            path.write_text(report.text, encoding="utf-8")
+            if report.file is not None:  # a PDF: the pipeline reads the file itself
+                path.write_bytes(report.file.read_bytes())
+            else:
+                path.write_text(report.text, encoding="utf-8")
             before, changes = len(server.requests), len(server.changes)
             outcome = pipeline.run(db, [str(path)], settings=settings)[0]
             sent = server.requests[before:]

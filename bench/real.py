@@ -47,9 +47,10 @@ def files(shared: Path) -> list[Path]:
 
 
 def golds(shared: Path) -> dict[str, evaluation.Gold]:
-    """Gold by source file name: the corpus's own, and the bundled gold of the seeds."""
+    """Gold by source file name: the corpus's own, the bundled gold of the seeds and of the real PDFs
+    (and their pdftotext texts)."""
     out: dict[str, evaluation.Gold] = {}
-    for folder in (shared / "corpus" / "gold", ROOT / "data" / "gold"):
+    for folder in (shared / "corpus" / "gold", ROOT / "data" / "gold", ROOT / "data" / "gold" / "realfiles"):
         if folder.is_dir():
             for gold in evaluation.load_gold_dir(folder):
                 out[Path(gold.source).name] = gold

@@ -34,6 +34,7 @@ from typing import Any
 from llm_double import ScriptedServer, keyed_section, request_schema
 
 from extraction import template
+from extraction.read import ingest
 
 SLIPS = ("digit", "next_column", "row_dropped", "row_copied", "total_recomputed", "invented")
 HOSTILE = ("other_report", "blank_totals", "rows_swapped")
@@ -44,18 +45,32 @@ _REPORT = re.compile(r"<report>\n?(.*?)\n?</report>", re.S)
 @dataclass(frozen=True)
 class GoldReport:
     name: str
-    text: str
+    text: str  # what the pipeline reads (and quotes to the model): a file's readout for a PDF
     gold: dict[str, Any]
+    file: Path | None = None  # the original file, where it is not the text itself
 
 
 def load_reports(shared: Path, root: Path) -> list[GoldReport]:
-    """The real reports that have gold: the corpus texts and the bundled seed samples."""
+    """The real reports that have gold: the corpus texts, the real PDFs and their pdftotext
+    texts (gold in data/gold/realfiles, verified against the rendered pages), and the bundled
+    seed samples."""
     out: list[GoldReport] = []
     for gold_path in sorted((shared / "corpus" / "gold").glob("*.json")):
         gold = json.loads(gold_path.read_text(encoding="utf-8"), parse_float=Decimal)
         text = shared / "corpus" / "texts" / gold["source"]
         if text.exists():
             out.append(GoldReport(f"corpus/{text.name}", text.read_text(encoding="utf-8"), gold))
+    for gold_path in sorted((root / "data" / "gold" / "realfiles").glob("*.jsonl")):
+        for line in gold_path.read_text(encoding="utf-8").splitlines():
+            gold = json.loads(line, parse_float=Decimal)
+            path = shared / "realfiles" / gold["source"]
+            if not path.exists():
+                continue
+            if path.suffix == ".pdf":
+                text = ingest.read(path).text or ""
+                out.append(GoldReport(f"realfiles/{path.name}", text, gold, path))
+            else:
+                out.append(GoldReport(f"realfiles/{path.name}", path.read_text(encoding="utf-8"), gold))
     for gold_path in sorted((root / "data" / "gold").glob("*.json")):
         sample = root / "data" / "samples" / f"{gold_path.stem}.txt"
         gold = json.loads(gold_path.read_text(encoding="utf-8"), parse_float=Decimal)
