@@ -1,6 +1,7 @@
 """`xxgk` end to end, as a user types it."""
 
 import json
+import os
 import resource
 import signal
 import subprocess
@@ -299,3 +300,20 @@ def test_doc_seconds_fails_a_slow_document_naming_the_option_and_a_bad_budget_cr
     monkeypatch.setenv("XXGK_DOC_MEMORY_MB", "2GB")
     bad = xxgk("run", str(inbox), db=tmp_path / "new.db")
     assert bad.exit_code == 2 and "XXGK_DOC_MEMORY_MB" in bad.output and not (tmp_path / "new.db").exists()
+
+
+def test_a_section_the_model_copies_unbalanced_is_queued_without_library_output_on_the_terminal(tmp_path):
+    """004 prints blank totals: a model that copies them runs out of re-asks, which is recorded
+    (one finding, the attempts in the store), not printed by instructor's logger on stderr."""
+    from gold_double import GoldReport, GoldServer
+
+    sample = next(p for p in SAMPLES if p.stem == "004_21ec6acd18ba8880")
+    reports = [GoldReport(sample.name, sample.read_text(encoding="utf-8"), GOLD[sample.stem])]
+    db = tmp_path / "x.db"
+    command = [sys.executable, "-m", "extraction.cli", "run", str(sample), "--extractor", "llm", "--db", str(db)]
+    with GoldServer(reports) as server:
+        env = {**os.environ, "XXGK_LLM_BASE_URL": server.base_url, "XXGK_LLM_MODEL": "double", "XXGK_LLM_MODE": "TOOLS"}
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "queued" in done.stdout and server.requests  # the model was asked, and re-asked
+    assert "Max retries" not in done.stderr and "validation error" not in done.stderr, done.stderr

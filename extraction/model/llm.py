@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import logging
 import os
 import re
 import time
@@ -40,6 +41,13 @@ from extraction.model.shapes import to_table
 from extraction.schema import Finding, Report, Table
 from extraction.tables import sections
 from extraction.template import Section, Version
+
+# instructor logs every section whose re-asks ran out as an error, with the whole validation
+# error. Such a section is recorded here (its attempts in the store, one short finding), and a
+# source that does not balance ends that way by design: without a handler of its own, Python
+# would print each of those records on a user's terminal. An application that configures
+# logging still receives them (they propagate to its handlers).
+logging.getLogger("instructor").addHandler(logging.NullHandler())
 
 MODES = ("JSON_SCHEMA", "TOOLS", "MD_JSON")
 # What instructor may re-ask on: an answer that is not JSON, not the schema, or fails the identities.
