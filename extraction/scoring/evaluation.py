@@ -94,6 +94,12 @@ def score(
         if f.blocks_acceptance:
             for cell in f.cells:
                 caught[tuple(cell)].append(f.id)  # type: ignore[index]
+            if not f.cells:
+                # A finding that names no cell speaks for its whole section (a model call that
+                # failed, a section not found), or for the whole document ("document.*").
+                scope = f.id.split(".", 1)[0]
+                for section in template.SECTIONS if scope == "document" else [scope]:
+                    caught[(section, "*", "*")].append(f.id)
     for section in template.SECTIONS:
         expected = gold.tables.get(section)
         table = report.table(section) if report is not None else None  # type: ignore[arg-type]
@@ -120,7 +126,8 @@ def score(
                 out.nonzero_right += bool(want) and strict
                 if not strict:
                     exact = False
-                    ids = caught.get((section, row, column), []) + caught.get((section, row, "*"), [])
+                    ids = [*caught.get((section, row, column), []), *caught.get((section, row, "*"), [])]
+                    ids += caught.get((section, "*", "*"), [])
                     span = table.cell(row, column).span if has else None  # type: ignore[union-attr]
                     out.wrong.append(
                         WrongCell(

@@ -86,6 +86,18 @@ def test_a_wrong_cell_names_the_identity_that_caught_it():
     assert scored(wrong).wrong[0].caught_by == []  # "not caught"
 
 
+def test_a_finding_that_names_no_cell_catches_its_whole_section_or_the_whole_document():
+    failed_call = Finding.blocking("review_litigation.llm.request_failed", "f", "the model endpoint failed")
+    other_section = Finding.blocking("applications.llm.request_failed", "f", "the model endpoint failed")
+    not_a_report = Finding.blocking("document.not_a_report", "f", "no section found")
+    for finding in (failed_call, not_a_report):
+        score = scored(None, status="queued", findings=[finding])
+        assert score.wrong and all(w.caught_by == [finding.id] for w in score.wrong)
+    assert all(w.caught_by == [] for w in scored(None, status="queued", findings=[other_section]).wrong)
+    advisory = failed_call.model_copy(update={"severity": "soft"})  # only blocking findings catch
+    assert all(w.caught_by == [] for w in scored(None, status="queued", findings=[advisory]).wrong)
+
+
 def test_breakdowns_group_by_extractor_and_layout_family():
     a = scored(GOLD_ROWS, groups={"extractor": "layout", "layout:review_litigation": "tab_rows"})
     b = scored(
