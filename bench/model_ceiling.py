@@ -70,6 +70,8 @@ def caught_by(findings: list, status: str, exact: bool) -> str:
         return "coverage"
     if any(".both.disagree." in i or ".cascade.model_fills" in i for i in blocking):
         return "disagreement"
+    if any(i.endswith(".llm.open_in_text") for i in blocking):
+        return "open in the text"
     if any(f.id.endswith("model_not_grounded") for f in findings):
         return "grounding (parser kept)"
     return "identity" if blocking else "queued"

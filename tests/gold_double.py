@@ -13,7 +13,9 @@ Slips (`SLIPS`), each applied once per section answer, deterministically:
 - ``row_dropped``: a row left blank;
 - ``row_copied``: a row copied from its neighbour;
 - ``total_recomputed``: a count misread and the totals recomputed so the table balances;
-- ``invented``: a whole section invented, balanced.
+- ``invented``: a whole section invented, balanced;
+- ``resplit``: a row's digits cut at another place (2|44|32 read 24|4|32): every digit as
+  printed and in order, so a run printed together still reproduces; only the cut is a guess.
 Hostile answers (`HOSTILE`): ``other_report`` (another report's table), ``blank_totals`` (totals
 the report leaves blank filled with the sum), ``rows_swapped`` (two rows exchanged).
 What was changed is kept in `changes`, so a caller can tell a slip that changed nothing (a
@@ -36,7 +38,7 @@ from llm_double import ScriptedServer, keyed_section, request_schema
 from extraction import template
 from extraction.read import ingest
 
-SLIPS = ("digit", "next_column", "row_dropped", "row_copied", "total_recomputed", "invented")
+SLIPS = ("digit", "next_column", "row_dropped", "row_copied", "total_recomputed", "invented", "resplit")
 HOSTILE = ("other_report", "blank_totals", "rows_swapped")
 _WHITESPACE = re.compile(r"\s+")
 _REPORT = re.compile(r"<report>\n?(.*?)\n?</report>", re.S)
@@ -240,6 +242,8 @@ def apply(kind: str, answer: dict[str, list[Any]], section: str, version: str, o
         answer.update(rows_of(other, section, version))
     elif kind == "blank_totals":
         _fill_blank_totals(answer, section)
+    elif kind == "resplit":
+        _resplit(answer, texts)
     changed = [r for r in rows if answer[r] != before[r]]
     return f"{kind}: {', '.join(changed)}" if changed else ""
 
@@ -282,6 +286,21 @@ def _misread_and_rebalance(answer: dict[str, list[Any]], section: str) -> None:
     else:  # section 二 has no totals to rebalance: a count read one too high
         row = next(r for r in answer if answer[r])
         answer[row][0] = str((_num(answer[row][0]) or 0) + 1)
+
+
+def _resplit(answer: dict[str, list[Any]], texts: bool) -> None:
+    """The first two neighbouring counts of a row that can be cut otherwise (each part a count:
+    no leading zero) get the cut between them moved by one digit, left or right."""
+    for values in answer.values():
+        at = [i for i, v in enumerate(values) if isinstance(_num(v), int | Decimal) and str(_num(v)).isdigit()]
+        for a, b in itertools.pairwise(at):
+            left, right = str(_num(values[a])), str(_num(values[b]))
+            both = left + right
+            for cut in (len(left) + 1, len(left) - 1):
+                first, second = both[:cut], both[cut:]
+                if first and second and all(p == "0" or not p.startswith("0") for p in (first, second)):
+                    values[a], values[b] = _set(values[a], first, texts), _set(values[b], second, texts)
+                    return
 
 
 def _invent(answer: dict[str, list[Any]], section: str) -> None:

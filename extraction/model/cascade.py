@@ -73,14 +73,40 @@ def extract(text: str, settings: Settings, cache: dict[str, dict] | None = None)
 
 
 def needs_model(parsed: Extraction) -> tuple[Section, ...]:
-    """Sections the layout parser could not read, doubted, or read into a failing table."""
+    """Sections the layout parser could not read, doubted, or read into a failing table.
+
+    A doubt the text itself leaves open (several readings fit it) is not one: a model reads
+    the same text, and its pick among those readings would be a guess.
+    """
     out = []
     for section in template.SECTIONS:
         table = parsed.report.table(section)
-        doubts = [f for f in parsed.findings if f.id.startswith(section + ".") and f.blocks_acceptance]
+        doubts = [f for f in _own(parsed.findings, section) if f.blocks_acceptance and not _open_in_text(f)]
         if table is None or doubts or any(f.failed for f in checks.hard_checks(table)):
             out.append(section)
     return tuple(out)
+
+
+def _open_in_text(finding: Finding) -> bool:
+    """The parser's doubt that several readings fit the printed text (a run of digits that cuts
+    into the cells in more than one way, each balancing)."""
+    return finding.id.endswith(".layout.ambiguous") and finding.blocks_acceptance
+
+
+def _still_open(parsed: Extraction, section: str) -> list[Finding]:
+    """The parser's open readings of `section`, restated for a table the model read: a model
+    reading the same text settles none of them (grounding holds for every cut of a printed run,
+    and in section 二 no identity tells the cuts apart), so they keep the section for a person."""
+    return [
+        Finding.blocking(
+            f"{section}.llm.open_in_text",
+            "a reading the text leaves open is settled by a person, not by a model reading the same text",
+            f"the model chose one of the readings the text allows; {doubt.message}",
+            cells=doubt.cells,
+        )
+        for doubt in _own(parsed.findings, section)
+        if _open_in_text(doubt)
+    ]
 
 
 def _own(findings: list[Finding], section: str) -> list[Finding]:
@@ -89,12 +115,13 @@ def _own(findings: list[Finding], section: str) -> list[Finding]:
 
 def _from_model(parsed: Extraction, result: llm.LLMResult, model: str) -> Extraction:
     layouts = {s: model for s in template.SECTIONS if result.report.table(s) is not None}
+    findings = list(result.findings) + [f for s in layouts for f in _still_open(parsed, s)]
     return Extraction(
         report=result.report,
         extractor=model,
         agency=parsed.agency,
         year=parsed.year,
-        findings=result.findings,
+        findings=findings,
         layouts=layouts,
     )
 
@@ -119,7 +146,10 @@ def _merge(parsed: Extraction, result: llm.LLMResult, wanted: tuple[Section, ...
             and _failures(theirs, result.findings) < _failures(mine, parsed.findings)
         )
         setattr(report, section, theirs if use_model else mine)
-        findings += _own(result.findings if use_model else parsed.findings, section)
+        if use_model:
+            findings += _own(result.findings, section) + _still_open(parsed, section)
+        else:
+            findings += _own(parsed.findings, section)
         if section in wanted and theirs is not None and not use_model and refused is not None:
             findings.append(refused)  # why the model's reading was not taken, for the reviewer
         if use_model:
