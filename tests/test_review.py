@@ -4,6 +4,7 @@ import pytest
 from conftest import SAMPLES
 
 from extraction import pipeline, review
+from extraction.review import waiting
 from extraction.storage import store
 
 
@@ -175,6 +176,20 @@ def test_an_ambiguity_is_offered_as_its_readings():
     [first, second] = review.choices([finding])
     assert first.cell == ("applications", "granted", "total") and first.options == ("3", "12")
     assert second.options == ("", "9")
+
+
+def test_a_model_pick_among_the_readings_is_offered_and_explained_as_the_same_choice():
+    finding = review.Finding.blocking(
+        "proactive.llm.open_in_text",
+        "f",
+        "the model chose one of the readings the text allows; 行政规范性文件: the printed digits split 3 ways "
+        "(2|44|32; 24|4|32; 2|4|432); kept 2|44|32, a person must choose. "
+        "Differs in normative_documents.issued: 2 or 24; normative_documents.repealed: 44 or 4",
+    )
+    [issued, repealed] = review.choices([finding])
+    assert issued.cell == ("proactive", "normative_documents", "issued") and issued.options == ("2", "24")
+    assert repealed.options == ("44", "4")
+    assert waiting.reason_of(finding.id) == waiting.reason_of("proactive.layout.ambiguous") == "layout.ambiguous"
 
 
 def test_discard_needs_a_reason_makes_no_gold_and_survives_re_extraction(queued):

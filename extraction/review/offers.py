@@ -31,7 +31,8 @@ def choices(findings: list[Finding]) -> list[Choice]:
     """The cells an ambiguity finding lists ("Differs in row.col: 3 or 12; …") with their options."""
     out: dict[Key, Choice] = {}
     for finding in findings:
-        if not finding.id.endswith(".layout.ambiguous") or "Differs in " not in finding.message:
+        # The parser's doubt, or the same doubt restated over a model's table (llm.open_in_text).
+        if not finding.id.endswith((".layout.ambiguous", ".llm.open_in_text")) or "Differs in " not in finding.message:
             continue
         section = finding.id.split(".")[0]
         listed = finding.message.split("Differs in ", 1)[1]

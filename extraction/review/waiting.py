@@ -40,6 +40,8 @@ def reason_of(check_id: str) -> str:
     parts = check_id.split(".")
     if parts[-1] == "blank_total":
         return "blank_total"
+    if parts[-1] == "open_in_text":  # a model's pick among the parser's readings: still a choice
+        return "layout.ambiguous"
     if len(parts) > 2 and parts[1] == "layout":
         return f"layout.{parts[2]}" if parts[2] in ("unread", "ambiguous") else "layout.row"
     for part in parts[1:]:
