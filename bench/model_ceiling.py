@@ -68,7 +68,7 @@ def caught_by(findings: list, status: str, exact: bool) -> str:
         return "grounding"
     if any(i.endswith("missing_printed_numbers") for i in blocking):
         return "coverage"
-    if any(".both.disagree." in i or ".cascade.model_fills" in i for i in blocking):
+    if any(".both.disagree." in i or ".model_fills_printed_blank" in i for i in blocking):
         return "disagreement"
     if any(i.endswith(".llm.open_in_text") for i in blocking):
         return "open in the text"

@@ -14,6 +14,9 @@ Slips (`SLIPS`), each applied once per section answer, deterministically:
 - ``row_copied``: a row copied from its neighbour;
 - ``total_recomputed``: a count misread and the totals recomputed so the table balances;
 - ``invented``: a whole section invented, balanced;
+- ``column_shift``: a column's numbers all moved into the neighbouring column the table leaves
+  blank (a model that lost an empty cell on every row): every row still sums, every number
+  still printed in order;
 - ``resplit``: a row's digits cut at another place (2|44|32 read 24|4|32): every digit as
   printed and in order, so a run printed together still reproduces; only the cut is a guess.
 Hostile answers (`HOSTILE`): ``other_report`` (another report's table), ``blank_totals`` (totals
@@ -38,7 +41,7 @@ from llm_double import ScriptedServer, keyed_section, request_schema
 from extraction import template
 from extraction.read import ingest
 
-SLIPS = ("digit", "next_column", "row_dropped", "row_copied", "total_recomputed", "invented", "resplit")
+SLIPS = ("digit", "next_column", "row_dropped", "row_copied", "total_recomputed", "invented", "column_shift", "resplit")
 HOSTILE = ("other_report", "blank_totals", "rows_swapped")
 _WHITESPACE = re.compile(r"\s+")
 _REPORT = re.compile(r"<report>\n?(.*?)\n?</report>", re.S)
@@ -244,6 +247,8 @@ def apply(kind: str, answer: dict[str, list[Any]], section: str, version: str, o
         _fill_blank_totals(answer, section)
     elif kind == "resplit":
         _resplit(answer, texts)
+    elif kind == "column_shift":
+        _shift_column(answer, texts)
     changed = [r for r in rows if answer[r] != before[r]]
     return f"{kind}: {', '.join(changed)}" if changed else ""
 
@@ -286,6 +291,24 @@ def _misread_and_rebalance(answer: dict[str, list[Any]], section: str) -> None:
     else:  # section 二 has no totals to rebalance: a count read one too high
         row = next(r for r in answer if answer[r])
         answer[row][0] = str((_num(answer[row][0]) or 0) + 1)
+
+
+def _shift_column(answer: dict[str, list[Any]], texts: bool) -> None:
+    """The first column with numbers whose neighbour (left or right, totals excluded) is blank in
+    every row takes that neighbour's place."""
+    rows = [v for v in answer.values() if len(v) > 2]
+    width = min((len(v) for v in rows), default=0)
+    blank = "" if texts else None
+    for c in range(width - 1):  # the last column is the total where a row has one
+        for n in (c + 1, c - 1):
+            if (
+                0 <= n < width - 1
+                and all(v[n] in (None, "") for v in rows)
+                and any(v[c] not in (None, "") for v in rows)
+            ):
+                for v in rows:
+                    v[n], v[c] = v[c], blank
+                return
 
 
 def _resplit(answer: dict[str, list[Any]], texts: bool) -> None:

@@ -115,7 +115,9 @@ def _own(findings: list[Finding], section: str) -> list[Finding]:
 
 def _from_model(parsed: Extraction, result: llm.LLMResult, model: str) -> Extraction:
     layouts = {s: model for s in template.SECTIONS if result.report.table(s) is not None}
-    findings = list(result.findings) + [f for s in layouts for f in _still_open(parsed, s)]
+    findings = list(result.findings)
+    for section in layouts:
+        findings += _still_open(parsed, section) + _against_parser(parsed, result, section, model)
     return Extraction(
         report=result.report,
         extractor=model,
@@ -183,6 +185,15 @@ def _refusal(
             formula="the model's table is taken only when each row is what its label prints",
             message=f"the model's {section} table was not taken: {len(ungrounded)} rows not as printed",
         )
+    return _fills_printed_blank(section, mine, theirs, family, "cascade")
+
+
+def _fills_printed_blank(
+    section: Section, mine: Table | None, theirs: Table, family: str | None, kind: str
+) -> Finding | None:
+    """The model's values in cells the parser read as printed blanks (in a row it read), where
+    the layout shows blanks at all: a number moved into an empty column still sums and is
+    still printed in order, so only the blank it fills tells."""
     if mine is None or family in _BLANKS_UNSEEN:
         return None
     filled = [
@@ -195,13 +206,30 @@ def _refusal(
     if not filled:
         return None
     row, column = filled[0]
+    kept = "the parser's reading is kept" if kind == "cascade" else "a person decides"
     return Finding.blocking(
-        f"{section}.cascade.model_fills_printed_blank",
+        f"{section}.{kind}.model_fills_printed_blank",
         "a cell printed blank stays blank",
-        f"the model put a value in {len(filled)} cells the report prints blank (e.g. {row}.{column}); "
-        "the parser's reading is kept",
+        f"the model put a value in {len(filled)} cells the report prints blank (e.g. {row}.{column}); {kept}",
         cells=[(section, r, c) for r, c in filled],
     )
+
+
+def _against_parser(parsed: Extraction, result: llm.LLMResult, section: Section, model: str) -> list[Finding]:
+    """What the parser's reading says against the model's table of `section` (--extractor llm).
+
+    A parser reading that passes every check is evidence: where the model's differs, one of the
+    two is wrong and a person decides (as with --extractor both). A failing parser reading still
+    tells where the report prints a blank.
+    """
+    mine, theirs = parsed.report.table(section), result.report.table(section)
+    if mine is None or theirs is None:
+        return []
+    clean = not [f for f in _own(parsed.findings, section) if f.blocks_acceptance]
+    if clean and mine.version == theirs.version and not any(f.failed for f in checks.hard_checks(mine)):
+        return _differences(section, mine, theirs, model)
+    filled = _fills_printed_blank(section, mine, theirs, parsed.layouts.get(section), "llm")
+    return [filled] if filled else []
 
 
 def _failures(table: Table | None, findings: list[Finding]) -> int:
@@ -227,20 +255,9 @@ def _compare(parsed: Extraction, result: llm.LLMResult, model: str) -> tuple[Ext
             )
             agreement[section] = 0.0
             continue
-        cells = [(r, c) for r, cols in mine.cells.items() for c in cols]
-        differ = [(r, c) for r, c in cells if mine.value(r, c) != theirs.value(r, c)]
-        agreement[section] = 1 - len(differ) / len(cells)
-        for r, c in differ:
-            findings.append(
-                _disagree(
-                    section,
-                    f"{r}.{c}",
-                    f"{r}.{c}: layout read {_show(mine.value(r, c))}, {model} read {_show(theirs.value(r, c))}",
-                    cells=[(section, r, c)],
-                    left=mine.value(r, c),
-                    right=theirs.value(r, c),
-                )
-            )
+        differ = _differences(section, mine, theirs, model)
+        agreement[section] = 1 - len(differ) / sum(len(cols) for cols in mine.cells.values())
+        findings += differ
     extraction = Extraction(
         report=report,
         extractor="layout",
@@ -250,6 +267,23 @@ def _compare(parsed: Extraction, result: llm.LLMResult, model: str) -> tuple[Ext
         layouts=parsed.layouts,
     )
     return extraction, agreement
+
+
+def _differences(section: Section, mine: Table, theirs: Table, model: str) -> list[Finding]:
+    """One blocking finding per cell the parser and the model read differently, with both values."""
+    return [
+        _disagree(
+            section,
+            f"{r}.{c}",
+            f"{r}.{c}: layout read {_show(mine.value(r, c))}, {model} read {_show(theirs.value(r, c))}",
+            cells=[(section, r, c)],
+            left=mine.value(r, c),
+            right=theirs.value(r, c),
+        )
+        for r, cols in mine.cells.items()
+        for c in cols
+        if mine.value(r, c) != theirs.value(r, c)
+    ]
 
 
 def _show(value: object) -> str:
