@@ -113,13 +113,49 @@ class GoldServer(ScriptedServer):
     def quoting(self, quoted: str) -> GoldReport | None:
         """The report a quoted text was cut from. Lines are compared without their trailing
         blanks (the client may trim them on the way); only if none matches so, whitespace is
-        ignored altogether (a short section such as an all-zero 四 may then match several)."""
+        ignored altogether (a short section such as an all-zero 四 may then match several).
+
+        A condensed quote (prompt v4: row labels written as 【tags】, long prose as …) is no
+        substring of any report: what is left between its tags and ellipses is, piece by piece
+        and in order. Of the reports that hold every piece so, the one holding them closest
+        together is the one quoted (an all-zero table's pieces are found in many a report, but
+        spread over it, past digits of its own)."""
         for norm in (_trimmed, lambda t: _WHITESPACE.sub("", t)):
             bare = norm(quoted).strip()
             found = next((r for r in self.reports if bare and bare in norm(r.text)), None)
             if found is not None:
                 return found
-        return None
+        pieces = [p for p in (_WHITESPACE.sub("", x) for x in _ELIDED.split(quoted)) if p]
+        if len(pieces) < 2:
+            return None
+        spans = {i: _span(pieces, _WHITESPACE.sub("", r.text)) for i, r in enumerate(self.reports)}
+        held = [(span, i) for i, span in spans.items() if span is not None]
+        return self.reports[min(held)[1]] if held else None
+
+
+# What a condensed quote puts in place of the text it leaves out: tags and ellipses.
+_ELIDED = re.compile(r"【[^】]*】|…")
+
+
+def _span(pieces: list[str], text: str) -> tuple[int, int] | None:
+    """How closely `text` holds `pieces` in order (each found first after the previous): the
+    fewest digits and then characters it holds between them, trying every place the first
+    piece is found; None when they are not all there. Condensing leaves out labels, not
+    values, so the report quoted skips few digits (its labels' enumeration), another report
+    its own values."""
+    best = None
+    start = text.find(pieces[0])
+    while start >= 0:
+        at, skipped = start + len(pieces[0]), 0
+        for piece in pieces[1:]:
+            found = text.find(piece, at)
+            if found < 0:
+                return best  # a later start finds this piece no sooner
+            skipped += sum(c.isdigit() for c in text[at:found])
+            at = found + len(piece)
+        best = min(best or (skipped, at - start), (skipped, at - start))
+        start = text.find(pieces[0], start + 1)
+    return best
 
 
 def _trimmed(text: str) -> str:
