@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT = "v2"
+DEFAULT = "v4"
 DEFAULT_VERSION = os.environ.get("XXGK_PROMPT_VERSION", DEFAULT)
 _FILES = ("system", "proactive", "applications", "review_litigation", "reask")
 # How the answer is shaped, which the prompt's words describe: "keyed" (a field per template row,

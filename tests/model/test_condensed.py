@@ -2,12 +2,13 @@
 
 import math
 import random
+import shutil
 
 import pytest
 from conftest import GOLD, SAMPLES
 
 from extraction import template
-from extraction.model import condensed, llm
+from extraction.model import condensed, llm, prompts
 from extraction.synth import generator
 from extraction.tables import anchored
 
@@ -138,3 +139,17 @@ def test_blank_cell_places_beside_a_rows_values_are_kept():
     first = sent.split("【一】")[1].split("【二】")[0]
     assert first.strip().startswith("1") and first.count("\u3000") >= 3  # 1 in the first column, the rest blank
     assert GOLD[sample.stem]["applications"]["new_received"]["natural_person"] == 1
+
+
+def test_a_prompt_folder_asking_for_an_unknown_quoting_is_refused_by_name(tmp_path, monkeypatch):
+    folder = tmp_path / "v9"
+    shutil.copytree(prompts.prompts_dir() / "v4", folder)
+    monkeypatch.setenv("XXGK_PROMPTS_DIR", str(tmp_path))
+    assert prompts.load("v9").quote == "condensed"
+    (folder / "quote.txt").write_text("summarised\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"summarised.*verbatim"):
+        prompts.load("v9")
+    (folder / "quote.txt").write_text("condensed\n", encoding="utf-8")
+    (folder / "shape.txt").write_text("rows\n", encoding="utf-8")  # only a report call quotes condensed parts
+    with pytest.raises(ValueError, match="needs shape report"):
+        prompts.load("v9")

@@ -18,7 +18,7 @@ from extraction.template import APPLICANT_COLUMNS
 SAMPLE = SAMPLES[2]  # 002: the tab-row layout, the 2019 template
 TEXT = SAMPLE.read_text(encoding="utf-8")
 GOLD_002 = GOLD[SAMPLE.stem]
-PROMPTS = prompts.load()  # the default version (v2: the "rows" shape)
+PROMPTS = prompts.load("v2")  # one call per section, the "rows" shape (the default is v4: one call per report)
 
 
 def applications_answer(gold=GOLD_002):
@@ -468,3 +468,20 @@ def test_a_section_the_labels_do_not_anchor_goes_verbatim_in_a_condensed_call():
     quoted = s.user_messages(0)[-1].split("<report>")[1]
     assert f"三、收到和处理政府信息公开申请情况\n{bare}" in quoted  # the model, reader of last resort, sees it all
     assert "【规章】" in quoted  # section 二 beside it is still condensed
+
+
+def test_the_gold_double_finds_the_report_of_every_condensed_quote_one_section_or_all():
+    # A cascade asks the model for one section alone: a short quote (000's 三 prints four values
+    # among blank cells, 107's 二 five zeros) must still be found, by its pieces and their blanks,
+    # among every report; or one printing the same text with the same values (an all-zero 四).
+    reports = V4_REPORTS + CORPUS + [GoldReport(p.name, p.read_text(encoding="utf-8"), GOLD[p.stem]) for p in SAMPLES]
+    with GoldServer(reports) as s:
+        for report in reports:
+            (parts,) = llm.requests(report.text, template.SECTIONS, 24_000, "report")
+            for asked in [parts, *([p] for p in parts)]:
+                messages, _ = llm.request_of(CONDENSED_PROMPTS, report.text, asked)
+                found = s.quoted_report({"messages": messages})
+                same = found is not None and all(
+                    printed(found.gold[p.section]) == printed(report.gold[p.section]) for p in asked
+                )
+                assert found is report or same, (report.name, found and found.name, [p.section for p in asked])
