@@ -3,8 +3,9 @@
 A report's located sections are asked in one call (prompt shape "report", v3 and the default v4,
 whose text is condensed by `condensed`), or each alone (v1, v2); every section has its own
 response model (`shapes`) of exact size (extra keys forbidden), so a model cannot invent a row.
-The hard identities run as a validator on that model: when they fail, instructor sends the model a short Chinese message
-naming the failing row or column, both sides and the difference, and asks again. Re-asks stop
+The hard identities run as a validator on that model: when they fail, instructor sends the
+model a short Chinese message naming the failing row or column, both sides and the difference,
+and asks again. Re-asks stop
 after `reasks`, when the token budget is spent, or as soon as the same failure repeats: a model
 that insists on the same numbers may be reading a source that is itself inconsistent, and the
 result is queued as such instead of being forced to balance.
