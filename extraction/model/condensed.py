@@ -50,10 +50,6 @@ from extraction.template import Section, Version
 SHORT = 60  # characters: a stretch naming no row up to this long is sent as printed
 MIN_NAMED = 0.5  # share of the version's rows the labels must name, else the section goes verbatim
 ELIDED = "…"
-# Blanks and cell separators at a stretch's ends: the places of blank cells, kept as printed.
-_EDGE_BLANKS = r"[\s|｜\u3000\xa0]*"
-_LEADING = re.compile(_EDGE_BLANKS)
-_TRAILING = re.compile(_EDGE_BLANKS + r"\Z")
 _MARKS = re.compile(r"[一二三四]、|（[一二三四五六七]）|\d+\.")
 
 
@@ -91,11 +87,20 @@ def _stretch(label: str, tags: list[str]) -> str:
     ellipsis; its blank ends kept either way."""
     if not tags and len(label.strip()) <= SHORT:
         return label
-    lead = _LEADING.match(label)
-    trail = _TRAILING.search(label)
-    assert lead is not None and trail is not None  # both may match empty
+    lead = 0
+    while lead < len(label) and _blank(label[lead]):
+        lead += 1
+    trail = len(label)
+    while trail > lead and _blank(label[trail - 1]):
+        trail -= 1
     middle = "".join(f"【{tag}】" for tag in tags) if tags else ELIDED
-    return label[: lead.end()] + middle + label[trail.start() :]
+    return label[:lead] + middle + label[trail:]
+
+
+def _blank(char: str) -> bool:
+    """Blanks and cell separators (line breaks, tabs, ideographic spaces, pipes): the places of
+    blank cells, kept as printed at a stretch's ends."""
+    return char.isspace() or char in "|｜"
 
 
 def _tag(row: tuple[str, str], before: tuple[str, str] | None) -> str:
