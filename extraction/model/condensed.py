@@ -1,5 +1,5 @@
 """The text a model reads of a located section: its printed values, with the template's row labels
-written as short tags (prompt version v4, `text.txt` saying "condensed").
+written as short tags (prompt version v4, whose `quote.txt` says "condensed").
 
 The template's long row labels, its identity notes and its column headers are the same in every
 report, and they cost more tokens than the values themselves (section 三 prints 25 labels of up
@@ -8,9 +8,10 @@ The parser already finds that by the labels (`anchored.runs` cuts a section into
 label text and runs of values; `named_*_rows` say which rows a stretch names), so here:
 
 - a stretch that names template rows becomes the tags of those rows, in the words the prompt
-  uses for them (三: 【一】 【（一）】 【（三）2】 … 【四】, as the outline ``一 二 三（一）…（七）四``
-  numbers them; 二: 【规章】 【行政许可】 …, its row names). The brackets keep a tag's own digit
-  apart from the printed ones: ``【（三）1】0000000``. The blanks and cell separators at the
+  uses for them (三: 【一】 【（一）】 【（三）1】 … 【四】, as the outline ``一 二 三（一）…（七）四``
+  numbers them, a sub-item right after one of its group by its number alone, 【2】, as the
+  template prints them: 6 Qwen tokens become 3; 二: 【规章】 【行政许可】 …, its row names).
+  The brackets keep a tag's own digit apart from the printed ones: ``【（三）1】0000000``. The blanks and cell separators at the
   stretch's two ends (line breaks, tabs, pipes, ideographic spaces: the places of blank cells
   beside the row's values) are kept as printed, so a row that prints fewer values than it has
   columns still shows where they stand;
