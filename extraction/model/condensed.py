@@ -11,10 +11,10 @@ label text and runs of values; `named_*_rows` say which rows a stretch names), s
   uses for them (三: 【一】 【（一）】 【（三）1】 … 【四】, as the outline ``一 二 三（一）…（七）四``
   numbers them, a sub-item right after one of its group by its number alone, 【2】, as the
   template prints them: 6 Qwen tokens become 3; 二: 【规章】 【行政许可】 …, its row names).
-  The brackets keep a tag's own digit apart from the printed ones: ``【（三）1】0000000``. The blanks and cell separators at the
-  stretch's two ends (line breaks, tabs, pipes, ideographic spaces: the places of blank cells
-  beside the row's values) are kept as printed, so a row that prints fewer values than it has
-  columns still shows where they stand;
+  The brackets keep a tag's own digit apart from the printed ones: ``【（三）1】0000000``.
+  The blanks and cell separators at the stretch's two ends (line breaks, tabs, pipes,
+  ideographic spaces: the places of blank cells beside the row's values) are kept as printed,
+  so a row that prints fewer values than it has columns still shows where they stand;
 - every run of values is kept verbatim and in order, from its first to its last value, spaces
   and separators included (how the digits of a run split into cells is the model's to read,
   as it is the identities' in the parser);
