@@ -127,7 +127,7 @@ def whole_report(count: Any, samples: list[Path]) -> None:
     print(f"\nwhole report ({len(samples)} samples + {len(corpus)} corpus texts), first asks only, TOOLS:")
     print("prompt tokens per report (messages + tool), ratio to the tokens of the three section texts alone")
     print(f"{'version':8} {'requests':>8} {'prompt':>7} {'sections':>8} {'ratio':>6} {'max ratio':>9}")
-    for version in ("v1", "v2", "v3"):
+    for version in ("v1", "v2", "v3", "v4"):
         prompt_set = prompts.load(version)
         sent = texts = requests = 0
         ratios = []

@@ -12,6 +12,10 @@ prompt and completion tokens; then a table of the slips: reports the slip change
 were accepted wrong (must be 0) and which check caught the rest (identity, grounding, coverage,
 disagreement with the parser, or the parser's reading kept).
 
+The double finds each request's report from the text it quotes (condensed text too, prompt v4);
+the summary counts the requests it took for another report's (`double_misread_requests`, must
+be 0, else a "caught" slip may be a misread).
+
 Tokens are counted on what the client really sent and got (messages + schema; the answer JSON)
 with Qwen's tokenizer when the `bench` extra is installed, otherwise in characters (said so).
 The cost line compares prompt tokens per report with the tokens of the three section texts alone.
@@ -114,6 +118,8 @@ def run(
                     "prompt": sum(count(prompt_text(b)) for b in sent),
                     "completion": sum(count(_answer(c)) for c in completions),
                     "changed": any(what for _, _, what in server.changes[changes:]),
+                    # Requests the double took for another report's (it answers from what was sent).
+                    "misread": sum(server.quoted_report(body) is not report for body in sent),
                     "caught": caught_by(findings, outcome.status, scored.exact),
                     "why": outcome.detail[:60],
                 }
@@ -180,6 +186,7 @@ def main() -> None:
                             "exact": sum(r["exact"] for r in rows),
                             "accepted_wrong": sum(r["status"] == "accepted" and not r["exact"] for r in rows),
                             "max_requests": max((r["requests"] for r in rows), default=0),
+                            "double_misread_requests": sum(r["misread"] for r in rows),
                             "mean_prompt": round(statistics.mean(r["prompt"] for r in model_rows)) if model_rows else 0,
                             "prompt_over_section_texts_overall": round(
                                 sum(r["prompt"] for r in model_rows) / sum(texts[r["report"]] for r in model_rows), 2
@@ -196,6 +203,8 @@ def main() -> None:
                     )
                 )
                 continue
+            if any(r["misread"] for r in rows):
+                print(f"double misread requests ({kind}, {name}): {[r['report'] for r in rows if r['misread']]}")
             changed = [r for r in rows if r["changed"]]
             caught = Counter(r["caught"] for r in changed)
             wrong = sum(r["status"] == "accepted" and not r["exact"] for r in rows)

@@ -102,10 +102,14 @@ class GoldServer(ScriptedServer):
                 return entry(body) if callable(entry) else entry
         return self.answer(body)
 
-    def answer(self, body: dict[str, Any]) -> dict[str, Any]:
+    def quoted_report(self, body: dict[str, Any]) -> GoldReport | None:
+        """The report a request quotes (in its longest ``<report>`` block), if any."""
         quoted = max((q for t in _texts(body) for q in _REPORT.findall(t)), key=len, default=None)
+        return self.quoting(quoted or "")
+
+    def answer(self, body: dict[str, Any]) -> dict[str, Any]:
         schema = request_schema(body)
-        report = self.quoting(quoted or "")
+        report = self.quoted_report(body)
         if report is None or schema is None:
             self.unknown += 1
             return {"status": 500, "error": "gold double: the request quotes no known report"}
@@ -133,13 +137,59 @@ class GoldServer(ScriptedServer):
     def quoting(self, quoted: str) -> GoldReport | None:
         """The report a quoted text was cut from. Lines are compared without their trailing
         blanks (the client may trim them on the way); only if none matches so, whitespace is
-        ignored altogether (a short section such as an all-zero 四 may then match several)."""
+        ignored altogether (a short section such as an all-zero 四 may then match several).
+
+        A condensed quote (prompt v4: row labels written as 【tags】, long prose as …) is no
+        substring of any report: what is left between its tags and ellipses is, piece by piece
+        and in order (with their blanks as printed, else ignoring blanks as above). Of the
+        reports that hold every piece so, the one holding them closest
+        together is the one quoted (an all-zero table's pieces are found in many a report, but
+        spread over it, past digits of its own)."""
         for norm in (_trimmed, lambda t: _WHITESPACE.sub("", t)):
             bare = norm(quoted).strip()
             found = next((r for r in self.reports if bare and bare in norm(r.text)), None)
             if found is not None:
                 return found
+        for norm in (_trimmed, lambda t: _WHITESPACE.sub("", t)):  # blanks as printed first: they place cells
+            pieces = [norm(x) for x in _ELIDED.split(quoted) if x.strip()]
+            if len(pieces) < 2:
+                return None
+            spans = {i: _span(pieces, norm(r.text)) for i, r in enumerate(self.reports)}
+            held = [(span, i) for i, span in spans.items() if span is not None]
+            if held:
+                return self.reports[min(held)[1]]
         return None
+
+
+# What a condensed quote puts in place of the text it leaves out: tags and ellipses.
+_ELIDED = re.compile(r"【[^】]*】|…")
+
+
+def _span(pieces: list[str], text: str) -> tuple[int, int] | None:
+    """How closely `text` holds `pieces` in order: the fewest digits, then characters, it holds
+    between them, trying every place the first piece is found; None when they are not all there.
+
+    Each later piece is looked for after some text that is not blank (a tag or an ellipsis
+    stands for a stretch of label text: the values on either side were separate runs).
+    Condensing leaves out labels, not values, so the report quoted skips few digits (its
+    labels' enumeration), another report its own values."""
+    best = None
+    start = text.find(pieces[0])
+    while start >= 0:
+        at, skipped = start + len(pieces[0]), 0
+        for piece in pieces[1:]:
+            label = _LABEL.search(text, at)
+            found = text.find(piece, label.end()) if label else -1
+            if found < 0:
+                return best  # a later start finds this piece no sooner
+            skipped += sum(c.isdigit() for c in text[at:found])
+            at = found + len(piece)
+        best = min(best or (skipped, at - start), (skipped, at - start))
+        start = text.find(pieces[0], start + 1)
+    return best
+
+
+_LABEL = re.compile(r"[^\s|｜]")
 
 
 def _trimmed(text: str) -> str:

@@ -14,15 +14,14 @@ from extraction.storage import store
 
 
 def faithful(body):
-    """Answer whichever section the request is about, slowly, as a real model would take time."""
-    prompt = body["messages"][-1]["content"]
-    if "第二部分" in prompt:
-        answer = proactive_answer()
-    elif "第三部分" in prompt:
-        answer = applications_answer()
-    else:
-        answer = review_answer()
-    return {"delay": 0.15, "json": answer}
+    """Answer the report call (every section in one, the default prompt), slowly, as a real model
+    takes time: about what three section calls took, so the kill still lands mid-batch."""
+    answer = {
+        "proactive": proactive_answer(),
+        "applications": applications_answer(),
+        "review_litigation": review_answer(),
+    }
+    return {"delay": 0.45, "json": answer}
 
 
 def test_killed_batch_resumes_without_duplicates_or_losses(tmp_path):

@@ -100,23 +100,33 @@ def test_a_model_answer_that_could_not_be_used_does_not_call_the_document_not_a_
     assert "document.not_a_report" not in ids
 
 
-def test_retry_model_failures_asks_again_only_the_sections_whose_call_failed(db, tmp_path):
-    path = tmp_path / "r.txt"
-    text = SAMPLES[2].read_text(encoding="utf-8")
-    path.write_text(text, encoding="utf-8")
-    gold = GoldReport(SAMPLES[2].name, text, GOLD[SAMPLES[2].stem])
-    with GoldServer([gold]) as s:
-        s.add(s.answer, {"status": 503}, {"status": 503})  # 二 answered; then the endpoint goes down
-        first = pipeline.run(db, [str(path)], settings=_model_settings(db, s))[0]
-    assert first.status == "queued"
-    assert pipeline.pending(db, model_failures=True) == [first.doc_id]
-    with GoldServer([gold]) as s:
+def test_retry_model_failures_asks_again_only_the_reports_whose_call_failed(db, tmp_path):
+    # The default prompt asks for a report's sections in one call: a report is answered or its call
+    # failed as a whole (per-section retries in one report: tests/model/test_llm.py, cached sections).
+    reports, paths = [], []
+    for sample in (SAMPLES[2], SAMPLES[1]):
+        text = sample.read_text(encoding="utf-8")
+        reports.append(GoldReport(sample.name, text, GOLD[sample.stem]))
+        paths.append(tmp_path / sample.name)
+        paths[-1].write_text(text, encoding="utf-8")
+    _, failing = reports
+
+    with GoldServer(reports) as s:
+
+        def down_for_the_second(body):  # the endpoint fails the second report's call only
+            return {"status": 503} if s.quoted_report(body) is failing else s.answer(body)
+
+        s.add(down_for_the_second, down_for_the_second)
+        first = pipeline.run(db, [str(p) for p in paths], settings=_model_settings(db, s))
+    assert [o.status for o in first] == ["accepted", "queued"] and len(s.requests) == 2
+    assert pipeline.pending(db, model_failures=True) == [first[1].doc_id]
+    with GoldServer(reports) as s:
         todo = pipeline.pending(db, model_failures=True)
         again = pipeline.extract_documents(db, todo, settings=_model_settings(db, s))
-    parts = ("第二部分", "第三部分", "第四部分")
-    sections = [next(k for k in parts if k in r["messages"][-1]["content"]) for r in s.requests]
-    assert sections == ["第三部分", "第四部分"]  # 二's answer, paid for, comes from the store
-    assert again[0].status == "accepted"
+    # One call, for the report that failed; the accepted one's answer, paid for, is not asked again.
+    assert len(s.requests) == 1 and s.quoted_report(s.requests[0]) is failing
+    assert set(s.requests[0]["tools"][0]["function"]["parameters"]["properties"]) == {"二", "三", "四"}
+    assert again[0].status == "accepted" and store.find_document(db, str(paths[0]))["status"] == "accepted"
     assert pipeline.pending(db, model_failures=True) == []
 
 

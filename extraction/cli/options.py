@@ -63,7 +63,8 @@ PromptVersion = Annotated[
     str | None,
     typer.Option(
         "--prompt-version",
-        help="Folder under prompts/: v2 (default, a call per section), v3 (a call per report), v1."
+        help="Folder under prompts/: v4 (default, a call per report, sections condensed), v3 (a call per"
+        " report, verbatim), v2 (a call per section), v1."
         " Default from XXGK_PROMPT_VERSION.",
     ),
 ]

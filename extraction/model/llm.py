@@ -1,9 +1,11 @@
-"""The language-model extractor: one narrow call per section through instructor, checked by the identities.
+"""The language-model extractor: narrow calls through instructor, checked by the identities.
 
-Each section is sent alone with its own response model (`shapes`) whose fields are the template's
-row keys (extra keys forbidden), so a model cannot invent a row. The hard identities run as a
-validator on that model: when they fail, instructor sends the model a short Chinese message
-naming the failing row or column, both sides and the difference, and asks again. Re-asks stop
+A report's located sections are asked in one call (prompt shape "report", v3 and the default v4,
+whose text is condensed by `condensed`), or each alone (v1, v2); every section has its own
+response model (`shapes`) of exact size (extra keys forbidden), so a model cannot invent a row.
+The hard identities run as a validator on that model: when they fail, instructor sends the
+model a short Chinese message naming the failing row or column, both sides and the difference,
+and asks again. Re-asks stop
 after `reasks`, when the token budget is spent, or as soon as the same failure repeats: a model
 that insists on the same numbers may be reading a source that is itself inconsistent, and the
 result is queued as such instead of being forced to balance.
@@ -32,7 +34,7 @@ from pydantic import BaseModel, ValidationError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
 from extraction import checks, template
-from extraction.model import attempts, endpoint, grounding, shapes
+from extraction.model import attempts, condensed, endpoint, grounding, shapes
 from extraction.model import prompts as prompt_files
 from extraction.model.attempts import Call as Call  # pipeline and the store read it here
 from extraction.model.prompts import PromptSet
@@ -258,7 +260,8 @@ def request_of(prompts: PromptSet, text: str, parts: list[Part]) -> tuple[list[d
     if prompts.shape == "report":
         model: type[BaseModel] = shapes.report_model(tuple((p.section, p.version) for p in parts))
         asks = [prompts.render(p.section, version=p.version, **_outline(p.section, p.version, True)) for p in parts]
-        user = prompts.render("report", parts="\n".join(asks), text=_quoted(text, parts))
+        quoted = _quoted(text, parts, condense=prompts.quote == "condensed")
+        user = prompts.render("report", parts="\n".join(asks), text=quoted)
     else:
         (part,) = parts
         model = answer_model(part.section, part.version, prompts.shape)
@@ -277,16 +280,29 @@ def _per_section(answer: BaseModel | None) -> dict[Section, shapes.Answer]:
     return {answer.section: answer}
 
 
-def _quoted(text: str, parts: list[Part]) -> str:
+def _quoted(text: str, parts: list[Part], condense: bool = False) -> str:
     """The parts' text, quoted once: spans that touch or overlap are one stretch (the sections of
-    a report follow each other); stretches apart are separate <report> blocks."""
-    stretches: list[list[int]] = []
+    a report follow each other); stretches apart are separate <report> blocks.
+
+    `condense`: each part of a stretch whose parts do not overlap (located sections, not the
+    chunks of a text where location failed) is sent as `condensed.condense` writes it, a line
+    per section: each writes its rows in its own words (二 its row names, 三 its numbering, 四
+    as printed), so the asks' words tell them apart without a heading.
+    """
+    stretches: list[list[Part]] = []
     for part in sorted(parts, key=lambda p: p.start):
-        if stretches and part.start <= stretches[-1][1]:
-            stretches[-1][1] = max(stretches[-1][1], part.end)
+        if stretches and part.start <= max(p.end for p in stretches[-1]):
+            stretches[-1].append(part)
         else:
-            stretches.append([part.start, part.end])
-    return "\n</report>\n<report>\n".join(text[a:b] for a, b in stretches)
+            stretches.append([part])
+    quoted = []
+    for group in stretches:
+        start, end = group[0].start, max(p.end for p in group)
+        if condense and all(a.end <= b.start for a, b in itertools.pairwise(group)):
+            quoted.append("\n".join(condensed.condense(text, p.start, p.end, p.section, p.version) for p in group))
+        else:
+            quoted.append(text[start:end])
+    return "\n</report>\n<report>\n".join(quoted)
 
 
 def _after_failure(

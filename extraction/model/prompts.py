@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT = "v2"
+DEFAULT = "v4"
 DEFAULT_VERSION = os.environ.get("XXGK_PROMPT_VERSION", DEFAULT)
 _FILES = ("system", "proactive", "applications", "review_litigation", "reask")
 # How the answer is shaped, which the prompt's words describe: "keyed" (a field per template row,
@@ -17,6 +17,10 @@ _FILES = ("system", "proactive", "applications", "review_litigation", "reask")
 # section; the section files then hold only what one part asks, and `report.md` frames the call
 # around them). Read from the folder's shape.txt, "keyed" without one.
 SHAPES = ("keyed", "rows", "report")
+# How the report's text is quoted: "verbatim" (v1-v3, and the default without the file) or
+# "condensed" (v4: the row labels of a located section written as short tags, its values as
+# printed; `condensed.condense`). Read from the folder's quote.txt.
+QUOTES = ("verbatim", "condensed")
 
 
 def prompts_dir() -> Path:
@@ -29,6 +33,7 @@ class PromptSet:
     version: str  # "v1@3f2a9c1e": folder name and a hash of the files, recorded with every extraction
     texts: dict[str, str]
     shape: str = "keyed"
+    quote: str = "verbatim"
 
     def render(self, name: str, **values: str) -> str:
         text = self.texts[name]
@@ -46,8 +51,16 @@ def load(version: str = DEFAULT_VERSION) -> PromptSet:
     shape = shape_file.read_text(encoding="utf-8").strip() if shape_file.exists() else "keyed"
     if shape not in SHAPES:
         raise ValueError(f"prompt version {version!r}: shape.txt says {shape!r}; known shapes: {SHAPES}")
+    quote_file = folder / "quote.txt"
+    quote = quote_file.read_text(encoding="utf-8").strip() if quote_file.exists() else "verbatim"
+    if quote not in QUOTES or (quote != "verbatim" and shape != "report"):
+        raise ValueError(
+            f"prompt version {version!r}: quote.txt says {quote!r}; known: {QUOTES} (condensed needs shape report)"
+        )
     files = (*_FILES, "report") if shape == "report" else _FILES
     texts = {name: (folder / f"{name}.md").read_text(encoding="utf-8").strip() for name in files}
-    material = [texts[n] for n in files] + ([shape] if shape != "keyed" else [])
+    material = (
+        [texts[n] for n in files] + ([shape] if shape != "keyed" else []) + ([quote] if quote != "verbatim" else [])
+    )
     digest = hashlib.sha256("\0".join(material).encode()).hexdigest()[:8]
-    return PromptSet(f"{version}@{digest}", texts, shape)
+    return PromptSet(f"{version}@{digest}", texts, shape, quote)

@@ -26,6 +26,15 @@ def settings(db, server, kind="cascade", **overrides):
     return pipeline.prepare(db, kind, llm.LLMConfig(**values))
 
 
+def whole() -> dict:
+    """A report call's answer (prompt v4, the default: the located sections in one call), per section."""
+    return {
+        "proactive": proactive_answer(),
+        "applications": applications_answer(),
+        "review_litigation": review_answer(),
+    }
+
+
 def squashed_section_three(text: str) -> str:
     """Section 三 squashed onto one space-separated line: its blank cells print nothing, so which
     column each number stands in is left open by the text (the parser lists the readings)."""
@@ -52,11 +61,13 @@ def misread(cell: tuple[str, str], value: int):
 def test_cascade_sends_only_the_section_the_parser_read_wrong_and_takes_the_grounded_answer(db, monkeypatch):
     monkeypatch.setattr(cascade.layout, "parse", misread(("granted", "natural_person"), 7))
     text = S002.read_text(encoding="utf-8")
-    with ScriptedServer([{"json": applications_answer()}]) as s:
+    with ScriptedServer([{"json": {"applications": applications_answer()}}]) as s:
         prepared = settings(db, s)
         work = cascade.extract(text, prepared)
-    assert len(s.requests) == 1 and "本年新收" in s.user_messages(0)[-1]
-    assert "四、政府信息公开行政复议" not in s.user_messages(0)[-1]  # only the failing section is sent
+    # One call, for section 三 alone: its schema and its text (condensed: rows as tags), not 二's.
+    assert len(s.requests) == 1 and set(s.requests[0]["tools"][0]["function"]["parameters"]["properties"]) == {"三"}
+    quoted = s.user_messages(0)[-1].split("<report>")[1]
+    assert "【（三）1】" in quoted and "【规章】" not in quoted and "第二十条" not in quoted
     assert work.extraction.extractor == "layout+llm:double"
     assert work.extraction.layouts["applications"] == "llm:double"
     assert work.extraction.report.applications.values() == GOLD[S002.stem]["applications"]
@@ -66,7 +77,7 @@ def test_cascade_sends_only_the_section_the_parser_read_wrong_and_takes_the_grou
 def test_cascade_does_not_ask_the_model_to_settle_what_the_text_leaves_open(db, tmp_path):
     path = tmp_path / "r.txt"
     path.write_text(squashed_section_three(S002.read_text(encoding="utf-8")), encoding="utf-8")
-    with ScriptedServer([{"json": applications_answer()}]) as s:
+    with ScriptedServer([{"json": {"applications": applications_answer()}}]) as s:
         outcome = pipeline.run(db, [str(path)], settings=settings(db, s))[0]
     assert s.requests == [] and outcome.status == "queued"
     findings = store.findings(db, store.current_extraction(db, outcome.doc_id)["id"])
@@ -78,8 +89,7 @@ def test_a_model_reading_of_what_the_text_leaves_open_is_never_accepted(db, tmp_
     (grounded) and balances; it is still one of the readings the text allows, so a person chooses."""
     path = tmp_path / "r.txt"
     path.write_text(squashed_section_three(S002.read_text(encoding="utf-8")), encoding="utf-8")
-    answers = [{"json": proactive_answer()}, {"json": applications_answer()}, {"json": review_answer()}]
-    with ScriptedServer(answers) as s:
+    with ScriptedServer([{"json": whole()}]) as s:
         outcome = pipeline.run(db, [str(path)], settings=settings(db, s, kind="llm"))[0]
     assert outcome.status == "queued"
     extraction = store.current_extraction(db, outcome.doc_id)
@@ -91,13 +101,14 @@ def test_a_model_reading_of_what_the_text_leaves_open_is_never_accepted(db, tmp_
 
 def test_cascade_keeps_the_parser_when_the_model_reads_the_same_inconsistent_source(db):
     printed = {row: [cols[c] for c in cols] for row, cols in GOLD[S004.stem]["applications"].items()}
-    with ScriptedServer([{"json": printed}, {"json": printed}]) as s:
+    with ScriptedServer([{"json": {"applications": printed}}] * 2) as s:
         outcome = pipeline.run(db, [str(S004)], settings=settings(db, s))[0]
     assert outcome.status == "queued"
     extraction = store.current_extraction(db, outcome.doc_id)
     assert extraction["extractor"] == "layout"  # a tie keeps the parser, which has spans
     calls = list(db["llm_calls"].rows_where("doc_id = ?", [outcome.doc_id]))
     assert len(calls) == 2  # stopped early: the same failure repeated
+    assert "勾稽关系" in calls[1]["messages"]  # re-asked for the identities, not for the answer's shape
     ids = {f.id for f in store.findings(db, extraction["id"])}
     assert "applications.handled_sum.total.blank_total" in ids
 
@@ -107,9 +118,10 @@ def test_both_records_agreement_and_queues_a_disagreement_with_both_values(db):
     wrong["granted"] = [2, 3, 1, None, None, None, 6]  # the cell the tab layout shifts
     wrong["total_handled"] = [4, 3, 1, None, None, None, 8]
     wrong["new_received"] = [4, 3, 1, None, None, None, 8]
-    script = [{"json": proactive_answer()}, {"json": wrong}, {"json": review_answer()}]
+    script = [{"json": {**whole(), "applications": wrong}}]  # one call for the report
     with ScriptedServer(script) as s:
         outcome = pipeline.run(db, [str(S002)], settings=settings(db, s, kind="both"))[0]
+    assert len(s.requests) == 1
     assert outcome.status == "queued"
     extraction = store.current_extraction(db, outcome.doc_id)
     agreement = json.loads(extraction["agreement"])
@@ -125,27 +137,28 @@ def test_exhausted_reasks_queue_the_document_with_every_attempt_stored(db):
     for total in (1, 2, 3):
         answer = applications_answer()
         answer["total_handled"][6] = total
-        answers.append({"json": answer})
-    script = [{"json": proactive_answer()}, *answers, {"json": review_answer()}]
-    with ScriptedServer(script) as s:
+        answers.append({"json": {**whole(), "applications": answer}})  # the report call, asked again
+    with ScriptedServer(answers) as s:
         outcome = pipeline.run(db, [str(S002)], settings=settings(db, s, kind="llm"))[0]
     assert outcome.status == "queued"
     extraction = store.current_extraction(db, outcome.doc_id)
-    calls = list(db["llm_calls"].rows_where("extraction_id = ? and section = 'applications'", [extraction["id"]]))
+    calls = list(db["llm_calls"].rows_where("extraction_id = ?", [extraction["id"]]))
     assert [c["attempt"] for c in calls] == [1, 2, 3] and all(c["completion"] for c in calls)
+    assert {c["section"] for c in calls} == {"proactive+applications+review_litigation"}
     assert extraction["prompt_version"].startswith(f"{prompts.DEFAULT}@") and extraction["mode"] == "TOOLS"
-    assert json.loads(extraction["usage"])["requests"] == 5
+    assert json.loads(extraction["usage"])["requests"] == 3  # the report call and its two re-asks
+    ids = {f.id for f in store.findings(db, extraction["id"])}
+    assert "applications.llm.reasks_exhausted" in ids and not any(i.startswith("proactive.llm") for i in ids)
 
 
 def test_identical_requests_are_served_from_the_store_without_a_call(db):
-    script = [{"json": proactive_answer()}, {"json": applications_answer()}, {"json": review_answer()}]
-    with ScriptedServer(script) as s:
+    with ScriptedServer([{"json": whole()}]) as s:
         run = settings(db, s, kind="llm")
         pipeline.run(db, [str(S002)], settings=run)
-        assert len(s.requests) == 3
+        assert len(s.requests) == 1  # one call for the report
         doc_id = next(store.documents(db))["id"]
         outcome = pipeline.extract_document(db, doc_id, settings=run)
-        assert len(s.requests) == 3  # no new request
+        assert len(s.requests) == 1  # no new request: each section's answer is filed under its own key
     assert outcome.status == "accepted"
     usage = json.loads(store.current_extraction(db, doc_id)["usage"])
     assert usage["cache_hits"] == 3 and usage["requests"] == 0
@@ -176,7 +189,7 @@ def test_concurrent_extraction_files_every_document_once(db, tmp_path):
         outcomes = pipeline.run(db, paths, settings=settings(db, s, kind="llm"), concurrency=3)
     assert [o.status for o in outcomes] == ["accepted"] * 6
     # The six share their sections' text: one filed before another starts gives it the stored answers.
-    assert db["extractions"].count == 6 and len(s.requests) <= 18
+    assert db["extractions"].count == 6 and len(s.requests) <= 6  # one call per report
     assert len({e["doc_id"] for e in db["extractions"].rows}) == 6
 
 
@@ -192,15 +205,14 @@ def test_without_an_endpoint_cascade_is_the_parser_and_says_how_to_enable_the_mo
 
 def test_cli_runs_the_model_from_options(tmp_path, monkeypatch):
     monkeypatch.delenv("XXGK_LLM_BASE_URL", raising=False)
-    script = [{"json": proactive_answer()}, {"json": applications_answer()}, {"json": review_answer()}]
-    with ScriptedServer(script) as s:
+    with ScriptedServer([{"json": whole()}]) as s:
         args = ["run", str(S002), "--db", str(tmp_path / "x.db"), "--extractor", "llm"]
         args += ["--llm-base-url", s.base_url, "--llm-model", "double", "--llm-mode", "JSON_SCHEMA"]
         result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "1 accepted" in result.output
     status = CliRunner().invoke(app, ["status", "--db", str(tmp_path / "x.db")])
-    assert "3 requests, 300 prompt + 60 completion tokens" in status.output
+    assert "1 requests, 100 prompt + 20 completion tokens" in status.output  # one call for the report
 
 
 @pytest.mark.parametrize("kind", cascade.KINDS)

@@ -181,9 +181,10 @@ def test_a_later_good_run_after_a_wrong_mode_reads_the_report(tmp_path):
     with ScriptedServer(rejects_tools=True) as s:
         failed, _ = _run_cli(tmp_path, s.base_url, "--llm-model", "double", "--llm-mode", "TOOLS")
     assert failed.exit_code == 2
-    answers = [{"json": proactive_answer(TEXT)}, {"json": applications_answer()}, {"json": review_answer()}]
+    whole = {"proactive": proactive_answer(TEXT), "applications": applications_answer()}
+    answers = [{"json": {**whole, "review_litigation": review_answer()}}]  # one report call
     with ScriptedServer(answers) as s:
         result, db = _run_cli(tmp_path, s.base_url, "--llm-model", "double", "--llm-mode", "JSON_SCHEMA")
     assert result.exit_code == 0, result.output
     assert {k: n for k, n in store.status_counts(db).items() if n} == {"accepted": 1}
-    assert len(s.checks) == 1 and len(s.requests) == 3  # one mode check for the batch, one call per section
+    assert len(s.checks) == 1 and len(s.requests) == 1  # one mode check for the batch, one call for the report
