@@ -92,10 +92,12 @@ def test_a_number_whose_column_the_text_does_not_fix_is_an_ambiguity_not_a_guess
     assert "3 or blank" in ambiguous[0].message or "blank or 3" in ambiguous[0].message
 
 
-def test_a_zero_whose_column_the_text_does_not_fix_is_noted_without_blocking():
+def test_a_zero_whose_column_the_text_does_not_fix_blocks_acceptance_since_blank_and_0_differ():
     extraction = layout.parse(short_row_report("0"))
     notes = [f for f in extraction.findings if f.id == "applications.layout.zero_placement"]
-    assert notes and notes[0].severity == "soft" and not notes[0].blocks_acceptance
+    assert notes and notes[0].blocks_acceptance
+    assert ("applications", "new_received", "natural_person") in notes[0].cells
+    assert "0 or blank" in notes[0].message or "blank or 0" in notes[0].message
     assert not [f for f in extraction.findings if f.id == "applications.layout.ambiguous"]
 
 
