@@ -255,7 +255,9 @@ def new_review(rng: random.Random, gold: dict[str, Any]) -> dict[str, dict[str, 
 
 
 def new_proactive(rng: random.Random, gold: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
-    """Section 二's counts, which no identity binds: often 0, mostly small, sometimes large."""
+    """Section 二's counts, which no identity binds: as the crawled agencies print them, half 0,
+    most of the rest one digit, some two, a few three (a run-together row of such is often cut
+    one way only: "0017" over three columns is 0|0|17)."""
     old = gold.get("proactive")
     if not old:
         return None
@@ -266,7 +268,8 @@ def new_proactive(rng: random.Random, gold: dict[str, Any]) -> dict[str, dict[st
             if value is None or _kind("proactive", column) != "count":
                 out[row][column] = value
             else:
-                out[row][column] = rng.choice((0, 0, rng.randint(1, 9), rng.randint(1, 60), rng.randint(60, 3000)))
+                digits = rng.choices((0, 1, 2, 3), weights=(50, 35, 12, 3))[0]
+                out[row][column] = rng.randint(10 ** (digits - 1), 10**digits - 1) if digits else 0
     return out
 
 
@@ -309,6 +312,8 @@ def make(mould: str, family: str, text: str, gold: dict[str, Any], rng: random.R
     drop_rules = (
         crawl and "regulations" in (gold.get("proactive") or {}) and "issued" in gold["proactive"]["regulations"]
     ) and rng.random() < 0.25
+    # A browser copy of the same page: a line per row instead of the body on one line.
+    per_line = crawl and "\n" not in text[min(s.start for s in spans.values()) :].strip() and rng.random() < 0.15
     for section in template.SECTIONS:
         span = spans.get(section)
         values = new[section]
@@ -319,6 +324,11 @@ def make(mould: str, family: str, text: str, gold: dict[str, Any], rng: random.R
             variants.append(f"{section} kept (gold not found in print)")
             continue
         sib_gold[section] = deepcopy(values)
+        if per_line and section != "review_litigation":
+            for (token, cells), after in zip(aligned, [*aligned[1:], None], strict=True):
+                if after is None or after[1][0].row != cells[-1].row:
+                    end = token.end + next(len(u) for u in ("万元", "元", "") if text.startswith(u, token.end))
+                    edits.append((end, end, "\n"))
         for token, cells in aligned:
             if merge_six and section == "applications" and cells[0].row in generator.renderers.MERGED_SIX:
                 edits.append((token.start, token.end, ""))
@@ -340,6 +350,8 @@ def make(mould: str, family: str, text: str, gold: dict[str, Any], rng: random.R
                     ),
                 )
             )
+    if per_line:
+        variants.append("a line per row")
     if merge_six and sib_gold.get("applications"):
         for r in generator.renderers.MERGED_SIX:
             sib_gold["applications"][r] = {c: None for c in sib_gold["applications"][r]}
