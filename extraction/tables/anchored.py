@@ -61,9 +61,15 @@ _OTHER_HANDLING = re.compile(r"其\s*他\s*处\s*理")
 _TOTAL_HANDLED = re.compile(r"[(（]?\s*七\s*[)）]?\s*[、.．]?\s*总\s*计")
 
 
+# A page number between dashes, as converted pages print their footers ("— 7 —", "- 12 -"):
+# neither the number nor the dashes are cells.
+_PAGE_NUMBER = re.compile(rf"(?<!\S)[-－—–]{{1,2}}[ \u3000]*[{_D}]{{1,3}}[ \u3000]*[-－—–]{{1,2}}(?!\S)")
+
+
 def tokens(text: str, start: int, end: int) -> Cells:
     """The printed values between `start` and `end`, in order."""
     end = min(end, len(text))
+    footers = [m.span() for m in _PAGE_NUMBER.finditer(text, start, end)]
     out: Cells = []
     for match in _VALUE.finditer(text, start, end):
         a, b = match.span()
@@ -81,6 +87,8 @@ def tokens(text: str, start: int, end: int) -> Cells:
             continue  # "467条", "共 3 页": no row label starts with a unit
         out.append((printed, a, b))
     out += [(m.group(), m.start(), m.end()) for m in _MARK.finditer(text, start, end)]
+    if footers:
+        out = [cell for cell in out if not any(x <= cell[1] < y for x, y in footers)]
     return sorted(out, key=lambda cell: cell[1])
 
 

@@ -194,3 +194,13 @@ def test_page_chrome_after_a_bare_3_other_does_not_hide_the_row():
     )
     named = _named(_rows(text))
     assert "other_misc" in named and named["total_handled"] == ["1000001"]
+
+
+def test_a_page_number_between_dashes_is_no_cell_of_the_row_above_it():
+    text = (
+        HEAD + "\n一、本年新收政府信息公开申请数量 3 0 0 0 0 0 3\n— 7 —\n"
+        "二、上年结转政府信息公开申请数量 0 0 0 0 0 0 0\n- 12 -\n"
+    )
+    named = _named(_rows(text))
+    assert named["new_received"] == ["3", "0", "0", "0", "0", "0", "3"]
+    assert named["carried_over"] == ["0"] * 7
