@@ -398,11 +398,11 @@ def _variants(text: str, family: str, rng: random.Random, variants: list[str]) -
             marks = [m.start() for m in re.finditer(r"（[一二三四五六七]）|[二三四]、", text[span.start : span.end])]
             if len(marks) > 3:
                 at = span.start + rng.choice(marks[2:])
-                if "\n" in text[span.start : span.end]:
+                if not family.startswith("crawl"):  # a converted PDF's page footer, on a line of its own
                     footer = rng.choice(_FOOTERS_LINE).format(n=rng.randint(2, 9), m=rng.randint(9, 12))
                     at = text.rfind("\n", span.start, at) + 1 or at
                     text = text[:at] + footer + "\n" + text[at:]
-                else:
+                else:  # a web page's furniture between rows (a crawl or a browser copy)
                     text = text[:at] + rng.choice(_FOOTERS_CRAWL) + text[at:]
                 variants.append("page footer")
     return text
