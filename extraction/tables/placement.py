@@ -139,7 +139,7 @@ def uncut_run(cells: Row) -> RawCell | None:
 
 Split = tuple[int, tuple[Value, ...], Callable[[], Row]]  # extra cuts, the numbers, their cells
 Way = tuple[tuple[int, int], ...]  # a printed cell's numbers, as (start, end) offsets in its text
-# A cell this short has few ways (at most 2,048): they are made once and kept.
+# A cell this short has few ways (at most 2,048): they are made once and kept for many texts.
 _KEPT_WAYS = 12
 
 
@@ -253,11 +253,24 @@ def _cutter(printed: Row, picks: tuple[Way, ...]) -> Callable[[], Row]:
     return parts
 
 
-@lru_cache(maxsize=4096)
 def _ways(text: str, width: int) -> tuple[tuple[Way, tuple[Value, ...]], ...]:
     """The ways one printed cell may hold numbers, as (start, end) offsets with their values:
     as printed, then (a run of digits) cut into two or more. No printed count starts with 0:
-    "0005" is cells run together, never one number."""
+    "0005" is cells run together, never one number.
+
+    Kept for reuse: a short cell's few ways for thousands of texts, a long run's (some 20 MB for
+    20 digits over section 三's seven columns) for the last few only, so that a report of many
+    different long runs does not hold them all."""
+    return _short_ways(text, width) if len(text) <= _KEPT_WAYS else _long_ways(text, width)
+
+
+@lru_cache(maxsize=4096)
+def _short_ways(text: str, width: int) -> tuple[tuple[Way, tuple[Value, ...]], ...]:
+    return tuple(_ways_within(text, width))
+
+
+@lru_cache(maxsize=4)
+def _long_ways(text: str, width: int) -> tuple[tuple[Way, tuple[Value, ...]], ...]:
     return tuple(_ways_within(text, width))
 
 
