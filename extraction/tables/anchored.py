@@ -61,9 +61,10 @@ _OTHER_HANDLING = re.compile(r"其\s*他\s*处\s*理")
 _TOTAL_HANDLED = re.compile(r"[(（]?\s*七\s*[)）]?\s*[、.．]?\s*总\s*计")
 
 
-# A page number between dashes, as converted pages print their footers ("— 7 —", "- 12 -"):
-# neither the number nor the dashes are cells.
-_PAGE_NUMBER = re.compile(rf"(?<!\S)[-－—–]{{1,2}}[ \u3000]*[{_D}]{{1,3}}[ \u3000]*[-－—–]{{1,2}}(?!\S)")
+# A page number between dashes on a line of its own, as converted pages print their footers
+# ("— 7 —", "- 12 -"): neither the number nor the dashes are cells. (Within a line, "0 — 4 —"
+# may be cells: the model stage's grounding reads folios the same way.)
+_PAGE_NUMBER = re.compile(rf"(?m)^[ \u3000]*[-－—–]{{1,2}}[ \u3000]*[{_D}]{{1,4}}[ \u3000]*[-－—–]{{1,2}}[ \u3000]*$")
 
 
 def tokens(text: str, start: int, end: int) -> Cells:

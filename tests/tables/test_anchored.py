@@ -204,3 +204,6 @@ def test_a_page_number_between_dashes_is_no_cell_of_the_row_above_it():
     named = _named(_rows(text))
     assert named["new_received"] == ["3", "0", "0", "0", "0", "0", "3"]
     assert named["carried_over"] == ["0"] * 7
+    # Within a line the dashes and the number may be cells ("/"-like marks and a value).
+    inline = _named(_rows(HEAD + "\n二、上年结转政府信息公开申请数量 0 — 4 —\n"))
+    assert "4" in inline["carried_over"]
