@@ -17,13 +17,15 @@ from extraction.synth import generator
 
 
 def test_samples_with_a_blank_total_are_queued_with_that_finding_and_the_rest_accepted(db):
+    # (002 waits too: its tab export loses empty fields, so where a lone 0 stands, blank or 0, is
+    # not fixed by its text.)
     outcomes = {o.name: o for o in pipeline.run(db, [str(p) for p in SAMPLES])}
     for path in SAMPLES:
         doc = store.find_document(db, str(path))
         failing = [f for f in store.findings(db, doc["current_extraction"]) if f.blocks_acceptance]
         blank_totals = [f for f in failing if f.id.endswith("blank_total")]
         printed_blank_total = path.stem.startswith(("000", "004"))
-        assert (doc["status"] == "queued") == printed_blank_total, path.stem
+        assert (doc["status"] == "queued") == (printed_blank_total or path.stem.startswith("002")), path.stem
         assert bool(blank_totals) == printed_blank_total
         assert outcomes[str(path)].status == doc["status"]
 
@@ -192,7 +194,7 @@ def _batch_with(tmp_path, make, name):
     """An inbox of a hostile file between two good reports."""
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    (inbox / "a_good.txt").write_text(SAMPLES[2].read_text(encoding="utf-8"), encoding="utf-8")
+    (inbox / "a_good.txt").write_text(SAMPLES[1].read_text(encoding="utf-8"), encoding="utf-8")
     make(inbox / name)
     (inbox / "z_good.txt").write_text(SAMPLES[3].read_text(encoding="utf-8"), encoding="utf-8")
     return inbox
@@ -204,14 +206,14 @@ def _store_intact(db):
 
 
 def test_a_report_that_takes_past_the_time_limit_to_extract_fails_naming_it_and_is_not_retried(db, tmp_path):
-    # A real slow input: rows of 20-digit runs, which the layout parser weighs for 10-25 s.
+    # A real slow input: rows of 20-digit runs, which the layout parser weighs for some 3-5 s.
     inbox = _batch_with(tmp_path, hostile.digit_runs, "m_digits.txt")
-    budget = workers.Budget(seconds=2)
+    budget = workers.Budget(seconds=1)
     started = time.monotonic()
     outcomes = {o.name.rsplit("/", 1)[-1]: o for o in pipeline.run(db, [str(inbox)], budget=budget)}
     assert time.monotonic() - started < 30
     slow = outcomes["m_digits.txt"]
-    assert slow.status == "failed" and "took longer than 2 s to extract its tables" in slow.detail
+    assert slow.status == "failed" and "took longer than 1 s to extract its tables" in slow.detail
     assert "XXGK_DOC_SECONDS" in store.document(db, slow.doc_id)["error"]
     assert outcomes["a_good.txt"].status == outcomes["z_good.txt"].status == "accepted"
     _store_intact(db)
@@ -227,11 +229,21 @@ def test_a_report_that_takes_past_the_time_limit_to_extract_fails_naming_it_and_
     assert forced.status == "queued" and store.document(db, slow.doc_id)["error"] is None
 
 
-def test_a_report_that_needs_more_than_the_memory_limit_to_extract_fails_naming_it(db, tmp_path):
+def test_a_report_that_needs_more_than_the_memory_limit_to_extract_fails_naming_it(tmp_path):
+    # The 20-digit runs make a worker grow by some 80-110 MB; a good report, by under 20 MB. Run
+    # from a fresh process: forked from a long test session, a worker first fills the free room
+    # of the heap it inherits, which its growth does not show.
     inbox = _batch_with(tmp_path, hostile.digit_runs, "m_digits.txt")
-    outcomes = pipeline.run(db, [str(inbox)], budget=workers.Budget(seconds=120, memory_mb=150))
-    assert [o.status for o in outcomes] == ["accepted", "failed", "accepted"]
-    assert "needed more than 150 MB of memory to extract its tables" in outcomes[1].detail
+    db_path = tmp_path / "m.db"
+    code = (
+        "import sys; from extraction import pipeline, workers; from extraction.storage import store; "
+        "pipeline.run(store.open_db(sys.argv[1]), [sys.argv[2]], budget=workers.Budget(seconds=120, memory_mb=50))"
+    )
+    subprocess.run([sys.executable, "-c", code, str(db_path), str(inbox)], check=True, timeout=300, cwd=ROOT)
+    db = store.open_db(db_path)
+    docs = {name: store.find_document(db, name) for name in ("a_good.txt", "m_digits.txt", "z_good.txt")}
+    assert [d["status"] for d in docs.values()] == ["accepted", "failed", "accepted"]
+    assert "needed more than 50 MB of memory to extract its tables" in docs["m_digits.txt"]["error"]
     _store_intact(db)
 
 

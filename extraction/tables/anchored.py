@@ -44,7 +44,8 @@ _SEPARATORS = re.compile(r"[|｜]")
 
 # Where a section's table itself begins: prose above it (counts of items published, …) is not a row.
 _TABLE_START: dict[Section, re.Pattern[str]] = {
-    "proactive": re.compile(r"第二十条\s*第"),
+    # The item heading, or (where a report leaves the first item's heading out) the column headers.
+    "proactive": re.compile(r"第二十条\s*第|信\s*息\s*内\s*容\s*(?=本\s*年|上\s*一\s*年|采\s*购)"),
     "applications": re.compile(r"勾\s*稽\s*关\s*系|钩\s*稽\s*关\s*系|申请人情况"),
     "review_litigation": re.compile(r"结\s*果\s*维\s*持"),
 }
@@ -60,9 +61,16 @@ _OTHER_HANDLING = re.compile(r"其\s*他\s*处\s*理")
 _TOTAL_HANDLED = re.compile(r"[(（]?\s*七\s*[)）]?\s*[、.．]?\s*总\s*计")
 
 
+# A page number between dashes on a line of its own, as converted pages print their footers
+# ("— 7 —", "- 12 -"): neither the number nor the dashes are cells. (Within a line, "0 — 4 —"
+# may be cells: the model stage's grounding reads folios the same way.)
+_PAGE_NUMBER = re.compile(rf"(?m)^[ \u3000]*[-－—–]{{1,2}}[ \u3000]*[{_D}]{{1,4}}[ \u3000]*[-－—–]{{1,2}}[ \u3000]*$")
+
+
 def tokens(text: str, start: int, end: int) -> Cells:
     """The printed values between `start` and `end`, in order."""
     end = min(end, len(text))
+    footers = [m.span() for m in _PAGE_NUMBER.finditer(text, start, end)]
     out: Cells = []
     for match in _VALUE.finditer(text, start, end):
         a, b = match.span()
@@ -80,6 +88,8 @@ def tokens(text: str, start: int, end: int) -> Cells:
             continue  # "467条", "共 3 页": no row label starts with a unit
         out.append((printed, a, b))
     out += [(m.group(), m.start(), m.end()) for m in _MARK.finditer(text, start, end)]
+    if footers:
+        out = [cell for cell in out if not any(x <= cell[1] < y for x, y in footers)]
     return sorted(out, key=lambda cell: cell[1])
 
 
@@ -170,6 +180,11 @@ def _labelled(text: str, a: int, b: int, section: Section, cells: Cells, previou
         out.append((label[: starts[0]].strip(), []))
     for i, at in enumerate(starts):
         piece = label[at : starts[i + 1] if i + 1 < len(starts) else len(label)].strip()
+        if named[i][1] == "other_misc":
+            # "3.其他" is named by its whole text, not a keyword in it: what follows it before the
+            # next row or its cells (page chrome, "扫一扫在手机打开当前页") is not part of its label.
+            misc = _OTHER_MISC.search(label, named[i][0])
+            piece = label[at : misc.end()].strip() if misc else piece
         out.append((piece, cells if i == len(starts) - 1 else []))
     return out
 

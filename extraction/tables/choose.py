@@ -4,7 +4,7 @@ come the table filled with the kept readings and the findings saying what the te
 
 Every reading with the fewest failing identities survives whatever it costs; if the survivors
 put a non-zero number in different cells the table is queued with an ambiguity finding that
-lists them. Cost only chooses where a printed 0 goes, and even then a soft finding records it.
+lists them. Cost only chooses where a printed 0 goes, and that too is for a person to confirm.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ def choose(
 
     If the survivors put a non-zero number in different cells, the text does not say which is
     right: an ambiguity finding lists them and the table is queued. Cost (the layout's usual
-    habits) only chooses where a printed 0 goes, which no identity can see, and even then the
-    alternatives are recorded as a soft finding.
+    habits) only chooses where a printed 0 goes, which no identity can see; blank and 0 being
+    different answers, that choice too is a blocking finding listing the alternatives.
 
     With `vanishing` (layouts where blank cells vanish), where a printed 0 goes is never settled
     by habit: differing survivors of any kind are an ambiguity. Such rows' readings either all
@@ -191,17 +191,13 @@ def _doubts(
         counted = f"{len(survivors)}" + (" or more" if found is not None and not found.every_one else "")
         message = f"{counted} readings fit the identities; kept one, a person must choose. Differs in {listed}"
         return [Finding.blocking(f"{table.section}.layout.ambiguous", formula, message, cells=cells)]
-    message = f"where a printed 0 belongs is not fixed by the text; the layout's usual placement was kept ({listed})"
-    return [
-        Finding(
-            id=f"{table.section}.layout.zero_placement",
-            severity="soft",
-            status="uncertain",
-            formula=formula,
-            message=message,
-            cells=cells,
-        )
-    ]
+    # Blank and 0 are different answers (a blank cell is not a zero): a 0 the text does not place
+    # is a guess between them, and a guess is never accepted. The kept reading is the layout's usual one.
+    message = (
+        f"where a printed 0 belongs is not fixed by the text (blank and 0 differ); the layout's usual "
+        f"placement was kept, a person must confirm ({listed})"
+    )
+    return [Finding.blocking(f"{table.section}.layout.zero_placement", formula, message, cells=cells)]
 
 
 def _unsettled(

@@ -70,6 +70,7 @@ def detect_family(text: str, span: sections.Span) -> str | None:
     if (
         any(anchored.names_rows(c) >= 3 for c in lines)
         or sum(1 for c in lines if len(c) < 400 and _SPACE_ROW.match(c)) >= 3
+        or sum(1 for c in lines if len(c) < 400 and _GLUED_ROW.match(c) and _names_a_row(c)) >= 3
     ):
         return "space_rows"
     if streams.count_values(text, span.start, span.end) >= 3:
@@ -124,6 +125,10 @@ def _as_rows(cut: list[tuple[str, Row]], span: sections.Span) -> list[Row]:
 # nothing at all); pdftotext -layout pads with runs of spaces instead.
 # A value never ends in "." or ",": "（四）无法提供 1." is a label wrapped after its item number.
 _SPACE_ROW = re.compile(r"^\S*[^\s\d０-９.,]\S*(?: \S+)*? (?:[-+增减]?[\d０-９]+(?:[.,][\d０-９]+)*(?:万?元)? ?)+$")
+
+# A page's rows a line each with the cells run into the label ("2.重复申请015000015"): web text
+# too, whatever broke its lines. (PDF text never glues a row's numbers to its label.)
+_GLUED_ROW = re.compile(r"^.*[^\s\d０-９.,．、:：%％][\d０-９]+(?:[.．][\d０-９]+)?(?:万元|元)?$")
 
 _TOKEN = re.compile(r"\S+")
 

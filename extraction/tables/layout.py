@@ -197,12 +197,15 @@ def _outside(text: str, spans: Iterable[sections.Span]) -> str:
 
 
 def _prints_every_cell(table: Table | None) -> bool:
-    """Whether a table read from web text printed something in every cell (0 where nothing
-    happened): then the same page prints every cell of section 四 too, and a reading of its
-    digits that leaves cells blank is not one the page can have."""
-    return table is not None and all(
-        cell.kind != CellKind.blank for row in table.cells.values() for cell in row.values()
-    )
+    """Whether a table read from web text printed something in every cell of every row it
+    printed (0 where nothing happened): then the same page prints every cell of section 四 too,
+    and a reading of its digits that leaves cells blank is not one the page can have. A row
+    with no cell at all is not a row printed with blanks: a page merges the （六） cells over its
+    sub-rows and prints them once."""
+    if table is None:
+        return False
+    printed = [row for row in table.cells.values() if any(cell.kind != CellKind.blank for cell in row.values())]
+    return bool(printed) and all(cell.kind != CellKind.blank for row in printed for cell in row.values())
 
 
 def _review(rows: list[Row], family: str, every_cell_printed: bool = False) -> tuple[Table | None, list[Finding]]:

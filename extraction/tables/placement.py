@@ -13,7 +13,7 @@ findings (a doubt, a soft note, a section not read).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -92,7 +92,7 @@ def readings(values: Row, width: int, family: str, split: bool = False, group: i
             for reading in _balanced_placements(parts(), width, group)
         ]
         if not out:  # nothing balances: every placement, for the identities to weigh
-            for extra, _, parts in _splits(cells, width)[:_MAX_UNBALANCED_SPLITS]:
+            for extra, _, parts in _splits(cells, width, _MAX_UNBALANCED_SPLITS):
                 out += [(cost + extra, reading) for cost, reading in _placements(parts(), width, prefer_right=False)]
                 if len(out) > _MAX_READINGS:
                     break  # the row's readings are cut short; the rows around it must settle it
@@ -138,25 +138,40 @@ def uncut_run(cells: Row) -> RawCell | None:
 
 
 Split = tuple[int, tuple[Value, ...], Callable[[], Row]]  # extra cuts, the numbers, their cells
+Way = tuple[tuple[int, int], ...]  # a printed cell's numbers, as (start, end) offsets in its text
+# A cell this short has few ways (at most 2,048): they are made once and kept for many texts.
+_KEPT_WAYS = 12
 
 
-def _splits(cells: Row, width: int) -> list[Split]:
+def _splits(cells: Row, width: int, most: int = _MAX_SPLITS) -> list[Split]:
     """The ways a row of values may have run together: each run of digits read as one number,
     or as several (no part but "0" itself starts with 0), with at most `width` numbers in all.
     Each extra cut costs one, so a row that balances as printed is read as printed. A split's
-    cells are only cut when asked for: most splits are thrown away on their numbers alone."""
-    printed = [c for c in cells if not c.blank]
-    ways = [_ways(c.text, width) for c in printed]
-    out: list[tuple[int, tuple[Value, ...], tuple[int, ...]]] = [(0, (), ())]
-    for options in ways:
-        out = [
-            (extra + len(way) - 1, amounts + way_amounts, (*picks, k))
-            for extra, amounts, picks in out
-            for k, (way, way_amounts) in enumerate(options)
-            if len(amounts) + len(way) <= width
-        ][:_MAX_SPLITS]
+    cells are only cut when asked for: most splits are thrown away on their numbers alone.
 
-    return [(extra, amounts, _cutter(printed, ways, picks)) for extra, amounts, picks in out]
+    Only the first `most` splits are made. Each cell's ways are made as they are taken, and only
+    those that fit the columns left: a run of 20 digits over section 四's 15 columns has half a
+    million ways, of which only the first 50,000 splits were ever looked at."""
+    printed = [c for c in cells if not c.blank]
+    out: list[tuple[int, tuple[Value, ...], tuple[Way, ...]]] = [(0, (), ())]
+    for cell in printed:
+        grown: list[tuple[int, tuple[Value, ...], tuple[Way, ...]]] = []
+        for extra, amounts, picks in out:
+            left = width - len(amounts)
+            if len(cell.text) <= _KEPT_WAYS:
+                options: Iterable[tuple[Way, tuple[Value, ...]]] = (
+                    o for o in _ways(cell.text, width) if len(o[0]) <= left
+                )
+            else:
+                options = _ways_within(cell.text, left)
+            for way, way_amounts in options:
+                grown.append((extra + len(way) - 1, amounts + way_amounts, (*picks, way)))
+                if len(grown) >= most:
+                    break
+            if len(grown) >= most:
+                break
+        out = grown
+    return [(extra, amounts, _cutter(printed, picks)) for extra, amounts, picks in out]
 
 
 def _balancing_splits(cells: Row, width: int, group: int) -> list[Split]:
@@ -169,40 +184,43 @@ def _balancing_splits(cells: Row, width: int, group: int) -> list[Split]:
     the cells after. Otherwise every split is made and judged on its numbers.
     """
     printed = [c for c in cells if not c.blank]
-    ways = [_ways(c.text, width) for c in printed]
     if not printed:
-        return [(0, (), _cutter(printed, ways, ()))]
-    if not all(ways):
-        return []  # a cell no way fits in the columns ("0000" in three)
+        return [(0, (), _cutter(printed, ()))]
+    # Each cell's first way: a cell with none fits no columns ("0000" in three); one that is not a
+    # run of digits has only that way, and only such a cell prints a negative number.
+    first = [next(iter(_ways_within(c.text, width)), None) for c in printed]
+    if None in first:
+        return []
     # A printed "-3" (a source error for identity 5) breaks the bound below.
-    negative = any(amount < 0 for options in ways for _, amounts in options for amount in amounts if amount is not None)
+    negative = any(amount is not None and amount < 0 for way in first if way for amount in way[1])
     if group != width or negative:
         return [split for split in _splits(cells, width) if _can_balance(split[1], width, group)]
+    ways = [_ways(c.text, width) for c in printed]
     *before, last = ways
     room = max((a[-1] - sum(a[:-1]) for _, a in last if None not in a), default=-1)
     fewest = [0] * (len(ways) + 1)  # the fewest numbers the cells from here on can make
     for i in range(len(ways) - 1, -1, -1):
         fewest[i] = fewest[i + 1] + min(len(way) for way, _ in ways[i])
     out: list[Split] = []
-    picks: list[int] = []
+    picks: list[Way] = []
 
     def walk(at: int, count: int, total: Value, amounts: tuple[Value, ...]) -> None:
         if len(out) >= _MAX_SPLITS:
             return
         if at == len(before):
-            for k, (way, ending) in enumerate(last):
+            for way, ending in last:
                 every = amounts + ending
                 if count + len(way) <= width and None not in ending and _balances(every):
-                    picks.append(k)
-                    out.append((len(every) - len(printed), every, _cutter(printed, ways, tuple(picks))))
+                    picks.append(way)
+                    out.append((len(every) - len(printed), every, _cutter(printed, tuple(picks))))
                     picks.pop()
             return
-        for k, (way, some) in enumerate(before[at]):
+        for way, some in before[at]:
             if None in some:
                 continue  # a cell that is not a count balances nothing
             added = total + sum(some)
             if added <= room and count + len(way) + fewest[at + 1] <= width:
-                picks.append(k)
+                picks.append(way)
                 walk(at + 1, count + len(way), added, amounts + some)
                 picks.pop()
 
@@ -220,13 +238,12 @@ def every_cell_splits(cells: Row, width: int, group: int) -> list[tuple[int, Rea
     return [(extra, tuple(parts())) for extra, _, parts in balanced or every]
 
 
-def _cutter(printed: Row, ways: list, picks: tuple[int, ...]) -> Callable[[], Row]:
-    """The cells of one split, cut only when asked for."""
+def _cutter(printed: Row, picks: tuple[Way, ...]) -> Callable[[], Row]:
+    """The cells of one split (each printed cell's way of holding numbers), cut only when asked for."""
 
     def parts() -> Row:
         row: Row = []
-        for cell, options, k in zip(printed, ways, picks, strict=True):
-            way = options[k][0]
+        for cell, way in zip(printed, picks, strict=True):
             if len(way) == 1:
                 row.append(cell)
             else:
@@ -236,24 +253,56 @@ def _cutter(printed: Row, ways: list, picks: tuple[int, ...]) -> Callable[[], Ro
     return parts
 
 
-@lru_cache(maxsize=4096)
-def _ways(text: str, width: int) -> tuple[tuple[tuple[tuple[int, int], ...], tuple[Value, ...]], ...]:
+def _ways(text: str, width: int) -> tuple[tuple[Way, tuple[Value, ...]], ...]:
     """The ways one printed cell may hold numbers, as (start, end) offsets with their values:
     as printed, then (a run of digits) cut into two or more. No printed count starts with 0:
-    "0005" is cells run together, never one number."""
+    "0005" is cells run together, never one number.
+
+    Kept for reuse: a short cell's few ways for thousands of texts, a long run's (some 20 MB for
+    20 digits over section 三's seven columns) for the last few only, so that a report of many
+    different long runs does not hold them all."""
+    return _short_ways(text, width) if len(text) <= _KEPT_WAYS else _long_ways(text, width)
+
+
+@lru_cache(maxsize=4096)
+def _short_ways(text: str, width: int) -> tuple[tuple[Way, tuple[Value, ...]], ...]:
+    return tuple(_ways_within(text, width))
+
+
+@lru_cache(maxsize=4)
+def _long_ways(text: str, width: int) -> tuple[tuple[Way, tuple[Value, ...]], ...]:
+    return tuple(_ways_within(text, width))
+
+
+def _ways_within(text: str, most: int) -> Iterator[tuple[Way, tuple[Value, ...]]]:
+    """`_ways` with at most `most` numbers, in the same order, made one at a time."""
     digits = 1 < len(text) <= _MAX_RUN_DIGITS and text.isdigit()
-    whole = [] if digits and text[0] in "0０" else [((0, len(text)),)]
+    if most < 1:
+        return
+    if not (digits and text[0] in "0０"):
+        yield ((0, len(text)),), (value_of(text),)
+    if not digits:
+        return
 
-    def cuts(start: int, left: int) -> list[list[tuple[int, int]]]:
+    def cuts(start: int, left: int) -> Iterator[Way]:
         if start == len(text):
-            return [[]]
+            yield ()
+            return
         if left == 0:
-            return []
+            return
         ends = [start + 1] if text[start] in "0０" else range(start + 1, len(text) + 1)
-        return [[(start, end), *rest] for end in ends for rest in cuts(end, left - 1)]
+        for end in ends:
+            for rest in cuts(end, left - 1):
+                yield ((start, end), *rest)
 
-    every = whole + ([tuple(way) for way in cuts(0, width) if len(way) > 1] if digits else [])
-    return tuple((way, tuple(value_of(text[a:b]) for a, b in way)) for way in every)
+    for way in cuts(0, most):
+        if len(way) > 1:
+            yield way, tuple(_number(text, a, b) for a, b in way)
+
+
+@lru_cache(maxsize=65536)
+def _number(text: str, a: int, b: int) -> Value:
+    return value_of(text[a:b])
 
 
 def _can_balance(amounts: tuple[Value, ...], width: int, group: int) -> bool:

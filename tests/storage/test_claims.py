@@ -16,7 +16,7 @@ def dead_owner() -> str:
 
 
 def test_a_document_that_killed_its_worker_twice_is_failed_not_retried(db):
-    pipeline.ingest_paths(db, [str(p) for p in SAMPLES[1:3]])
+    pipeline.ingest_paths(db, [str(p) for p in SAMPLES[1:4:2]])  # two samples the parser accepts
     killer, innocent = (d["id"] for d in store.documents(db))
     db["documents"].update(killer, {"claim": dead_owner(), "attempts": 2})
     db["documents"].update(innocent, {"claim": dead_owner(), "attempts": 1})  # in flight when it died once

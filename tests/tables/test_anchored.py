@@ -171,3 +171,39 @@ def test_changes_and_amounts_in_their_printed_forms_are_values_in_web_text():
     assert table.value("other_services", "change") == -1 and table.value("penalty", "change") == -3
     assert table.cell("licensing", "change").raw == "增加2"
     assert str(table.value("procurement", "amount_wan_yuan")) == "12.5"
+
+
+def test_section_two_without_its_first_item_heading_still_reads_the_rows_under_its_column_headers():
+    # Some agencies print the first block's headers without "第二十条第（一）项": the table begins
+    # at its column headers, and the prose above it (counts of items published) is no row.
+    text = (
+        "二、主动公开政府信息情况(一)主动公开政府信息的数量制作政府信息总数46条。"
+        "信息内容本年制发件数本年废止件数现行有效件数规章000行政规范性文件203"
+        "第二十条第（五）项信息内容本年处理决定数量行政许可7"
+    )
+    rows = {template.match_proactive_row(label): cells for label, cells in _rows(text, "proactive") if cells}
+    assert rows == {"regulations": ["000"], "normative_documents": ["203"], "licensing": ["7"]}
+
+
+def test_page_chrome_after_a_bare_3_other_does_not_hide_the_row():
+    # "3.其他" is named by its whole text: chrome printed after it is not part of its label.
+    text = (
+        HEAD + "（六）其他处理1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请0000000"
+        "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请00000003.其他 扫一扫在手机打开当前页 "
+        "（七）总计1000001"
+    )
+    named = _named(_rows(text))
+    assert "other_misc" in named and named["total_handled"] == ["1000001"]
+
+
+def test_a_page_number_between_dashes_is_no_cell_of_the_row_above_it():
+    text = (
+        HEAD + "\n一、本年新收政府信息公开申请数量 3 0 0 0 0 0 3\n— 7 —\n"
+        "二、上年结转政府信息公开申请数量 0 0 0 0 0 0 0\n- 12 -\n"
+    )
+    named = _named(_rows(text))
+    assert named["new_received"] == ["3", "0", "0", "0", "0", "0", "3"]
+    assert named["carried_over"] == ["0"] * 7
+    # Within a line the dashes and the number may be cells ("/"-like marks and a value).
+    inline = _named(_rows(HEAD + "\n二、上年结转政府信息公开申请数量 0 — 4 —\n"))
+    assert "4" in inline["carried_over"]

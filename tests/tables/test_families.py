@@ -24,3 +24,24 @@ def test_a_pdf_stream_whose_blanks_printed_nothing_is_read_as_a_gapped_stream():
         ("二、上年结转政府信息公开申请数量", ["1", "1"]),
     ]
     assert [(c.start, c.end) for c in printed.rows[1][1:]] == [(17, 18), (19, 20), (21, 22)]
+
+
+def test_web_text_a_line_per_row_with_cells_run_into_the_label_is_read_by_its_labels():
+    # A page's rows one per line, no space between a label and its cells: still web text (PDF
+    # text never glues a row's numbers to its label), and the rows are found by their labels.
+    text = (
+        "三、收到和处理政府信息公开申请情况（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）\n"
+        "一、本年新收政府信息公开申请数量043000043\n二、上年结转政府信息公开申请数量0000000\n"
+        "三、本年度办理结果（一）予以公开043000043\n（七）总计043000043\n四、结转下年度继续办理0000000\n"
+    )
+    span = sections.Span(0, len(text))
+    assert families.detect_family(text, span) == "space_rows"
+    printed = families.printed_rows(text, span, "applications", "space_rows")
+    cells = {row[0].text: [c.text for c in row[1:]] for row in printed.rows if len(row) > 1}
+    assert cells["一、本年新收政府信息公开申请数量"] == ["043000043"]
+    assert cells["二、上年结转政府信息公开申请数量"] == ["0000000"]
+
+
+def test_pdf_text_with_spaced_numbers_is_not_taken_for_glued_web_rows():
+    text = "一、本年新收政府信息公开申请数量\n2\n1\n3\n二、上年结转政府信息公开申请数量\n1\n1\n三、本年度办理结果\n4\n"
+    assert families.detect_family(text, sections.Span(0, len(text))) == "number_stream"

@@ -2,6 +2,7 @@
 
 import itertools
 import random
+import re
 
 import pytest
 from conftest import GOLD, SAMPLES
@@ -92,10 +93,12 @@ def test_a_number_whose_column_the_text_does_not_fix_is_an_ambiguity_not_a_guess
     assert "3 or blank" in ambiguous[0].message or "blank or 3" in ambiguous[0].message
 
 
-def test_a_zero_whose_column_the_text_does_not_fix_is_noted_without_blocking():
+def test_a_zero_whose_column_the_text_does_not_fix_blocks_acceptance_since_blank_and_0_differ():
     extraction = layout.parse(short_row_report("0"))
     notes = [f for f in extraction.findings if f.id == "applications.layout.zero_placement"]
-    assert notes and notes[0].severity == "soft" and not notes[0].blocks_acceptance
+    assert notes and notes[0].blocks_acceptance
+    assert ("applications", "new_received", "natural_person") in notes[0].cells
+    assert "0 or blank" in notes[0].message or "blank or 0" in notes[0].message
     assert not [f for f in extraction.findings if f.id == "applications.layout.ambiguous"]
 
 
@@ -210,6 +213,30 @@ def test_a_page_whose_section_three_prints_every_cell_prints_every_cell_of_secti
     lines, groups = _fifteen_digits_run_together()
     extraction = layout.parse("\n".join(lines))
     assert all(c.kind.value != "blank" for row in extraction.report.applications.cells.values() for c in row.values())
+    assert not [f for f in extraction.findings if f.id == "review_litigation.layout.ambiguous"]
+    assert _kept(extraction) == groups
+
+
+def test_a_page_that_merges_the_six_cells_still_prints_every_cell_of_section_four():
+    # A web page prints the （六） cells once over its three sub-rows: the two sub-rows with no
+    # cell of their own are a merged cell, not blanks the page leaves, so section 四's digits
+    # are still read one per cell.
+    _, groups = _fifteen_digits_run_together()
+    lines21 = generator.generate(random.Random(3), "web_text", version="2021").text.splitlines()
+    six = [i for i, line in enumerate(lines21) if "申请人逾期未按收费通知" in line or line.startswith("3.其他")]
+    data = max(i for i, line in enumerate(lines21) if line[:1].isdigit() or line[:1] == "０")
+    row = "0 0" + "".join(str(n) for g in groups for n in g)[2:]
+    page = [
+        re.sub(r"[ 0-9０-９]+$", "", line) if i in six else (row if i == data else line)
+        for i, line in enumerate(lines21)
+    ]
+    extraction = layout.parse("\n".join(page))
+    blank_rows = [
+        key
+        for key, row_cells in extraction.report.applications.cells.items()
+        if all(c.kind.value == "blank" for c in row_cells.values())
+    ]
+    assert set(blank_rows) == {"other_unpaid_fee", "other_misc"}
     assert not [f for f in extraction.findings if f.id == "review_litigation.layout.ambiguous"]
     assert _kept(extraction) == groups
 

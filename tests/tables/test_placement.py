@@ -78,3 +78,25 @@ def test_a_total_holds_only_when_the_last_number_is_the_sum_of_the_printed_ones_
     assert placement.ends_in_its_total([0, 0, 0])
     assert not placement.ends_in_its_total([2, 3, 6])
     assert not placement.ends_in_its_total([2, None, 2])  # a blank part is not a printed 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.from_regex(r"[0-9]{1,12}", fullmatch=True), width=st.sampled_from([3, 7, 15]), most=st.integers(0, 15))
+def test_a_cells_ways_made_one_at_a_time_are_its_kept_ways_that_fit(text, width, most):
+    # Made lazily for long runs (only as many as are taken), the same ways in the same order as
+    # the kept list filtered to the columns left: no reading changes by being made lazily.
+    kept = [way for way in placement._ways(text, width) if len(way[0]) <= min(most, width)]
+    assert list(placement._ways_within(text, min(most, width))) == kept
+
+
+def test_a_long_run_over_section_fours_columns_makes_only_the_splits_it_weighs():
+    # 20 digits over 15 columns have half a million ways; only the first 50,000 splits are
+    # weighed, and only those are made, in the order of the first ones of every way.
+    run = placement.RawCell("9" * 20, 0, 20)
+    made = placement._splits([run], 15)
+    assert len(made) == placement._MAX_SPLITS
+    assert made[0][1] == (int(run.text),)  # as printed first
+    assert all(len(amounts) <= 15 for _, amounts, _ in made)
+    first = placement._splits([run], 15, most=10)
+    assert [(e, a) for e, a, _ in first] == [(e, a) for e, a, _ in made[:10]]
+    assert all("".join(c.text for c in parts()) == run.text for _, _, parts in first)
