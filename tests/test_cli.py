@@ -130,6 +130,15 @@ def test_a_bad_setting_is_one_line_and_exit_2_and_help_still_works(tmp_path, sam
     assert "XXGK_" in result.output and "is not a number" in result.output
 
 
+def test_a_bad_ocr_threads_setting_stops_the_batch_before_it_starts(tmp_path, samples_dir, monkeypatch):
+    monkeypatch.setenv("XXGK_OCR_THREADS", "all")
+    for command in ("ingest", "run"):
+        result = xxgk(command, str(samples_dir), db=tmp_path / "x.db")
+        assert result.exit_code == 2 and result.output.strip().count("\n") == 0, command
+        assert "XXGK_OCR_THREADS='all' is not a whole number" in result.output
+    assert not (tmp_path / "x.db").exists()
+
+
 def test_a_store_that_fails_is_exit_3_with_one_line(tmp_path, samples_dir):
     broken = tmp_path / "broken.db"
     broken.write_bytes(b"this is not a SQLite file, but a user's notes" * 100)
