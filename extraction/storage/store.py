@@ -191,10 +191,12 @@ def notes(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def set_failed(db: sqlite_utils.Database, doc_id: str, error: str) -> None:
+    """A step failed on the document: it says why. A person's decision stays its status (a forced
+    re-extraction of a reviewed document that crashes leaves it reviewed, the error beside it)."""
     with transaction(db):
-        db["documents"].update(
-            doc_id, {"status": "failed", "error": error, "claim": None, "attempts": 0, "updated_at": now()}
-        )
+        decided = db["documents"].get(doc_id)["status"] in DECIDED
+        changes = {"error": error, "claim": None, "attempts": 0, "updated_at": now()}
+        db["documents"].update(doc_id, changes if decided else {**changes, "status": "failed"})
         cells.refresh(db, doc_id)
 
 

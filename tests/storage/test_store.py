@@ -132,3 +132,14 @@ def test_a_new_store_links_every_record_to_its_document(db):
     assert {fk.other_table for fk in db["llm_calls"].foreign_keys} == {"documents", "extractions"}
     assert {fk.other_table for fk in db["reviews"].foreign_keys} == {"documents", "extractions"}
     assert {fk.other_table for fk in db["gold"].foreign_keys} == {"documents", "reviews"}
+
+
+def test_a_reviewed_document_whose_re_extraction_fails_stays_reviewed(db):
+    run_samples(db)
+    doc = next(store.documents(db, "queued"))
+    report = store.report_of(store.current_extraction(db, doc["id"]))
+    store.add_review(db, doc["id"], "ana", "fixed", report, [])
+    store.set_failed(db, doc["id"], "took longer than 60 s to extract its tables")
+    row = store.document(db, doc["id"])
+    assert row["status"] == "reviewed" and "60 s" in row["error"]
+    assert doc["id"] not in [d["id"] for d in store.documents(db, "failed")]
