@@ -60,6 +60,7 @@ def ingest_paths(
     phase: Phase | None = None,
     budget: workers.Budget | None = None,
     readers: int = 1,
+    retry_failed: bool = False,
 ) -> list[Outcome]:
     """Record every file; unreadable, special and refused ones as failed with the reason, so a
     batch never stops on one and never drops one. Same bytes twice: no-op.
@@ -67,6 +68,10 @@ def ingest_paths(
     Each file is read in a worker process (`readers` of them) under the per-document `budget`
     (XXGK_DOC_SECONDS, XXGK_DOC_MEMORY_MB): one that takes longer or needs more is recorded
     failed naming the limit, and the next file is read by a fresh worker.
+
+    With `retry_failed`, a file stored as failed while being read (over a budget or a limit
+    since raised) is read again and its document takes the new reading, or the new reason;
+    one a person has reviewed or discarded is left alone (`store.replace_reading`).
     """
     limits = limits or ingest.Limits.from_env(max_mb=max_mb)
     budget = budget or workers.Budget.from_env()
@@ -80,8 +85,8 @@ def ingest_paths(
         if entry.refused is not None:  # recorded (unless it names nothing) and reported every time
             return ingest.refusal(entry)
         known = ids[entry.path] = ingest.file_id(entry.path)
-        if known and store.has_document(db, known):  # not read again: OCR of a scan takes seconds
-            return Outcome(known, str(entry.path), "present", "already in the store")
+        if known and store.has_document(db, known) and not (retry_failed and _failed_at_read(db, known)):
+            return Outcome(known, str(entry.path), "present", "already in the store")  # OCR of a scan takes seconds
         return workers.Job(_read, (entry.path, limits, budget), "read it")
 
     with workers.Workers(budget, readers) as pool:
@@ -96,7 +101,7 @@ def ingest_paths(
                 doc = (
                     _over_budget(entry.path, ids[entry.path], result) if isinstance(result, workers.Failed) else result
                 )
-                outcomes.append(_record(db, doc))
+                outcomes.append(_record(db, doc, retry_failed))
             if progress:
                 progress(outcomes[-1].name)
     return outcomes
@@ -118,12 +123,16 @@ def _over_budget(path: Path, known: str | None, failed: workers.Failed) -> inges
     return ingest.Document(known, str(path), ingest.kind(path, b""), size, None, failed.reason)
 
 
-def _record(db: sqlite_utils.Database, doc: ingest.Document) -> Outcome:
+def _record(db: sqlite_utils.Database, doc: ingest.Document, retry_failed: bool = False) -> Outcome:
     if doc.format == "missing":
         return Outcome(doc.id, doc.name, "failed", doc.error or "")
-    if store.add_document(db, doc):
+    if store.add_document(db, doc) or (retry_failed and store.replace_reading(db, doc)):
         return Outcome(doc.id, doc.name, "failed" if doc.error else "ingested", doc.error or "")
     return Outcome(doc.id, doc.name, "present", "already in the store")
+
+
+def _failed_at_read(db: sqlite_utils.Database, doc_id: str) -> bool:
+    return store.failed_at_read(store.document(db, doc_id))
 
 
 def pending(db: sqlite_utils.Database, force: bool = False, model_failures: bool = False) -> list[str]:
@@ -467,20 +476,36 @@ def run(
     limits: ingest.Limits | None = None,
     phase: Phase | None = None,
     budget: workers.Budget | None = None,
+    retry_failed: bool = False,
 ) -> list[Outcome]:
     """Ingest the files, then extract and check every one that is new or still pending.
 
     Two phases for a progress bar: ingest (one tick per file) and extract (per document to extract).
     The per-document `budget` (default: XXGK_DOC_SECONDS, XXGK_DOC_MEMORY_MB) bounds each step.
+    With `retry_failed`, these files' failed documents are tried again: one that failed while
+    being read is read again (`ingest_paths`), one whose extraction failed is extracted again
+    (as `extract --force` would); a person's review or discard is never undone.
     """
     budget = budget or workers.Budget.from_env()
-    ingested = ingest_paths(db, paths, max_mb=max_mb, progress=progress, limits=limits, phase=phase, budget=budget)
+    ingested = ingest_paths(
+        db,
+        paths,
+        max_mb=max_mb,
+        progress=progress,
+        limits=limits,
+        phase=phase,
+        budget=budget,
+        retry_failed=retry_failed,
+    )
     todo = {o.doc_id for o in ingested if o.status in ("ingested", "present")}
     waiting = [d for d in pending(db) if d in todo]
+    # Failed at extraction: claimed as failed (pending_only would claim `ingested` ones only).
+    failed = store.documents(db, "failed") if retry_failed else iter(())
+    again = [d["id"] for d in failed if d["id"] in todo and not store.failed_at_read(d)]
     extracted = {
         o.doc_id: o
         for o in extract_documents(
-            db, waiting, progress, settings, concurrency, pending_only=True, phase=phase, budget=budget
+            db, waiting + again, progress, settings, concurrency, pending_only=not again, phase=phase, budget=budget
         )
     }
     out = []

@@ -308,3 +308,23 @@ def test_doc_seconds_fails_a_slow_document_naming_the_option_and_a_bad_budget_cr
     monkeypatch.setenv("XXGK_DOC_MEMORY_MB", "2GB")
     bad = xxgk("run", str(inbox), db=tmp_path / "new.db")
     assert bad.exit_code == 2 and "XXGK_DOC_MEMORY_MB" in bad.output and not (tmp_path / "new.db").exists()
+
+
+def test_a_file_over_the_memory_budget_is_retried_by_run_with_retry_failed_after_the_budget_is_raised(
+    tmp_path, monkeypatch
+):
+    sys.path.insert(0, str(ROOT / "bench"))
+    import hostile
+
+    path = tmp_path / "spans.html"
+    hostile.html_spans(path, rows=2)  # real spans: 1.6 M cells, read in some 150 MB
+    monkeypatch.setenv("XXGK_MAX_TABLE_CELLS", "1000000000")
+    db = tmp_path / "t.db"
+    first = xxgk("run", str(path), "--doc-memory-mb", "40", db=db)
+    assert first.exit_code == 1 and "more than 40 MB of memory to read it" in " ".join(first.output.split())
+    again = xxgk("run", str(path), "--doc-memory-mb", "2048", db=db)
+    assert again.exit_code == 1 and "--retry-failed" in again.output  # failed stays failed, and it says how to retry
+    retried = xxgk("run", str(path), "--doc-memory-mb", "2048", "--retry-failed", db=db)
+    assert retried.exit_code == 0, retried.output
+    doc = store.find_document(store.open_db(db), "spans.html")
+    assert doc["status"] == "queued" and doc["error"] is None and doc["text"]
