@@ -403,13 +403,22 @@ def previous_year(db: sqlite_utils.Database, doc_id: str, agency: str | None, ye
 
     Matched by the normalised agency key, so "洪泽区人民政府" finds "淮安市洪泽区人民政府".
     """
+    found = _previous_year(db, doc_id, agency, year)
+    return found[1] if found else None
+
+
+def _previous_year(
+    db: sqlite_utils.Database, doc_id: str, agency: str | None, year: int | None
+) -> tuple[str, Report] | None:
+    """The document `previous_year` compares with (the first of that agency-year with a review
+    or an extraction, in the order they were ingested) and its report."""
     for row in agencies.previous_year_docs(db, doc_id, agency, year):
         review = store.latest_review(db, row["id"])
         if review:
-            return store.report_of(review)
+            return row["id"], store.report_of(review)
         extraction = store.current_extraction(db, row["id"])
         if extraction:
-            return store.report_of(extraction)
+            return row["id"], store.report_of(extraction)
     return None
 
 
@@ -419,19 +428,27 @@ def recheck_next_year(db: sqlite_utils.Database, doc_id: str) -> int:
     Files arrive in any order: when 2023 is filed after 2024, 2024's identities 6-8 ran without
     a previous year (or against a stale one). Only those checks are replaced; the rest of the
     extraction's findings (its own doubts, the hard identities) stay as recorded.
+
+    Only when this report is the one they are compared with (`_previous_year`): every next-year
+    report of an agency has the same previous year, so filing another report of that year (a
+    copy, a second version) changes nothing for them. Re-checking them all on each filing made a
+    2,000-report store spend 818 of its 875 s here.
     """
-    count = 0
-    for later in agencies.next_year_docs(db, doc_id):
-        extraction = store.current_extraction(db, later["id"])
+    later = agencies.next_year_docs(db, doc_id)
+    if not later:
+        return 0
+    found = _previous_year(db, later[0]["id"], later[0]["agency"], later[0]["year"])
+    if found is None or found[0] != doc_id:
+        return 0
+    for row in later:
+        extraction = store.current_extraction(db, row["id"])
         if extraction is None:
             continue
         report = store.report_of(extraction)
-        previous = previous_year(db, later["id"], later["agency"], later["year"])
         kept = [f for f in store.findings(db, extraction["id"]) if not agencies.is_cross_year(f.id)]
-        fresh = [f for f in checks.run(report, previous=previous) if agencies.is_cross_year(f.id)]
-        store.replace_findings(db, later["id"], extraction["id"], kept + fresh)
-        count += 1
-    return count
+        fresh = [f for f in checks.run(report, previous=found[1]) if agencies.is_cross_year(f.id)]
+        store.replace_findings(db, row["id"], extraction["id"], kept + fresh)
+    return len(later)
 
 
 def prose(text: str) -> str:

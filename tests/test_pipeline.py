@@ -70,6 +70,53 @@ def test_cross_year_check_runs_when_last_year_is_in_the_store(db, tmp_path):
     assert "applications.carried_over_vs_last_year.total" in ids
 
 
+def test_a_cross_year_finding_follows_the_report_it_is_compared_with_and_no_other_of_that_year(db, tmp_path):
+    from extraction.schema import Cell
+
+    text = SAMPLES[3].read_text(encoding="utf-8")  # 2020
+    earlier = text[:200].replace("2020年", "2019年") + text[200:]
+    for name, body in (("later.txt", text), ("earlier.txt", earlier), ("copy.txt", earlier + "\n（副本）\n")):
+        (tmp_path / name).write_text(body, encoding="utf-8")
+    check = "applications.carried_over_vs_last_year.total"
+    pipeline.run(db, [str(tmp_path / "later.txt")])
+    later = store.find_document(db, "later.txt")
+
+    def cross_year():
+        rows = db.execute(
+            "select f.id, f.status from findings f join documents d on d.current_extraction = f.extraction_id "
+            "where d.id = ? and f.check_id = ?",
+            [later["id"], check],
+        ).fetchall()
+        return rows[0] if rows else None
+
+    assert cross_year() is None  # no previous year yet
+    pipeline.run(db, [str(tmp_path / "earlier.txt")])
+    first = store.find_document(db, "earlier.txt")
+    appeared = cross_year()
+    assert appeared is not None  # filed after its next year, and the next year is re-checked
+    # Another report of 2019 (a second copy) is not the one 2020 is compared with: nothing to redo.
+    pipeline.run(db, [str(tmp_path / "copy.txt")])
+    copy = store.find_document(db, "copy.txt")
+    assert pipeline.recheck_next_year(db, copy["id"]) == 0 and cross_year() == appeared
+    assert pipeline.recheck_next_year(db, first["id"]) == 1
+
+    carried_over = store.report_of(store.current_extraction(db, later["id"])).applications.value(
+        "carried_over", "total"
+    )
+
+    def review(doc, carried_forward):
+        report = store.report_of(store.current_extraction(db, doc["id"]))
+        report.applications.set("carried_forward", "total", Cell.of(carried_forward))
+        store.add_review(db, doc["id"], "ana", "accepted_as_printed", report, [], note="核对", source_inconsistent=True)
+
+    review(first, carried_over + 7)
+    assert cross_year()[1] == "fail"  # compared with the reviewed 结转下年度
+    review(copy, carried_over)
+    assert cross_year()[1] == "fail"  # the copy's review is not what 2020 is compared with
+    review(first, carried_over)
+    assert cross_year()[1] == "pass"
+
+
 def test_a_batch_process_sweeps_garbage_less_often_and_only_when_asked():
     import gc
     import subprocess
