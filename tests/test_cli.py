@@ -276,6 +276,22 @@ def test_run_shows_an_ingest_bar_per_file_and_an_extract_bar_per_document_with_t
     assert "extract" in again and "2/2" in again  # only the two not yet in the store are extracted
 
 
+def test_the_bars_start_no_thread_that_could_hold_stderr_while_workers_fork(tmp_path, monkeypatch):
+    import threading
+
+    from extraction.cli import ui as cli
+
+    drawn = terminal(monkeypatch)
+    before = set(threading.enumerate())
+    with cli.progress() as bar:
+        bar.phase("ingest", 3)
+        during = set(threading.enumerate()) - before
+        for _ in range(3):
+            bar.tick()
+    assert during == set()
+    assert "ingest" in drawn() and "0/3" in drawn()  # drawn by the command itself, from the start
+
+
 def test_eval_and_generate_show_bars_with_their_totals(tmp_path, monkeypatch):
     drawn = terminal(monkeypatch)
     out = tmp_path / "gen"
