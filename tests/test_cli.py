@@ -326,21 +326,21 @@ def test_doc_seconds_fails_a_slow_document_naming_the_option_and_a_bad_budget_cr
     assert bad.exit_code == 2 and "XXGK_DOC_MEMORY_MB" in bad.output and not (tmp_path / "new.db").exists()
 
 
-def test_a_file_over_the_memory_budget_is_retried_by_run_with_retry_failed_after_the_budget_is_raised(
+def test_a_file_over_the_time_budget_is_retried_by_run_with_retry_failed_after_the_budget_is_raised(
     tmp_path, monkeypatch
 ):
     sys.path.insert(0, str(ROOT / "bench"))
     import hostile
 
     path = tmp_path / "spans.html"
-    hostile.html_spans(path, rows=2)  # real spans: 1.6 M cells, read in some 150 MB
+    hostile.html_spans(path, rows=4)  # real spans: 3.3 M cells, read in 2-4 s
     monkeypatch.setenv("XXGK_MAX_TABLE_CELLS", "1000000000")
     db = tmp_path / "t.db"
-    first = xxgk("run", str(path), "--doc-memory-mb", "40", db=db)
-    assert first.exit_code == 1 and "more than 40 MB of memory to read it" in " ".join(first.output.split())
-    again = xxgk("run", str(path), "--doc-memory-mb", "2048", db=db)
+    first = xxgk("run", str(path), "--doc-seconds", "0.5", db=db)
+    assert first.exit_code == 1 and "longer than 0.5 s to read it" in " ".join(first.output.split())
+    again = xxgk("run", str(path), "--doc-seconds", "120", db=db)
     assert again.exit_code == 1 and "--retry-failed" in again.output  # failed stays failed, and it says how to retry
-    retried = xxgk("run", str(path), "--doc-memory-mb", "2048", "--retry-failed", db=db)
+    retried = xxgk("run", str(path), "--doc-seconds", "120", "--retry-failed", db=db)
     assert retried.exit_code == 0, retried.output
     doc = store.find_document(store.open_db(db), "spans.html")
     assert doc["status"] == "queued" and doc["error"] is None and doc["text"]
