@@ -44,6 +44,19 @@ DEFAULT_MEMORY_MB = 2048.0
 # Pillow raise MemoryError, onnxruntime reports std::bad_alloc).
 _OUT_OF_MEMORY = re.compile(r"MemoryError|bad_alloc|Cannot allocate memory")
 
+# Workers are forked, deliberately, though Python 3.12+ warns (DeprecationWarning) that a fork with
+# threads running may deadlock the child. The threads at a fork are pebble's own (the pool's
+# manager, scheduler and result reader), which share no lock with a worker but process-shared
+# semaphores; the command line's progress bars run no thread of their own for this reason
+# (cli/ui.progress). forkserver and spawn were measured and not taken:
+# - a worker must be the caller as it is when the batch starts (its user, limits, environment):
+#   both exec a fresh interpreter and a resource tracker, which a service that has dropped its
+#   privileges cannot (tests/read/test_ingest.py runs one as nobody), and a fork server started
+#   before the drop would read every file as root;
+# - one file through `xxgk run` (2 cores, shared): fork 3.3-4.2 s, forkserver 5.7-7.0 s (its server
+#   imports the library first), spawn 14.6-19.1 s (every worker imports it); see bench/README.md.
+START_METHOD = "fork"
+
 T = TypeVar("T")
 # In a worker process: what its pool handed down at the fork (`Workers(shared=...)`), such as a
 # counter in shared memory, which cannot travel pickled with each job. Set once per worker.
@@ -206,7 +219,7 @@ class Workers:
                 max_workers=self.processes,
                 initializer=_start,
                 initargs=(self.budget.memory_mb, self.shared),
-                context=multiprocessing.get_context("fork"),
+                context=multiprocessing.get_context(START_METHOD),
             )
         return self._pool
 

@@ -131,6 +131,15 @@ def test_a_bad_setting_is_one_line_and_exit_2_and_help_still_works(tmp_path, sam
     assert "XXGK_" in result.output and "is not a number" in result.output
 
 
+def test_a_bad_ocr_threads_setting_stops_the_batch_before_it_starts(tmp_path, samples_dir, monkeypatch):
+    monkeypatch.setenv("XXGK_OCR_THREADS", "all")
+    for command in ("ingest", "run"):
+        result = xxgk(command, str(samples_dir), db=tmp_path / "x.db")
+        assert result.exit_code == 2 and result.output.strip().count("\n") == 0, command
+        assert "XXGK_OCR_THREADS='all' is not a whole number" in result.output
+    assert not (tmp_path / "x.db").exists()
+
+
 def test_a_store_that_fails_is_exit_3_with_one_line(tmp_path, samples_dir):
     broken = tmp_path / "broken.db"
     broken.write_bytes(b"this is not a SQLite file, but a user's notes" * 100)
@@ -268,6 +277,22 @@ def test_run_shows_an_ingest_bar_per_file_and_an_extract_bar_per_document_with_t
     assert "extract" in again and "2/2" in again  # only the two not yet in the store are extracted
 
 
+def test_the_bars_start_no_thread_that_could_hold_stderr_while_workers_fork(tmp_path, monkeypatch):
+    import threading
+
+    from extraction.cli import ui as cli
+
+    drawn = terminal(monkeypatch)
+    before = set(threading.enumerate())
+    with cli.progress() as bar:
+        bar.phase("ingest", 3)
+        during = set(threading.enumerate()) - before
+        for _ in range(3):
+            bar.tick()
+    assert during == set()
+    assert "ingest" in drawn() and "0/3" in drawn()  # drawn by the command itself, from the start
+
+
 def test_eval_and_generate_show_bars_with_their_totals(tmp_path, monkeypatch):
     drawn = terminal(monkeypatch)
     out = tmp_path / "gen"
@@ -317,3 +342,23 @@ def test_a_section_the_model_copies_unbalanced_is_queued_without_library_output_
     assert done.returncode == 0, done.stderr
     assert "queued" in done.stdout and server.requests  # the model was asked, and re-asked
     assert "Max retries" not in done.stderr and "validation error" not in done.stderr, done.stderr
+
+
+def test_a_file_over_the_time_budget_is_retried_by_run_with_retry_failed_after_the_budget_is_raised(
+    tmp_path, monkeypatch
+):
+    sys.path.insert(0, str(ROOT / "bench"))
+    import hostile
+
+    path = tmp_path / "spans.html"
+    hostile.html_spans(path, rows=4)  # real spans: 3.3 M cells, read in 2-4 s
+    monkeypatch.setenv("XXGK_MAX_TABLE_CELLS", "1000000000")
+    db = tmp_path / "t.db"
+    first = xxgk("run", str(path), "--doc-seconds", "0.5", db=db)
+    assert first.exit_code == 1 and "longer than 0.5 s to read it" in " ".join(first.output.split())
+    again = xxgk("run", str(path), "--doc-seconds", "120", db=db)
+    assert again.exit_code == 1 and "--retry-failed" in again.output  # failed stays failed, and it says how to retry
+    retried = xxgk("run", str(path), "--doc-seconds", "120", "--retry-failed", db=db)
+    assert retried.exit_code == 0, retried.output
+    doc = store.find_document(store.open_db(db), "spans.html")
+    assert doc["status"] == "queued" and doc["error"] is None and doc["text"]

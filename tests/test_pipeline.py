@@ -12,6 +12,7 @@ from llm_double import ScriptedServer
 from extraction import pipeline, workers
 from extraction.model import llm
 from extraction.read import ingest
+from extraction.schema import Report
 from extraction.storage import store
 from extraction.synth import generator
 
@@ -69,6 +70,53 @@ def test_cross_year_check_runs_when_last_year_is_in_the_store(db, tmp_path):
     doc = store.find_document(db, str(tmp_path / "2020.txt"))
     ids = {f.id for f in store.findings(db, doc["current_extraction"])}
     assert "applications.carried_over_vs_last_year.total" in ids
+
+
+def test_a_cross_year_finding_follows_the_report_it_is_compared_with_and_no_other_of_that_year(db, tmp_path):
+    from extraction.schema import Cell
+
+    text = SAMPLES[3].read_text(encoding="utf-8")  # 2020
+    earlier = text[:200].replace("2020年", "2019年") + text[200:]
+    for name, body in (("later.txt", text), ("earlier.txt", earlier), ("copy.txt", earlier + "\n（副本）\n")):
+        (tmp_path / name).write_text(body, encoding="utf-8")
+    check = "applications.carried_over_vs_last_year.total"
+    pipeline.run(db, [str(tmp_path / "later.txt")])
+    later = store.find_document(db, "later.txt")
+
+    def cross_year():
+        rows = db.execute(
+            "select f.id, f.status from findings f join documents d on d.current_extraction = f.extraction_id "
+            "where d.id = ? and f.check_id = ?",
+            [later["id"], check],
+        ).fetchall()
+        return rows[0] if rows else None
+
+    assert cross_year() is None  # no previous year yet
+    pipeline.run(db, [str(tmp_path / "earlier.txt")])
+    first = store.find_document(db, "earlier.txt")
+    appeared = cross_year()
+    assert appeared is not None  # filed after its next year, and the next year is re-checked
+    # Another report of 2019 (a second copy) is not the one 2020 is compared with: nothing to redo.
+    pipeline.run(db, [str(tmp_path / "copy.txt")])
+    copy = store.find_document(db, "copy.txt")
+    assert pipeline.recheck_next_year(db, copy["id"]) == 0 and cross_year() == appeared
+    assert pipeline.recheck_next_year(db, first["id"]) == 1
+
+    carried_over = store.report_of(store.current_extraction(db, later["id"])).applications.value(
+        "carried_over", "total"
+    )
+
+    def review(doc, carried_forward):
+        report = store.report_of(store.current_extraction(db, doc["id"]))
+        report.applications.set("carried_forward", "total", Cell.of(carried_forward))
+        store.add_review(db, doc["id"], "ana", "accepted_as_printed", report, [], note="核对", source_inconsistent=True)
+
+    review(first, carried_over + 7)
+    assert cross_year()[1] == "fail"  # compared with the reviewed 结转下年度
+    review(copy, carried_over)
+    assert cross_year()[1] == "fail"  # the copy's review is not what 2020 is compared with
+    review(first, carried_over)
+    assert cross_year()[1] == "pass"
 
 
 def test_a_batch_process_sweeps_garbage_less_often_and_only_when_asked():
@@ -258,6 +306,63 @@ def test_a_file_that_needs_more_than_the_memory_limit_to_read_fails_naming_it_an
     assert doc["status"] == "failed" and doc["text"] is None and doc["format"] == "HTML"
     _store_intact(db)
     assert pipeline.ingest_paths(db, [str(inbox / "m_spans.html")], limits=limits)[0].status == "present"
+
+
+def test_a_file_that_failed_at_read_is_read_again_with_a_raised_budget_only_when_asked(db, tmp_path):
+    # A real hostile file, small: spans laying out 3.3 M cells, read in 2-4 s. A time budget, not a
+    # memory one: a worker forked from a process with free heap may grow into it unseen.
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    hostile.html_spans(inbox / "m_spans.html", rows=4)
+    limits = ingest.Limits(max_table_cells=10**9)
+    (first,) = pipeline.run(db, [str(inbox)], limits=limits, budget=workers.Budget(seconds=0.5))
+    assert first.status == "failed" and "took longer than 0.5 s to read it" in first.detail
+    raised = workers.Budget(seconds=120)
+    (again,) = pipeline.run(db, [str(inbox)], limits=limits, budget=raised)
+    assert again.status == "failed" and again.detail == "already in the store"  # not asked: failed stays
+    (retried,) = pipeline.run(db, [str(inbox)], limits=limits, budget=raised, retry_failed=True)
+    assert retried.doc_id == first.doc_id and retried.status in ("accepted", "queued")
+    doc = store.document(db, first.doc_id)
+    assert doc["error"] is None and doc["format"] == "HTML" and len(doc["text"]) > 1_000_000
+    assert db["documents"].count == 1 and db["extractions"].count_where("doc_id = ?", [first.doc_id]) == 1
+    _store_intact(db)
+    # Read now: asking again reads nothing and extracts nothing.
+    (settled,) = pipeline.run(db, [str(inbox)], limits=limits, budget=raised, retry_failed=True)
+    assert settled.detail == "already in the store" and db["extractions"].count == 1
+
+
+def test_a_retried_reading_that_fails_again_keeps_the_new_reason_and_a_discarded_one_is_left_alone(db, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    hostile.html_spans(inbox / "m_spans.html", rows=4)
+    hostile.html_spans(inbox / "n_spans.html", rows=5)
+    lifted = ingest.Limits(max_table_cells=10**9)
+    outcomes = pipeline.ingest_paths(db, [str(inbox)], limits=lifted, budget=workers.Budget(seconds=0.5))
+    assert [o.status for o in outcomes] == ["failed", "failed"]
+    discarded = outcomes[1].doc_id
+    store.add_review(db, discarded, "ana", "discarded", Report(), [], note="not a report")
+    # Retried under the reader's own cell cap: the first fails again, now saying why that is.
+    capped = ingest.Limits(max_table_cells=50_000)
+    retried = pipeline.ingest_paths(db, [str(inbox)], limits=capped, budget=workers.Budget(), retry_failed=True)
+    error = store.document(db, retried[0].doc_id)["error"]
+    assert retried[0].status == "failed" and "XXGK_MAX_TABLE_CELLS" in error and "longer than" not in error
+    assert retried[1].status == "present"
+    row = store.document(db, discarded)
+    assert row["status"] == "discarded" and row["text"] is None and store.latest_review(db, discarded)
+
+
+def test_run_retry_failed_extracts_again_a_document_whose_extraction_failed(db, tmp_path):
+    path = tmp_path / "m_spans.html"
+    hostile.html_spans(path, rows=4)  # its 3.3 M characters take the layout parser 0.4-1 s
+    lifted = ingest.Limits(max_table_cells=10**9)
+    (read,) = pipeline.ingest_paths(db, [str(path)], limits=lifted)
+    (failed,) = pipeline.extract_documents(db, [read.doc_id], budget=workers.Budget(seconds=0.1))
+    assert failed.status == "failed" and "longer than 0.1 s to extract its tables" in failed.detail
+    (again,) = pipeline.run(db, [str(path)], limits=lifted)
+    assert again.status == "failed" and again.detail == "already in the store"
+    (retried,) = pipeline.run(db, [str(path)], limits=lifted, retry_failed=True)
+    assert retried.status == "queued" and store.document(db, read.doc_id)["error"] is None
+    assert db["extractions"].count == 1
 
 
 def test_a_file_that_takes_past_the_time_limit_to_read_is_recorded_by_its_bytes(db, tmp_path):

@@ -29,6 +29,10 @@ def pid() -> int:
     return os.getpid()
 
 
+def environment(name: str) -> str | None:
+    return os.environ.get(name)
+
+
 def run(budget, jobs, processes=1):
     with workers.Workers(budget, processes) as pool:
         return [result for _, result in pool.run(range(len(jobs)), lambda i: jobs[i])]
@@ -118,3 +122,12 @@ def test_a_bad_budget_setting_is_one_line_naming_it(monkeypatch, raw):
 def test_the_memory_limit_names_gigabytes_when_it_is_whole():
     assert "more than 2 GB of memory" in workers.Budget().too_big("read it")
     assert "more than 300 MB of memory" in workers.Budget(memory_mb=300).too_big("read it")
+
+
+def test_a_batch_s_workers_are_the_caller_as_it_is_when_the_batch_starts(monkeypatch):
+    # Forked, not served by a fork server started with an earlier batch (workers.START_METHOD):
+    # what the caller changed since (its environment here; its user in test_ingest) reaches them.
+    monkeypatch.delenv("XXGK_WORKER_PROBE", raising=False)
+    assert run(workers.Budget(), [workers.Job(environment, ("XXGK_WORKER_PROBE",), "read it")]) == [None]
+    monkeypatch.setenv("XXGK_WORKER_PROBE", "changed since")
+    assert run(workers.Budget(), [workers.Job(environment, ("XXGK_WORKER_PROBE",), "read it")]) == ["changed since"]

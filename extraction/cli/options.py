@@ -55,6 +55,14 @@ DocMemory = Annotated[
         f" (default: XXGK_DOC_MEMORY_MB, else {workers.DEFAULT_MEMORY_MB:g}).",
     ),
 ]
+RetryFailed = Annotated[
+    bool,
+    typer.Option(
+        "--retry-failed",
+        help="Try these files' failed documents again (after raising the limit they failed on): one that failed"
+        " while read is read again, and with run one whose extraction failed is extracted again; reviews are kept.",
+    ),
+]
 BaseUrl = Annotated[str | None, typer.Option("--llm-base-url", help="OpenAI-compatible endpoint (XXGK_LLM_BASE_URL).")]
 Model = Annotated[str | None, typer.Option("--llm-model", help="Model name (XXGK_LLM_MODEL).")]
 ApiKey = Annotated[str | None, typer.Option("--llm-api-key", help="Key (XXGK_LLM_API_KEY, else OPENAI_API_KEY).")]

@@ -27,6 +27,7 @@ from extraction.cli.options import (
     Model,
     Paths,
     PromptVersion,
+    RetryFailed,
     doc_budget,
     file_limits,
     model_settings,
@@ -52,6 +53,12 @@ def summarise(outcomes: list[pipeline.Outcome], verbose: bool = True) -> None:
     ui.console.print(line + (f" ({present} already in the store)" if present else ""))
     if not verbose and len(shown) < len(outcomes):
         ui.console.print(f"{len(outcomes) - len(shown)} more not listed; --verbose lists every document")
+    stored_failed = sum(1 for o in outcomes if o.status == "failed" and o.detail == "already in the store")
+    if stored_failed:
+        ui.console.print(
+            f"{stored_failed} of these had failed before and were not tried again: raise the limit named in"
+            " [bold]xxgk show[/] and add [bold]--retry-failed[/]"
+        )
     if counts.get("failed"):
         ui.err.print(f"[red]{counts['failed']} document(s) failed[/]: see the detail column; the rest were processed.")
         raise typer.Exit(ui.EXIT_FAILED)
@@ -64,6 +71,7 @@ def ingest_command(
     max_pages: MaxPages = ingest.DEFAULT_MAX_PAGES,
     doc_seconds: DocSeconds = None,
     doc_memory_mb: DocMemory = None,
+    retry_failed: RetryFailed = False,
 ) -> None:
     """Record report files in the store (same bytes twice: no-op; unreadable: failed, with why)."""
     limits = file_limits(max_file_mb, max_pages)
@@ -74,7 +82,13 @@ def ingest_command(
             "ingest",
             None,
             lambda bar: pipeline.ingest_paths(
-                database, paths, progress=bar.tick, limits=limits, phase=bar.phase, budget=budget
+                database,
+                paths,
+                progress=bar.tick,
+                limits=limits,
+                phase=bar.phase,
+                budget=budget,
+                retry_failed=retry_failed,
             ),
         )
     )
@@ -134,6 +148,7 @@ def run_command(
     prompt_version: PromptVersion = None,
     doc_seconds: DocSeconds = None,
     doc_memory_mb: DocMemory = None,
+    retry_failed: RetryFailed = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="List every document, not only queued/failed.")
     ] = False,
@@ -156,6 +171,7 @@ def run_command(
                 limits=limits,
                 phase=bar.phase,
                 budget=budget,
+                retry_failed=retry_failed,
             ),
         ),
         verbose,

@@ -14,6 +14,7 @@ import csv
 import os
 import re
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,25 +87,42 @@ def existing_db(path: Path) -> Any:
 class Bar:
     """A progress bar per phase of a command (ingest, extract, score, write), each with its total.
 
-    `phase` starts a bar of its own below the last one; `tick` advances the current one.
+    `phase` starts a bar of its own below the last one; `tick` advances the current one and
+    redraws at most every REDRAW seconds (see `progress`: the bars have no thread of their own).
     """
 
     progress: Progress
     task: TaskID | None = None
+    drawn: float = 0.0
 
     def phase(self, label: str, total: int) -> None:
         self.task = self.progress.add_task(label, total=total)
+        self._draw(force=True)
 
     def tick(self, _name: str = "") -> None:
         if self.task is not None:
             self.progress.advance(self.task)
+            self._draw()
+
+    def _draw(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self.drawn >= REDRAW:
+            self.drawn = now
+            self.progress.refresh()
+
+
+REDRAW = 0.1  # seconds between redraws of the bars: ten a second, as Rich's own refresh thread
 
 
 @contextlib.contextmanager
 def progress() -> Iterator[Bar]:
-    """Progress bars on stderr when it is a terminal; gone once the command prints its result."""
+    """Progress bars on stderr when it is a terminal; gone once the command prints its result.
+
+    Redrawn by the command as it ticks, not by Rich's refresh thread: the batch forks worker
+    processes (workers.py), and a thread writing to stderr at the moment of a fork leaves the
+    child a stderr lock that nobody will release, so the child's first warning would hang it."""
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bars:
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal, auto_refresh=False) as bars:
         yield Bar(bars)
 
 

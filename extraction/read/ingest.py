@@ -93,6 +93,8 @@ class Limits:
     max_inflated_mb: float = 64.0  # a .docx unpacked (its XML and media)
     max_megapixels: float = 60.0  # one page of a scan or one rendered PDF page (A4 at 600 dpi is 35)
     max_table_cells: int = 50_000  # one HTML table after its row and column spans (a report's: ~300)
+    ocr_threads: int | None = None  # onnxruntime's threads for OCR (None: every core); not a budget, but read here
+    # with the others so a bad value stops the batch before it starts instead of failing each scan
 
     @classmethod
     def from_env(cls, **given: Any) -> Limits:
@@ -112,22 +114,28 @@ _LIMIT_VARIABLES: dict[str, tuple[str, type]] = {
     "max_inflated_mb": ("XXGK_MAX_INFLATED_MB", float),
     "max_megapixels": ("XXGK_MAX_MEGAPIXELS", float),
     "max_table_cells": ("XXGK_MAX_TABLE_CELLS", int),
+    "ocr_threads": ("XXGK_OCR_THREADS", int),
 }
 
 
 def env_number(variable: str, default: Any, kind: type) -> Any:
     """A positive number from the environment, or `default` when unset; a bad value is a
-    one-line SettingsError naming the variable (never a traceback, even for `status`)."""
+    one-line SettingsError naming the variable (never a traceback, even for `status`).
+
+    A default of None leaves the choice to the library the number is for (OCR threads: every
+    core), so the message then offers 1 and leaving it unset instead of the default."""
     raw = os.environ.get(variable)
     if raw is None or not raw.strip():
         return default
+    hint = f"e.g. {variable}={default}" if default is not None else f"e.g. {variable}=1, or leave it unset"
     try:
         value = kind(raw.strip())
     except ValueError:
         example = "a whole number" if kind is int else "a number"
-        raise SettingsError(f"{variable}={raw!r} is not {example} (e.g. {variable}={default})") from None
+        raise SettingsError(f"{variable}={raw!r} is not {example} ({hint})") from None
     if value <= 0:
-        raise SettingsError(f"{variable}={raw!r} must be above 0 (the default is {default})")
+        shown = f"the default is {default}" if default is not None else hint
+        raise SettingsError(f"{variable}={raw!r} must be above 0 ({shown})")
     return value
 
 
@@ -318,7 +326,13 @@ def _unreadable(path: Path, exc: OSError) -> Document:
 def _read_as(fmt: str, data: bytes, limits: Limits) -> Readout | None:
     """A binary format's readout; None for the text formats, which are decoded instead."""
     if fmt == "PDF":
-        return pdf.read(data, limits.max_pages, limits.min_confidence, max_megapixels=limits.max_megapixels)
+        return pdf.read(
+            data,
+            limits.max_pages,
+            limits.min_confidence,
+            max_megapixels=limits.max_megapixels,
+            ocr_threads=limits.ocr_threads,
+        )
     if fmt == "Word":
         return word.read(data, max_inflated_mb=limits.max_inflated_mb)
     if fmt == "old Word":
@@ -326,7 +340,7 @@ def _read_as(fmt: str, data: bytes, limits: Limits) -> Readout | None:
             "an old binary Office file (.doc): not read; convert it with: libreoffice --headless --convert-to docx"
         )
     if fmt == "image":
-        return ocr.read_images(_images(data, limits), limits.min_confidence)
+        return ocr.read_images(_images(data, limits), limits.min_confidence, threads=limits.ocr_threads)
     return None
 
 

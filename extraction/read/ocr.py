@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,12 +39,13 @@ MIN_CONFIDENCE = 0.75  # XXGK_OCR_MIN_CONFIDENCE, read by ingest.Limits.from_env
 def engine(threads: int | None = None) -> Any:
     """A RapidOCR engine with its bundled models (loading takes a fraction of a second).
 
-    `threads` (XXGK_OCR_THREADS; default: every core) bounds onnxruntime's threads: on a machine
-    other work shares, its idle threads spin for the cores and one thread does the same work for
-    about half the CPU time (a ruled page of 001: 4.3 s CPU on one thread, 7.4 s on two)."""
+    `threads` (XXGK_OCR_THREADS, read with the other settings by ingest.Limits.from_env; None:
+    every core) bounds onnxruntime's threads: on a machine other work shares, its idle threads
+    spin for the cores and one thread does the same work for about half the CPU time (a ruled
+    page of 001: 4.3 s CPU on one thread, 7.4 s on two)."""
     from rapidocr_onnxruntime import RapidOCR
 
-    threads = threads if threads is not None else int(os.environ.get("XXGK_OCR_THREADS", "-1"))
+    threads = threads if threads is not None else -1
     # Box threshold below the default: single-character cells ("0") are the ones missed.
     return RapidOCR(
         det_box_thresh=0.3,
@@ -62,11 +62,11 @@ def png(image: Any) -> bytes:
     return out.getvalue()
 
 
-def read_images(images: Iterable[Any], min_confidence: float = MIN_CONFIDENCE) -> Readout:
+def read_images(images: Iterable[Any], min_confidence: float = MIN_CONFIDENCE, threads: int | None = None) -> Readout:
     """Pages of a scan (Pillow images), in order; each page is let go once read, so a many-page
-    scan given as an iterator never holds more than two pages' pixels."""
+    scan given as an iterator never holds more than two pages' pixels. `threads`: see `engine`."""
     builder = TextBuilder(min_confidence)
-    reader = PageReader(builder)
+    reader = PageReader(builder, threads=threads)
     pages: list[bytes] = []
     for number, image in enumerate(images):
         pages.append(png(image))
@@ -86,9 +86,10 @@ class PageReader:
     rules (a table printed without them), every page is read after all, in order. One OCR engine
     serves all pages: building it loads the models."""
 
-    def __init__(self, builder: TextBuilder, make_engine: Any = None) -> None:
+    def __init__(self, builder: TextBuilder, make_engine: Any = None, threads: int | None = None) -> None:
         self.builder = builder
         self._make_engine = make_engine or engine
+        self._threads = threads
         self._engine: Any = None
         self._pending: tuple[Any, int] | None = None
         self._waiting: list[tuple[bytes, int]] = []  # pages not read yet, as PNG: pixels are let go
@@ -135,7 +136,7 @@ class PageReader:
         self._waiting = []
 
     def _read(self, image: Any, number: int) -> None:
-        self._engine = self._engine or self._make_engine()
+        self._engine = self._engine or self._make_engine(self._threads)
         read_page(self._engine, image, self.builder, page=number)
         self.read_pages.append(number)
 

@@ -36,6 +36,7 @@ def read(
     min_confidence: float = ocr.MIN_CONFIDENCE,
     progress: Progress | None = None,
     max_megapixels: float = 60.0,
+    ocr_threads: int | None = None,
 ) -> Readout:
     declared = declared_pages(data)
     if declared is not None and declared > max_pages:
@@ -50,7 +51,7 @@ def read(
         raise _too_long(count, max_pages)
     builder = TextBuilder(min_confidence)
     images: list[bytes] = []
-    scans = ocr.PageReader(builder)
+    scans = ocr.PageReader(builder, threads=ocr_threads)
     with pdf:
         for number, page in enumerate(pdf.pages):
             try:

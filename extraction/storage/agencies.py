@@ -63,7 +63,11 @@ def previous_year_docs(db: sqlite_utils.Database, doc_id: str, agency: str | Non
     agency_key = key(agency)
     if not agency_key or not year:
         return []
-    return list(db["documents"].rows_where("agency_key = ? and year = ? and id != ?", [agency_key, year - 1, doc_id]))
+    return list(
+        db["documents"].rows_where(
+            "agency_key = ? and year = ? and id != ?", [agency_key, year - 1, doc_id], order_by="rowid"
+        )
+    )
 
 
 def next_year_docs(db: sqlite_utils.Database, doc_id: str) -> list[dict[str, Any]]:

@@ -127,29 +127,55 @@ def add_document(db: sqlite_utils.Database, doc: Document) -> bool:
         if has_document(db, doc.id):  # under the write lock: another run cannot insert in between
             return False
         stamp = now()
-        db["documents"].insert(
-            {
-                "id": doc.id,
-                "name": doc.name,
-                "format": doc.format,
-                "size": doc.size,
-                "text": doc.text,
-                "pages": doc.pages or None,
-                "doubts": dumps([d.as_dict() for d in doc.doubts]) if doc.doubts else None,
-                "notes": dumps(list(doc.notes)) if doc.notes else None,
-                "repair": doc.repair,
-                "ingested_at": stamp,
-                "status": "failed" if doc.error else "ingested",
-                "error": doc.error,
-                "current_extraction": None,
-                "updated_at": stamp,
-            },
-            ignore=True,
-        )
-        db["page_images"].insert_all(
-            {"doc_id": doc.id, "page": number + 1, "png": image} for number, image in enumerate(doc.images)
-        )
+        row = {"id": doc.id, "name": doc.name, **_reading(doc), "ingested_at": stamp, "current_extraction": None}
+        db["documents"].insert({**row, "updated_at": stamp}, ignore=True)
+        _insert_pages(db, doc)
     return True
+
+
+def failed_at_read(row: dict[str, Any]) -> bool:
+    """A document that failed while being read (no text came of it: over a budget or a limit,
+    a reader's refusal): nothing was extracted from it, so reading it again loses nothing."""
+    return row["status"] == "failed" and not (row["text"] or "").strip()
+
+
+def replace_reading(db: sqlite_utils.Database, doc: Document) -> bool:
+    """A document that had failed while being read, read again (`--retry-failed`): its row takes
+    the new reading (text, format, pages, OCR doubts, the new error if it failed again) and its
+    page images are replaced. Returns True when replaced.
+
+    Only while it is still failed at read and no person has reviewed it, checked under the write
+    lock: a document read since by another run, or discarded by a reviewer, is left as it is.
+    """
+    with transaction(db):
+        row = db["documents"].get(doc.id) if has_document(db, doc.id) else None
+        if row is None or not failed_at_read(row) or latest_review(db, doc.id) is not None:
+            return False
+        db["documents"].update(doc.id, {**_reading(doc), "claim": None, "attempts": 0, "updated_at": now()})
+        db["page_images"].delete_where("doc_id = ?", [doc.id])
+        _insert_pages(db, doc)
+    return True
+
+
+def _reading(doc: Document) -> dict[str, Any]:
+    """The columns of a document row that come of reading its file."""
+    return {
+        "format": doc.format,
+        "size": doc.size,
+        "text": doc.text,
+        "pages": doc.pages or None,
+        "doubts": dumps([d.as_dict() for d in doc.doubts]) if doc.doubts else None,
+        "notes": dumps(list(doc.notes)) if doc.notes else None,
+        "repair": doc.repair,
+        "status": "failed" if doc.error else "ingested",
+        "error": doc.error,
+    }
+
+
+def _insert_pages(db: sqlite_utils.Database, doc: Document) -> None:
+    db["page_images"].insert_all(
+        {"doc_id": doc.id, "page": number + 1, "png": image} for number, image in enumerate(doc.images)
+    )
 
 
 def has_document(db: sqlite_utils.Database, doc_id: str) -> bool:
@@ -191,10 +217,12 @@ def notes(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def set_failed(db: sqlite_utils.Database, doc_id: str, error: str) -> None:
+    """A step failed on the document: it says why. A person's decision stays its status (a forced
+    re-extraction of a reviewed document that crashes leaves it reviewed, the error beside it)."""
     with transaction(db):
-        db["documents"].update(
-            doc_id, {"status": "failed", "error": error, "claim": None, "attempts": 0, "updated_at": now()}
-        )
+        decided = db["documents"].get(doc_id)["status"] in DECIDED
+        changes = {"error": error, "claim": None, "attempts": 0, "updated_at": now()}
+        db["documents"].update(doc_id, changes if decided else {**changes, "status": "failed"})
         cells.refresh(db, doc_id)
 
 

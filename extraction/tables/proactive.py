@@ -15,7 +15,7 @@ import re
 
 from extraction import template
 from extraction.schema import Finding, Table, Value
-from extraction.tables.normalize import value_of
+from extraction.tables.normalize import FULLWIDTH, value_of
 from extraction.tables.placement import (
     DELIMITED,
     RawCell,
@@ -157,7 +157,7 @@ def _proactive_splits(values: Row, columns: tuple[template.Column, ...], prose: 
     return sorted(out, key=likelihood)
 
 
-_ASCII_DIGITS = str.maketrans("０１２３４５６７８９．", "0123456789.")
+_ASCII_DIGITS = FULLWIDTH  # full-width digits, point and signs as normalize reads them (＋ was missed)
 _DIGITS = re.compile(r"[^0-9.]")
 
 

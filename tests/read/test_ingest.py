@@ -223,6 +223,20 @@ def test_limits_come_from_the_environment_and_a_bad_value_is_one_clear_error(mon
         ingest.Limits.from_env()
 
 
+def test_ocr_threads_are_read_with_the_other_settings_and_a_bad_value_names_the_setting(monkeypatch):
+    assert ingest.Limits.from_env().ocr_threads is None  # unset: onnxruntime takes every core
+    monkeypatch.setenv("XXGK_OCR_THREADS", "1")
+    assert ingest.Limits.from_env().ocr_threads == 1
+    monkeypatch.setenv("XXGK_OCR_THREADS", "two")
+    with pytest.raises(
+        ingest.SettingsError, match=r"XXGK_OCR_THREADS='two' is not a whole number \(e.g. XXGK_OCR_THREADS=1"
+    ):
+        ingest.Limits.from_env()
+    monkeypatch.setenv("XXGK_OCR_THREADS", "0")
+    with pytest.raises(ingest.SettingsError, match=r"XXGK_OCR_THREADS='0' must be above 0 \(e.g. XXGK_OCR_THREADS=1"):
+        ingest.Limits.from_env()
+
+
 # --- Decoding ------------------------------------------------------------------------------
 
 

@@ -93,12 +93,33 @@ def test_blank_pages_are_kept_but_not_read(monkeypatch):
     ImageDraw.Draw(printed).rectangle((100, 100, 700, 160), fill="black")  # as much ink as a line of text
     assert ocr.blank(white) and ocr.blank(specks) and not ocr.blank(printed)
 
-    def no_engine():
+    def no_engine(threads=None):
         raise AssertionError("OCR started on a blank page")
 
     monkeypatch.setattr(ocr, "engine", no_engine)
     readout = ocr.read_images(iter([white, specks] * 50))
     assert readout.pages == 100 and len(readout.images) == 100 and readout.text.strip() == ""
+
+
+def test_the_ocr_threads_setting_reaches_the_engine_that_reads_the_scan(tmp_path, monkeypatch):
+    built = []
+
+    def engine(threads=None):
+        built.append(ocr.engine.__wrapped__(threads))
+        return built[-1]
+
+    engine.__wrapped__ = ocr.engine
+    monkeypatch.setattr(ocr, "engine", engine)
+    page = Image.new("L", (600, 200), 255)
+    ImageDraw.Draw(page).rectangle((50, 50, 550, 110), fill=0)  # ink, so the first page is read
+    buffer = io.BytesIO()
+    page.save(buffer, format="PNG")
+    path = tmp_path / "scan.png"
+    path.write_bytes(buffer.getvalue())
+    ingest.read(path, limits=ingest.Limits(ocr_threads=1))
+    (used,) = built
+    options = used.text_det.infer.session.get_session_options()
+    assert options.intra_op_num_threads == 1 and options.inter_op_num_threads == 1
 
 
 def _page(ruled: bool) -> Image.Image:
@@ -115,7 +136,7 @@ def _page(ruled: bool) -> Image.Image:
 
 def test_only_the_title_page_the_table_pages_and_the_page_before_a_table_are_ocred(monkeypatch):
     read, built = [], []
-    monkeypatch.setattr(ocr, "engine", lambda: built.append(1) or object())
+    monkeypatch.setattr(ocr, "engine", lambda threads=None: built.append(1) or object())
     monkeypatch.setattr(ocr, "read_page", lambda engine, image, builder, page=0: read.append((page, image.height)))
     # title, prose, prose, table, table, prose, prose (the closing remarks)
     pages = [_page(r) for r in (False, False, False, True, True, False, False)]
@@ -127,7 +148,7 @@ def test_only_the_title_page_the_table_pages_and_the_page_before_a_table_are_ocr
 
 def test_a_scan_without_ruling_lines_is_read_on_every_page_in_order(monkeypatch):
     read = []
-    monkeypatch.setattr(ocr, "engine", object)
+    monkeypatch.setattr(ocr, "engine", lambda threads=None: object())
     monkeypatch.setattr(ocr, "read_page", lambda engine, image, builder, page=0: read.append(page))
     ocr.read_images(iter([_page(False) for _ in range(4)]))
     assert read == [0, 1, 2, 3]

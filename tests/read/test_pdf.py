@@ -99,7 +99,7 @@ def test_blank_pages_are_not_rendered_or_read_and_a_blank_scan_fails_saying_so(t
 
     from extraction.read import ocr
 
-    def no_engine():
+    def no_engine(threads=None):
         raise AssertionError("OCR started on a blank page")
 
     monkeypatch.setattr(ocr, "engine", no_engine)

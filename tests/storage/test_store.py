@@ -1,5 +1,6 @@
 """The store's promises: idempotent ingest, every attempt kept, reviews never lost."""
 
+import dataclasses
 import signal
 import subprocess
 import sys
@@ -8,7 +9,8 @@ import pytest
 from conftest import SAMPLES
 
 from extraction import pipeline
-from extraction.schema import Cell
+from extraction.read import ingest
+from extraction.schema import Cell, Report
 from extraction.storage import store
 
 
@@ -132,3 +134,53 @@ def test_a_new_store_links_every_record_to_its_document(db):
     assert {fk.other_table for fk in db["llm_calls"].foreign_keys} == {"documents", "extractions"}
     assert {fk.other_table for fk in db["reviews"].foreign_keys} == {"documents", "extractions"}
     assert {fk.other_table for fk in db["gold"].foreign_keys} == {"documents", "reviews"}
+
+
+def _failed_read(doc_id: str = "f" * 64) -> ingest.Document:
+    reason = "needed more than 40 MB of memory to read it: stopped (the per-document memory limit)"
+    return ingest.Document(doc_id, "scan.pdf", "PDF", 10, None, reason)
+
+
+def test_a_document_failed_at_read_takes_the_new_reading_and_its_pages_when_read_again(db):
+    failed = _failed_read()
+    assert store.add_document(db, failed)
+    assert store.failed_at_read(store.document(db, failed.id))
+    read = dataclasses.replace(
+        failed, format="PDF (scanned)", text=SAMPLES[0].read_text("utf-8"), error=None, pages=2, images=(b"1", b"2")
+    )
+    assert store.replace_reading(db, read)
+    row = store.document(db, failed.id)
+    assert (row["status"], row["error"], row["format"], row["pages"]) == ("ingested", None, "PDF (scanned)", 2)
+    assert row["text"] == read.text and store.page_images(db, failed.id) == [b"1", b"2"]
+    assert db["documents"].count == 1
+    # Read now: a second reading (another run's, a stale retry) changes nothing.
+    assert not store.replace_reading(db, dataclasses.replace(read, text="other", images=(b"3",)))
+    assert store.document(db, failed.id)["text"] == read.text and store.page_images(db, failed.id) == [b"1", b"2"]
+
+
+def test_a_failed_reading_read_again_and_failing_again_keeps_only_the_new_reason(db):
+    failed = _failed_read()
+    store.add_document(db, failed)
+    assert store.replace_reading(db, dataclasses.replace(failed, error="took longer than 60 s to read it"))
+    row = store.document(db, failed.id)
+    assert row["status"] == "failed" and row["error"] == "took longer than 60 s to read it"
+
+
+def test_a_document_a_person_discarded_is_never_read_again(db):
+    failed = _failed_read()
+    store.add_document(db, failed)
+    store.add_review(db, failed.id, "ana", "discarded", Report(), [], note="not a report")
+    assert not store.replace_reading(db, dataclasses.replace(failed, text="text", error=None))
+    row = store.document(db, failed.id)
+    assert row["status"] == "discarded" and row["text"] is None and store.latest_review(db, failed.id)
+
+
+def test_a_reviewed_document_whose_re_extraction_fails_stays_reviewed(db):
+    run_samples(db)
+    doc = next(store.documents(db, "queued"))
+    report = store.report_of(store.current_extraction(db, doc["id"]))
+    store.add_review(db, doc["id"], "ana", "fixed", report, [])
+    store.set_failed(db, doc["id"], "took longer than 60 s to extract its tables")
+    row = store.document(db, doc["id"])
+    assert row["status"] == "reviewed" and "60 s" in row["error"]
+    assert doc["id"] not in [d["id"] for d in store.documents(db, "failed")]
