@@ -193,6 +193,20 @@ def test_a_model_pick_among_the_readings_is_offered_and_explained_as_the_same_ch
     assert waiting.reason_of(finding.id) == waiting.reason_of("proactive.layout.ambiguous") == "layout.ambiguous"
 
 
+def test_a_zero_the_text_does_not_place_is_offered_as_its_two_cells():
+    finding = review.Finding.blocking(
+        "applications.layout.zero_placement",
+        "f",
+        "where a printed 0 belongs is not fixed by the text (blank and 0 differ); the layout's usual placement "
+        "was kept, a person must confirm. Differs in partially_granted.total: 0 or blank; "
+        "partially_granted.other_org: blank or 0",
+    )
+    [total, other] = review.choices([finding])
+    assert total.cell == ("applications", "partially_granted", "total") and total.options == ("0", "")
+    assert other.options == ("", "0")
+    assert waiting.reason_of(finding.id) == "layout.zero_placement"
+
+
 def test_discard_needs_a_reason_makes_no_gold_and_survives_re_extraction(queued):
     item = sample_004(queued)
     with pytest.raises(ValueError, match="reason"):

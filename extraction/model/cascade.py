@@ -88,9 +88,9 @@ def needs_model(parsed: Extraction) -> tuple[Section, ...]:
 
 
 def _open_in_text(finding: Finding) -> bool:
-    """The parser's doubt that several readings fit the printed text (a run of digits that cuts
-    into the cells in more than one way, each balancing)."""
-    return finding.id.endswith(".layout.ambiguous") and finding.blocks_acceptance
+    """The parser's doubt that several readings fit the printed text: a run of digits that cuts
+    into the cells in more than one way, each balancing, or a 0 whose cell the text does not fix."""
+    return finding.id.endswith((".layout.ambiguous", ".layout.zero_placement")) and finding.blocks_acceptance
 
 
 def _still_open(parsed: Extraction, section: str) -> list[Finding]:

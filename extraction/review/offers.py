@@ -24,6 +24,7 @@ class Choice:
     options: tuple[str, ...]  # "" blank
 
 
+_OPEN = (".layout.ambiguous", ".layout.zero_placement", ".llm.open_in_text")
 _DIFFERS = re.compile(r"([a-z_]+)\.([a-z_]+): ((?:(?!; [a-z_]+\.[a-z_]+:).)+)")
 
 
@@ -31,8 +32,9 @@ def choices(findings: list[Finding]) -> list[Choice]:
     """The cells an ambiguity finding lists ("Differs in row.col: 3 or 12; …") with their options."""
     out: dict[Key, Choice] = {}
     for finding in findings:
-        # The parser's doubt, or the same doubt restated over a model's table (llm.open_in_text).
-        if not finding.id.endswith((".layout.ambiguous", ".llm.open_in_text")) or "Differs in " not in finding.message:
+        # The parser's doubts (which cell a number or a 0 stands in), or the same doubt restated
+        # over a model's table (llm.open_in_text).
+        if not finding.id.endswith(_OPEN) or "Differs in " not in finding.message:
             continue
         section = finding.id.split(".")[0]
         listed = finding.message.split("Differs in ", 1)[1]

@@ -18,6 +18,7 @@ from extraction.storage import store
 REASONS: dict[str, tuple[str, str]] = {
     "layout.unread": ("表格未读出，需人工填写", "a table was not read: fill it in"),
     "layout.ambiguous": ("多种读法都符合，需人工选择", "several readings fit: choose one"),
+    "layout.zero_placement": ("原文未定0在哪一格，需人工确认", "where a printed 0 stands is not fixed: confirm it"),
     "layout.row": ("有一行未读出或对不齐", "a row was not read or does not line up"),
     "balance": ("一+二 ≠ 三(七)+四：收支不平", "received + carried over ≠ handled + carried forward"),
     "handled_sum": ("(七)总计 ≠ (一)至(六)之和", "total handled ≠ sum of the outcomes"),
@@ -43,7 +44,7 @@ def reason_of(check_id: str) -> str:
     if parts[-1] == "open_in_text":  # a model's pick among the parser's readings: still a choice
         return "layout.ambiguous"
     if len(parts) > 2 and parts[1] == "layout":
-        return f"layout.{parts[2]}" if parts[2] in ("unread", "ambiguous") else "layout.row"
+        return f"layout.{parts[2]}" if parts[2] in ("unread", "ambiguous", "zero_placement") else "layout.row"
     for part in parts[1:]:
         if part in REASONS:
             return part

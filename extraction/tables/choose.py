@@ -195,7 +195,7 @@ def _doubts(
     # is a guess between them, and a guess is never accepted. The kept reading is the layout's usual one.
     message = (
         f"where a printed 0 belongs is not fixed by the text (blank and 0 differ); the layout's usual "
-        f"placement was kept, a person must confirm ({listed})"
+        f"placement was kept, a person must confirm. Differs in {listed}"
     )
     return [Finding.blocking(f"{table.section}.layout.zero_placement", formula, message, cells=cells)]
 
