@@ -6,20 +6,22 @@ import subprocess
 import sys
 import time
 
-from conftest import SAMPLES
+from conftest import GOLD, SAMPLES
 from llm_double import ScriptedServer
 from model.test_llm import applications_answer, proactive_answer, review_answer
 
 from extraction.storage import store
+
+TEXT = SAMPLES[3].read_text(encoding="utf-8")  # 003: a report every check accepts
 
 
 def faithful(body):
     """Answer the report call (every section in one, the default prompt), slowly, as a real model
     takes time: about what three section calls took, so the kill still lands mid-batch."""
     answer = {
-        "proactive": proactive_answer(),
-        "applications": applications_answer(),
-        "review_litigation": review_answer(),
+        "proactive": proactive_answer(TEXT),
+        "applications": applications_answer(GOLD[SAMPLES[3].stem]),
+        "review_litigation": review_answer(GOLD[SAMPLES[3].stem]),
     }
     return {"delay": 0.45, "json": answer}
 
@@ -27,9 +29,8 @@ def faithful(body):
 def test_killed_batch_resumes_without_duplicates_or_losses(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    text = SAMPLES[2].read_text(encoding="utf-8")
     for i in range(8):
-        (inbox / f"r{i}.txt").write_text(text + f"\n副本{i}\n", encoding="utf-8")
+        (inbox / f"r{i}.txt").write_text(TEXT + f"\n副本{i}\n", encoding="utf-8")
     db_path = tmp_path / "x.db"
     with ScriptedServer([faithful] * 200) as server:
         env = {**os.environ, "XXGK_LLM_BASE_URL": server.base_url, "XXGK_LLM_MODEL": "double", "XXGK_LLM_MODE": "TOOLS"}

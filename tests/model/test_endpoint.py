@@ -5,7 +5,7 @@ import socket
 import time
 
 import pytest
-from conftest import SAMPLES
+from conftest import GOLD, SAMPLES
 from llm_double import ScriptedServer
 from typer.testing import CliRunner
 
@@ -15,7 +15,8 @@ from extraction.model import endpoint, llm, prompts
 from extraction.storage import store
 from model.test_llm import applications_answer, proactive_answer, review_answer
 
-TEXT = SAMPLES[2].read_text(encoding="utf-8")
+TEXT = SAMPLES[3].read_text(encoding="utf-8")  # 003: a report every check accepts
+GOLD_003 = GOLD[SAMPLES[3].stem]
 
 
 def config(url, **overrides):
@@ -181,8 +182,8 @@ def test_a_later_good_run_after_a_wrong_mode_reads_the_report(tmp_path):
     with ScriptedServer(rejects_tools=True) as s:
         failed, _ = _run_cli(tmp_path, s.base_url, "--llm-model", "double", "--llm-mode", "TOOLS")
     assert failed.exit_code == 2
-    whole = {"proactive": proactive_answer(TEXT), "applications": applications_answer()}
-    answers = [{"json": {**whole, "review_litigation": review_answer()}}]  # one report call
+    whole = {"proactive": proactive_answer(TEXT), "applications": applications_answer(GOLD_003)}
+    answers = [{"json": {**whole, "review_litigation": review_answer(GOLD_003)}}]  # one report call
     with ScriptedServer(answers) as s:
         result, db = _run_cli(tmp_path, s.base_url, "--llm-model", "double", "--llm-mode", "JSON_SCHEMA")
     assert result.exit_code == 0, result.output
