@@ -79,16 +79,8 @@ def _number(value: Value) -> Value:
     return Decimal(str(value)) if isinstance(value, float) else value
 
 
-def score(
-    gold: Gold,
-    report: Report | None,
-    findings: list[Finding],
-    status: str,
-    groups: dict[str, str],
-    text: str = "",
-) -> DocScore:
-    """One document: every gold cell compared with what the extractor produced."""
-    out = DocScore(gold.doc_id, gold.source, status, groups)
+def _catchers(findings: list[Finding]) -> dict[tuple[str, str, str], list[str]]:
+    """The blocking findings naming each cell: a wrong cell one of them names was caught."""
     caught: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     for f in findings:
         if f.blocks_acceptance:
@@ -100,6 +92,20 @@ def score(
                 scope = f.id.split(".", 1)[0]
                 for section in template.SECTIONS if scope == "document" else [scope]:
                     caught[(section, "*", "*")].append(f.id)
+    return caught
+
+
+def score(
+    gold: Gold,
+    report: Report | None,
+    findings: list[Finding],
+    status: str,
+    groups: dict[str, str],
+    text: str = "",
+) -> DocScore:
+    """One document: every gold cell compared with what the extractor produced."""
+    out = DocScore(gold.doc_id, gold.source, status, groups)
+    caught = _catchers(findings)
     for section in template.SECTIONS:
         expected = gold.tables.get(section)
         table = report.table(section) if report is not None else None  # type: ignore[arg-type]
