@@ -5,6 +5,11 @@ only the sections it could not read or whose hard identities fail. `both` runs t
 section and compares them cell by cell: agreement is recorded, and every disagreement is a
 finding carrying both values, so a person decides. Nothing here touches the store, so
 documents can be extracted on worker threads.
+
+The model reads the same text as the parser, so what the text leaves open (several readings fit
+it: `_open_in_text`) is never the model's to settle: the cascade does not ask, and a model's
+table keeps those doubts. With `llm`, the parser's reading is still evidence against the model's
+(`_against_parser`).
 """
 
 from __future__ import annotations
