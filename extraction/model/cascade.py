@@ -7,7 +7,7 @@ finding carrying both values, so a person decides. Nothing here touches the stor
 documents can be extracted on worker threads.
 
 The model reads the same text as the parser, so what the text leaves open (several readings fit
-it: `_open_in_text`) is never the model's to settle: the cascade does not ask, and a model's
+it: `layout.leaves_open`) is never the model's to settle: the cascade does not ask, and a model's
 table keeps those doubts. With `llm`, the parser's reading is still evidence against the model's
 (`_against_parser`).
 """
@@ -86,16 +86,10 @@ def needs_model(parsed: Extraction) -> tuple[Section, ...]:
     out = []
     for section in template.SECTIONS:
         table = parsed.report.table(section)
-        doubts = [f for f in _own(parsed.findings, section) if f.blocks_acceptance and not _open_in_text(f)]
+        doubts = [f for f in _own(parsed.findings, section) if f.blocks_acceptance and not layout.leaves_open(f)]
         if table is None or doubts or any(f.failed for f in checks.hard_checks(table)):
             out.append(section)
     return tuple(out)
-
-
-def _open_in_text(finding: Finding) -> bool:
-    """The parser's doubt that several readings fit the printed text: a run of digits that cuts
-    into the cells in more than one way, each balancing, or a 0 whose cell the text does not fix."""
-    return finding.id.endswith((".layout.ambiguous", ".layout.zero_placement")) and finding.blocks_acceptance
 
 
 def _still_open(parsed: Extraction, section: str) -> list[Finding]:
@@ -110,7 +104,7 @@ def _still_open(parsed: Extraction, section: str) -> list[Finding]:
             cells=doubt.cells,
         )
         for doubt in _own(parsed.findings, section)
-        if _open_in_text(doubt)
+        if layout.leaves_open(doubt)
     ]
 
 

@@ -24,7 +24,8 @@ class Choice:
     options: tuple[str, ...]  # "" blank
 
 
-_OPEN = (".layout.ambiguous", ".layout.zero_placement", ".llm.open_in_text")
+# The parser's open doubts, and the same doubts restated over a model's table (model.cascade).
+_OPEN = (*layout.OPEN_DOUBTS, ".llm.open_in_text")
 _DIFFERS = re.compile(r"([a-z_]+)\.([a-z_]+): ((?:(?!; [a-z_]+\.[a-z_]+:).)+)")
 
 
@@ -32,8 +33,6 @@ def choices(findings: list[Finding]) -> list[Choice]:
     """The cells an ambiguity finding lists ("Differs in row.col: 3 or 12; …") with their options."""
     out: dict[Key, Choice] = {}
     for finding in findings:
-        # The parser's doubts (which cell a number or a 0 stands in), or the same doubt restated
-        # over a model's table (llm.open_in_text).
         if not finding.id.endswith(_OPEN) or "Differs in " not in finding.message:
             continue
         section = finding.id.split(".")[0]

@@ -41,6 +41,18 @@ _VANISHING = ("space_rows", "gapped_stream")
 _HEADER_WORDS = ("自然人", "商业企业", "申请人情况", "勾稽关系", "法人或其他组织")
 
 
+# The parser's doubts that the text itself leaves open, several readings fitting what is printed:
+# a cut of digits printed together, a number or a 0 whose cell the text does not fix
+# (`choose._doubts`, `proactive._split_doubt`). Each names its cells and lists the readings
+# ("Differs in row.col: a or b"), so a person chooses; no reader of the same text can.
+OPEN_DOUBTS = (".layout.ambiguous", ".layout.zero_placement")
+
+
+def leaves_open(finding: Finding) -> bool:
+    """A blocking doubt of the parser that the printed text cannot settle."""
+    return finding.blocks_acceptance and finding.id.endswith(OPEN_DOUBTS)
+
+
 # --- Sections --------------------------------------------------------------------------------
 
 
